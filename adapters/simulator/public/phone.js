@@ -1,0 +1,80 @@
+// The simulated phone. Message text is always set with textContent: it is data, never markup.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const serviceSelect = $('service');
+  const numberInput = $('number');
+  const thread = $('thread');
+  const status = $('status');
+  let shown = -1;
+
+  const stored = localStorage.getItem('lamplight-sim-number');
+  numberInput.value = stored || `+447700900${String(Math.floor(Math.random() * 900) + 100)}`;
+  numberInput.addEventListener('change', () => {
+    localStorage.setItem('lamplight-sim-number', numberInput.value);
+    shown = -1;
+    refresh();
+  });
+
+  async function loadServices() {
+    const services = await (await fetch('/simulator/api/services')).json();
+    for (const s of services) {
+      const option = document.createElement('option');
+      option.value = s.slug;
+      option.textContent = `${s.name} (${s.sms})`;
+      serviceSelect.append(option);
+    }
+  }
+
+  function render(messages) {
+    if (messages.length === shown) return;
+    shown = messages.length;
+    thread.replaceChildren(...messages.map((m) => {
+      const item = document.createElement('li');
+      item.className = `bubble ${m.direction}`;
+      item.textContent = m.text;
+      const meta = document.createElement('span');
+      meta.className = 'meta';
+      const time = new Date(m.at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+      meta.textContent = m.direction === 'sent'
+        ? `${time} · to ${m.service}${m.status && m.status !== 200 ? ` · webhook answered ${m.status}` : ''}`
+        : `${time} · from ${m.service}`;
+      item.append(meta);
+      return item;
+    }));
+    thread.scrollTop = thread.scrollHeight;
+  }
+
+  async function refresh() {
+    try {
+      const response = await fetch(`/simulator/api/phones/${encodeURIComponent(numberInput.value)}/messages`);
+      if (response.ok) render((await response.json()).messages);
+    } catch { /* the server restarted; the next poll catches up */ }
+  }
+
+  $('compose').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = $('text').value;
+    if (!text.trim()) return;
+    status.textContent = '';
+    const response = await fetch(`/simulator/api/phones/${encodeURIComponent(numberInput.value)}/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: serviceSelect.value, text }),
+    });
+    const result = await response.json().catch(() => ({}));
+    if (!response.ok) status.textContent = result.message || `Could not send (${response.status})`;
+    else if (result.webhookStatus !== 200) status.textContent = `Lamplight answered the webhook with ${result.webhookStatus}`;
+    else $('text').value = '';
+    refresh();
+  });
+
+  $('text').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      $('compose').requestSubmit();
+    }
+  });
+
+  loadServices().then(refresh);
+  setInterval(refresh, 1000);
+})();

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { twilioSignature } from './twilio-signature';
+import inboundTemplate from './fixtures/inbound__text.json';
+
+/**
+ * A stand-in for Twilio that speaks its wire format: the Messages REST API (Basic auth, form
+ * fields, Twilio's JSON errors) for what Lamplight sends, signed form posts for what a phone sends
+ * and for delivery callbacks. The channel simulator and the tests both use it; it never reaches
+ * a real network.
+ */
+export interface FakeSms {
+  sid: string;
+  to: string;
+  from: string;
+  body: string;
+  statusCallback?: string;
+  at: number;
+}
+
+export interface FakeTwilioOptions {
+  accountSid: string;
+  authToken: string;
+  /** Post `sent` then `delivered` to each message's StatusCallback. */
+  sendStatusCallbacks?: boolean;
+  statusCallbackDelayMs?: number;
+}
+
+export class FakeTwilio {
+  readonly sent: FakeSms[] = [];
+  private server: Server | undefined;
+  private failures: { status: number; code: number }[] = [];
+  private listeners = new Set<(sms: FakeSms) => void>();
+  requests = 0;
+
+  constructor(private readonly options: FakeTwilioOptions) {}
+
+  /** The next `count` create-message calls fail with this HTTP status (500: Twilio trouble; 400: refused). */
+  failNext(count: number, status = 500, code = status >= 500 ? 20500 : 21211): void {
+    for (let i = 0; i < count; i++) this.failures.push({ status, code });
+  }
+
+  onMessage(listener: (sms: FakeSms) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    const { port: bound } = this.server.address() as AddressInfo;
+    return `http://${host}:${bound}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  /** Node request handler: mount it under a prefix or let `listen` serve it. */
+  async handle(req: IncomingMessage & { rawBody?: Buffer | string }, res: ServerResponse, pathPrefix = ''): Promise<void> {
+    this.requests++;
+    const path = (req.url ?? '').split('?')[0].slice(pathPrefix.length);
+    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
+    if (req.method !== 'POST' || !match) return reply(res, 404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+    const expected = `Basic ${Buffer.from(`${this.options.accountSid}:${this.options.authToken}`).toString('base64')}`;
+    if (req.headers.authorization !== expected || decodeURIComponent(match[1]) !== this.options.accountSid) {
+      return reply(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+    }
+    const form = new URLSearchParams((req.rawBody ?? (await readBody(req))).toString());
+    const failure = this.failures.shift();
+    if (failure) return reply(res, failure.status, { code: failure.code, message: 'Injected failure', status: failure.status });
+    const to = form.get('To');
+    const from = form.get('From');
+    const body = form.get('Body');
+    if (!to || !from) return reply(res, 400, { code: 21604, message: "A 'To' phone number is required.", status: 400 });
+    if (!body) return reply(res, 400, { code: 21602, message: 'Message body is required.', status: 400 });
+    const sms: FakeSms = { sid: `SM${randomBytes(16).toString('hex')}`, to, from, body, statusCallback: form.get('StatusCallback') ?? undefined, at: Date.now() };
+    this.sent.push(sms);
+    for (const listener of this.listeners) listener(sms);
+    reply(res, 201, {
+      sid: sms.sid, account_sid: this.options.accountSid, to, from, body, status: 'queued', direction: 'outbound-api',
+      num_segments: String(Math.ceil(body.length / 153) || 1), api_version: '2010-04-01', date_created: new Date().toUTCString(),
+      uri: `/2010-04-01/Accounts/${this.options.accountSid}/Messages/${sms.sid}.json`,
+    });
+    if (this.options.sendStatusCallbacks && sms.statusCallback) {
+      const delay = this.options.statusCallbackDelayMs ?? 300;
+      setTimeout(() => {
+        void this.postStatus(sms, 'sent')
+          .then(() => this.postStatus(sms, 'delivered'))
+          .catch(() => undefined);
+      }, delay).unref();
+    }
+  }
+
+  /** What Twilio posts when a phone texts one of our numbers. */
+  inboundFields(message: { from: string; to: string; body: string; messageSid?: string }): URLSearchParams {
+    const sid = message.messageSid ?? `SM${randomBytes(16).toString('hex')}`;
+    return new URLSearchParams({
+      ...inboundTemplate,
+      SmsMessageSid: sid, SmsSid: sid, MessageSid: sid, AccountSid: this.options.accountSid,
+      From: message.from, To: message.to, Body: message.body, NumSegments: String(Math.ceil(message.body.length / 153) || 1),
+    });
+  }
+
+  /** Posts a form to `url` signed as Twilio signs it: over `signedUrl` (the public URL) and the fields. */
+  async postSigned(url: string, fields: URLSearchParams, signedUrl = url): Promise<{ status: number; body: string }> {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+        'x-twilio-signature': twilioSignature(this.options.authToken, signedUrl, fields),
+        'user-agent': 'TwilioProxy/1.1',
+      },
+      body: fields.toString(),
+    });
+    return { status: response.status, body: await response.text() };
+  }
+
+  private async postStatus(sms: FakeSms, status: string): Promise<void> {
+    const fields = new URLSearchParams({ SmsSid: sms.sid, SmsStatus: status, MessageStatus: status, To: sms.to, MessageSid: sms.sid, AccountSid: this.options.accountSid, From: sms.from, ApiVersion: '2010-04-01' });
+    await this.postSigned(sms.statusCallback!, fields);
+  }
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

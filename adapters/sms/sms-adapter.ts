@@ -1,0 +1,140 @@
+import { Activity, ActivityTypes, BotAdapter, ConversationReference, ResourceResponse, TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+import { ChannelSender, OutboundText, WebhookRequest, WebhookResponse, header, text } from '../channel';
+import { TwilioClient } from './twilio-client';
+import { isValidTwilioSignature } from './twilio-signature';
+
+export interface DeliveryStatusUpdate {
+  channel: 'sms';
+  providerMessageId: string;
+  status: string;
+  errorCode?: string;
+}
+
+export interface SmsAdapterOptions {
+  authToken: string;
+  /** The base URL Twilio is configured to call (the signature covers it); read per request. */
+  publicUrl: () => string;
+  isKnownNumber: (number: string) => boolean;
+  client: TwilioClient;
+  log: Logger;
+  onDeliveryStatus: (update: DeliveryStatusUpdate) => Promise<void>;
+}
+
+/** Twilio expects TwiML back; an empty Response means "nothing to say synchronously" (replies go via the outbox). */
+const EMPTY_TWIML: WebhookResponse = { status: 200, contentType: 'text/xml', body: '<?xml version="1.0" encoding="UTF-8"?><Response/>' };
+
+/**
+ * SMS through Twilio. One job: a signed Twilio form post in -> a Bot Framework Activity for the
+ * gateway; an Activity out -> a Twilio Messages API call.
+ */
+export class SmsAdapter extends BotAdapter implements ChannelSender {
+  readonly channel = 'sms' as const;
+
+  constructor(private readonly options: SmsAdapterOptions) {
+    super();
+  }
+
+  async handleInbound(request: WebhookRequest, logic: (context: TurnContext) => Promise<void>): Promise<WebhookResponse> {
+    const fields = this.verifiedFields(request);
+    if (!fields) return text(403, 'signature check failed');
+    const messageSid = fields.get('MessageSid') ?? fields.get('SmsSid');
+    const from = fields.get('From');
+    const to = fields.get('To');
+    if (!messageSid || !from || !to) return text(400, 'a Twilio message webhook needs From, To and MessageSid');
+    if (!this.options.isKnownNumber(to)) {
+      this.options.log.warn({ event: 'sms.unknown_number', messageSid }, 'inbound SMS for a number no service owns');
+      return text(404, 'no service uses this number');
+    }
+    const activity: Partial<Activity> = {
+      type: ActivityTypes.Message,
+      id: messageSid,
+      channelId: this.channel,
+      serviceUrl: this.options.publicUrl(),
+      timestamp: new Date(),
+      from: { id: from, name: '', role: 'user' },
+      recipient: { id: to, name: '', role: 'bot' },
+      conversation: { id: `${to}/${from}`, isGroup: false, conversationType: 'personal', name: '' },
+      text: fields.get('Body') ?? '',
+      channelData: { mediaCount: Number(fields.get('NumMedia') ?? 0) || 0 },
+    };
+    try {
+      await this.runMiddleware(new TurnContext(this, activity), logic);
+    } catch (error) {
+      // Not stored means not acknowledged: Twilio must see a failure (and retry or use the fallback URL).
+      this.options.log.error({ event: 'sms.inbound_failed', messageSid, err: errorSummary(error) }, 'inbound SMS not stored');
+      return text(503, 'temporarily unable to accept the message');
+    }
+    return EMPTY_TWIML;
+  }
+
+  async handleStatus(request: WebhookRequest): Promise<WebhookResponse> {
+    const fields = this.verifiedFields(request);
+    if (!fields) return text(403, 'signature check failed');
+    const providerMessageId = fields.get('MessageSid') ?? fields.get('SmsSid');
+    const status = fields.get('MessageStatus') ?? fields.get('SmsStatus');
+    if (!providerMessageId || !status) return text(400, 'a Twilio status callback needs MessageSid and MessageStatus');
+    try {
+      await this.options.onDeliveryStatus({ channel: 'sms', providerMessageId, status, errorCode: fields.get('ErrorCode') ?? undefined });
+    } catch (error) {
+      this.options.log.error({ event: 'sms.status_failed', providerMessageId, err: errorSummary(error) }, 'delivery status not stored');
+      return text(503, 'temporarily unable to record the status');
+    }
+    return EMPTY_TWIML;
+  }
+
+  /** The posted fields, or undefined when the request is not provably from Twilio. */
+  private verifiedFields(request: WebhookRequest): URLSearchParams | undefined {
+    const fields = new URLSearchParams(request.rawBody.toString('utf8'));
+    const url = this.options.publicUrl().replace(/\/$/, '') + request.url;
+    const valid = isValidTwilioSignature(this.options.authToken, url, fields, header(request, 'x-twilio-signature'));
+    if (!valid) this.options.log.warn({ event: 'sms.bad_signature', path: request.url.split('?')[0] }, 'rejected a webhook with a missing or wrong Twilio signature');
+    return valid ? fields : undefined;
+  }
+
+  async send(message: OutboundText): Promise<{ providerMessageId: string }> {
+    const reference: Partial<ConversationReference> = {
+      channelId: this.channel,
+      serviceUrl: this.options.publicUrl(),
+      conversation: { id: `${message.from}/${message.to}`, isGroup: false, conversationType: 'personal', name: '' },
+      user: { id: message.to, name: '' },
+      bot: { id: message.from, name: '' },
+    };
+    let providerMessageId = '';
+    await this.continueConversation(reference, async (context) => {
+      const sent = await context.sendActivity({ type: ActivityTypes.Message, text: message.text, channelData: { outboxItemId: message.outboxItemId } });
+      providerMessageId = sent?.id ?? '';
+    });
+    return { providerMessageId };
+  }
+
+  async sendActivities(_context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const responses: ResourceResponse[] = [];
+    for (const activity of activities) {
+      if (activity.type !== ActivityTypes.Message || !activity.text || !activity.recipient?.id || !activity.from?.id) continue;
+      const outboxItemId = (activity.channelData as { outboxItemId?: string } | undefined)?.outboxItemId ?? '';
+      const { sid } = await this.options.client.createMessage({ from: activity.from.id, to: activity.recipient.id, text: activity.text, outboxItemId });
+      responses.push({ id: sid });
+    }
+    return responses;
+  }
+
+  async continueConversation(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    const event = TurnContext.applyConversationReference({ type: ActivityTypes.Event, name: 'continueConversation' }, reference, true);
+    await this.runMiddleware(new TurnContext(this, event), logic);
+  }
+
+  async updateActivity(): Promise<void> {
+    throw new Error('SMS messages cannot be edited once sent');
+  }
+
+  async deleteActivity(): Promise<void> {
+    throw new Error('SMS messages cannot be deleted once sent');
+  }
+}
+
+export function errorSummary(error: unknown): { name: string; message: string } {
+  // Driver errors can quote the failing SQL's parameters; keep only the first line of the message.
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name, message: e.message.split('\n')[0].slice(0, 200) };
+}

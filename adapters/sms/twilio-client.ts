@@ -1,0 +1,44 @@
+import { OutboundText, ProviderError } from '../channel';
+
+export interface TwilioClientOptions {
+  accountSid: string;
+  authToken: string;
+  /** `https://api.twilio.com` in production; the simulator or a test fake otherwise. */
+  apiBaseUrl: string;
+  /** Read per send: the public URL may only be known once the server listens. */
+  statusCallbackUrl?: () => string;
+  timeoutMs?: number;
+}
+
+/** The one call Lamplight makes to Twilio: create a Message (Programmable Messaging REST API). */
+export class TwilioClient {
+  constructor(private readonly options: TwilioClientOptions) {}
+
+  async createMessage(message: OutboundText): Promise<{ sid: string; status: string }> {
+    const { accountSid, authToken, apiBaseUrl, statusCallbackUrl, timeoutMs = 15_000 } = this.options;
+    const form = new URLSearchParams({ To: message.to, From: message.from, Body: message.text });
+    if (statusCallbackUrl) form.set('StatusCallback', statusCallbackUrl());
+    const url = `${apiBaseUrl.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: form.toString(),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new ProviderError(`Twilio unreachable: ${(error as Error).name}`, true);
+    }
+    const body = (await response.json().catch(() => ({}))) as { sid?: string; status?: string; code?: number; message?: string };
+    if (response.status >= 200 && response.status < 300 && body.sid) return { sid: body.sid, status: body.status ?? 'queued' };
+    // 429 and 5xx are Twilio's own trouble or throttling: try again later. Other 4xx (21610
+    // unsubscribed recipient, 21211 invalid number, 20003 bad credentials) will fail the same way again.
+    const retryable = response.status === 429 || response.status >= 500 || (response.ok && !body.sid);
+    throw new ProviderError(`Twilio answered ${response.status}${body.code ? ` (code ${body.code})` : ''}`, retryable, response.status, body.code ? String(body.code) : undefined);
+  }
+}

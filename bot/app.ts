@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import restify, { Request, Response, Server } from 'restify';
+import { ChannelSender } from '../adapters/channel';
+import { registerSimulator } from '../adapters/simulator/simulator';
+import { FakeTwilio } from '../adapters/sms/fake-twilio';
+import { SmsAdapter } from '../adapters/sms/sms-adapter';
+import { TwilioClient } from '../adapters/sms/twilio-client';
+import { Database } from '../db/database';
+import { StaffMember } from '../db/entities';
+import { ClinicianAuth } from './api/clinician-auth';
+import { DEV_AUDIENCE, DevIdentityProvider } from './api/dev-identity';
+import { registerClinicianApi } from './api/routes';
+import { ClinicianConversations } from './clinician-conversations';
+import { loadConfig, ServiceDirectory } from './config';
+import { recordDeliveryStatus } from './delivery-status';
+import { GatewayBot } from './gateway-bot';
+import { jsonRoute, sendJson, sendWebhookResponse, toWebhookRequest } from './http';
+import { InboundMessages } from './inbound';
+import { createLogger } from './logger';
+import { OutboxWorker, OutboxWorkerOptions } from './outbox-worker';
+import { Settings } from './settings';
+import { seedDemoStaff } from './staff';
+import { createTelemetry, Telemetry } from './telemetry';
+
+export interface Overrides {
+  now?: () => Date;
+  logger?: Logger;
+  telemetry?: Telemetry;
+  outbox?: Partial<Omit<OutboxWorkerOptions, 'db' | 'keyring' | 'senders' | 'log' | 'telemetry'>>;
+}
+
+export interface Lamplight {
+  /** Where this process listens, e.g. http://127.0.0.1:3978. */
+  url: string;
+  publicUrl: string;
+  db: Database;
+  directory: ServiceDirectory;
+  outbox: OutboxWorker;
+  /** Present in the embedded default: the stand-in for Twilio. */
+  simulatedTwilio?: FakeTwilio;
+  devIdentity?: DevIdentityProvider;
+  close(): Promise<void>;
+}
+
+/** Wires Lamplight together and starts it. Every behaviour lives in the modules it wires. */
+export async function startLamplight(settings: Settings, overrides: Overrides = {}): Promise<Lamplight> {
+  const log = overrides.logger ?? createLogger(settings.logLevel);
+  const now = overrides.now ?? (() => new Date());
+  const directory = new ServiceDirectory(loadConfig(settings.configPath));
+  const db = await Database.open(settings.databaseUrl);
+  try {
+    const applied = await db.migrate();
+    if (applied.length) log.info({ event: 'db.migrated', migrations: applied }, 'database migrated');
+    if (settings.seedDemoData) {
+      const seeded = await seedDemoStaff(db, directory);
+      if (seeded) log.info({ event: 'demo.seeded', memberships: seeded }, 'demo staff added');
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const telemetry = overrides.telemetry ?? createTelemetry(settings.appInsightsConnectionString);
+
+  // Addresses known only once the server listens (port 0 in tests) are read through these.
+  let url = '';
+  let publicUrl = settings.publicUrl ?? '';
+
+  let simulatedTwilio: FakeTwilio | undefined;
+  let twilio = settings.twilio;
+  if (!twilio) {
+    const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
+    simulatedTwilio = new FakeTwilio({ ...credentials, sendStatusCallbacks: true });
+    twilio = { ...credentials, apiBaseUrl: await simulatedTwilio.listen() };
+  }
+  const twilioClient = new TwilioClient({ ...twilio, statusCallbackUrl: () => `${publicUrl}/api/sms/twilio/status` });
+  const sms = new SmsAdapter({
+    authToken: twilio.authToken,
+    publicUrl: () => publicUrl,
+    isKnownNumber: (number) => directory.byAddress('sms', number) !== undefined,
+    client: twilioClient,
+    log,
+    onDeliveryStatus: async (update) => void (await recordDeliveryStatus(db, log, update, now().getTime())),
+  });
+
+  const senders: Partial<Record<string, ChannelSender>> = { sms };
+  const outbox = new OutboxWorker({ db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox });
+  const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, now });
+  const bot = new GatewayBot(inbound, telemetry, log);
+  const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: () => now().getTime(), onQueued: () => outbox.wake() });
+
+  let devIdentity: DevIdentityProvider | undefined;
+  let auth: ClinicianAuth | undefined;
+
+  const server: Server = restify.createServer({ name: 'lamplight', handleUncaughtExceptions: false });
+  server.use(restify.plugins.queryParser({ mapParams: false }));
+  server.use(restify.plugins.bodyParser({ maxBodySize: 256 * 1024, mapParams: false, mapFiles: false }));
+
+  let shuttingDown = false;
+  server.get('/healthz', async (_req: Request, res: Response) => sendJson(res, 200, { status: 'ok' }));
+  server.get('/readyz', async (_req: Request, res: Response) => {
+    if (shuttingDown) return sendJson(res, 503, { status: 'shutting-down' });
+    try {
+      await db.ping();
+      sendJson(res, 200, { status: 'ready', database: db.dialect });
+    } catch {
+      sendJson(res, 503, { status: 'unavailable', database: db.dialect });
+    }
+  });
+
+  server.post('/api/sms/twilio', async (req: Request, res: Response) => {
+    const response = await sms.handleInbound(toWebhookRequest(req), (context) => bot.run(context));
+    sendWebhookResponse(res, response);
+    if (response.status === 200) outbox.wake();
+  });
+  server.post('/api/sms/twilio/status', async (req: Request, res: Response) => sendWebhookResponse(res, await sms.handleStatus(toWebhookRequest(req))));
+
+  registerClinicianApi(server, { auth: () => auth!, conversations, publicUrl: () => publicUrl, log });
+
+  if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
+  if (simulatedTwilio) {
+    registerSimulator(server, {
+      fakeTwilio: simulatedTwilio,
+      services: directory.services.map((s) => ({ slug: s.slug, name: s.name, sms: s.channels.sms })),
+      inboundUrl: () => ({ target: `${url}/api/sms/twilio`, signed: `${publicUrl}/api/sms/twilio` }),
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
+  publicUrl = settings.publicUrl ?? `http://localhost:${port}`;
+  if (!settings.auth) {
+    devIdentity = await DevIdentityProvider.create(publicUrl);
+    auth = new ClinicianAuth({ issuer: devIdentity.issuer, audience: DEV_AUDIENCE, jwksUrl: `${url}${devIdentity.jwksPath}` }, db);
+  } else {
+    auth = new ClinicianAuth(settings.auth!, db);
+  }
+  outbox.start();
+
+  return {
+    url,
+    publicUrl,
+    db,
+    directory,
+    outbox,
+    simulatedTwilio,
+    devIdentity,
+    async close() {
+      shuttingDown = true;
+      // Stop taking requests and let those in flight commit, then finish the send in flight.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server.server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await outbox.stop();
+      await telemetry.flush().catch(() => undefined);
+      await simulatedTwilio?.close();
+      await db.close();
+    },
+  };
+}
+
+function registerDevIdentity(server: Server, idp: () => DevIdentityProvider, db: Database, log: Logger): void {
+  server.get('/dev/idp/jwks.json', async (_req: Request, res: Response) => sendJson(res, 200, idp().jwks()));
+  server.get('/dev/idp/staff', jsonRoute(log, async () => ({
+    staff: (await db.manager.find(StaffMember, { order: { email: 'ASC' } })).map((s) => ({ email: s.email, name: s.name })),
+  })));
+  server.post('/dev/idp/token', jsonRoute(log, async (req) => {
+    const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
+    const staff = email ? await db.manager.findOneBy(StaffMember, { email }) : null;
+    if (!staff) return { status: 404, body: { error: 'not_found', message: 'no staff member with that email; see GET /dev/idp/staff' } };
+    return { access_token: await idp().issue(staff), token_type: 'Bearer', expires_in: 8 * 3600 };
+  }));
+}

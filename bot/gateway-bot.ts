@@ -1,0 +1,39 @@
+import { ActivityHandler, TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+import type { Channel } from '../db/entities';
+import { InboundMessages } from './inbound';
+import type { Telemetry } from './telemetry';
+
+const CHANNELS: readonly Channel[] = ['sms', 'whatsapp', 'webchat'];
+
+/**
+ * The gateway bot every service-user channel runs through. The Bot Framework types end here:
+ * an Activity becomes an InboundMessage for the use case.
+ */
+export class GatewayBot extends ActivityHandler {
+  constructor(private readonly inbound: InboundMessages, private readonly telemetry: Telemetry, private readonly log: Logger) {
+    super();
+    this.onMessage(async (context, next) => {
+      await this.receive(context);
+      await next();
+    });
+  }
+
+  private async receive(context: TurnContext): Promise<void> {
+    const activity = context.activity;
+    const channel = activity.channelId as Channel;
+    if (!CHANNELS.includes(channel)) throw new Error(`the gateway does not serve channel ${activity.channelId}`);
+    const result = await this.inbound.receive({
+      channel,
+      providerMessageId: activity.id!,
+      from: activity.from.id,
+      to: activity.recipient.id,
+      text: activity.text ?? '',
+    });
+    this.log.info({ event: 'message.received', channel, outcome: result.outcome, conversationId: result.conversationId, messageId: result.messageId, service: result.serviceSlug, autoReplies: result.autoReplies }, 'inbound message');
+    if (result.outcome === 'stored') {
+      this.telemetry.event('MessageReceived', { channel, service: result.serviceSlug });
+      for (const kind of result.autoReplies) this.telemetry.event('AutoReplyQueued', { channel, service: result.serviceSlug, kind });
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { EntityManager, MoreThanOrEqual, Not, IsNull } from 'typeorm';
+import { Keyring } from '../db/crypto';
+import { Database } from '../db/database';
+import { AutoReplyKind, Channel, Contact, Conversation, Message } from '../db/entities';
+import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody } from '../db/sealed-fields';
+import { AutoReplyDecision, consentKeyword, decideAutoReplies } from './auto-replies';
+import type { ServiceConfig, ServiceDirectory } from './config';
+import { queueOutbound } from './outbound';
+
+/** An inbound message as every channel delivers it to the gateway, free of provider and SDK types. */
+export interface InboundMessage {
+  channel: Channel;
+  /** The provider's id for the message: the idempotency key. */
+  providerMessageId: string;
+  /** The contact's address (phone number, WhatsApp id, web-chat user id). */
+  from: string;
+  /** The service's address the message was sent to. */
+  to: string;
+  text: string;
+}
+
+export interface InboundResult {
+  outcome: 'stored' | 'duplicate';
+  conversationId?: string;
+  messageId?: string;
+  serviceSlug: string;
+  autoReplies: AutoReplyKind[];
+}
+
+export class UnknownEndpointError extends Error {
+  constructor(channel: Channel) {
+    super(`no service is configured for this ${channel} address`);
+    this.name = 'UnknownEndpointError';
+  }
+}
+
+interface Dependencies {
+  db: Database;
+  keyring: Keyring;
+  directory: ServiceDirectory;
+  now: () => Date;
+}
+
+/**
+ * Receiving a message, as the story reads: resolve the service, then in one transaction the
+ * contact, the conversation, the message itself and every auto-reply it earns. A provider's retry
+ * of a message already stored changes nothing.
+ */
+export class InboundMessages {
+  constructor(private readonly deps: Dependencies) {}
+
+  async receive(inbound: InboundMessage): Promise<InboundResult> {
+    const service = this.resolveService(inbound);
+    return this.deps.db.transactionRetryingConflicts(async (tx) => {
+      if (await this.isAlreadyStored(tx, inbound)) return { outcome: 'duplicate', serviceSlug: service.slug, autoReplies: [] };
+      const now = this.deps.now();
+      const at = now.getTime();
+      const contact = await this.findOrCreateContact(tx, inbound, at);
+      const { conversation, isNew } = await this.findOrOpenConversation(tx, contact, service, inbound, at);
+      const message = await this.storeInboundMessage(tx, conversation, inbound, at);
+
+      const keyword = consentKeyword(inbound.channel, inbound.text);
+      const consentBefore = contact.consent;
+      await this.applyConsentKeyword(tx, contact, keyword, at);
+
+      const replies = decideAutoReplies({
+        service,
+        now,
+        conversationIsNew: isNew,
+        keyword,
+        consentBefore,
+        lastSent: isNew ? {} : await this.lastAutoReplies(tx, conversation, at - service.autoReplyIntervalMinutes * 60_000),
+      });
+      await this.queueAutoReplies(tx, conversation, replies, at);
+      await this.markConversationAwaitingReply(tx, conversation, at, replies.length);
+      return { outcome: 'stored', conversationId: conversation.id, messageId: message.id, serviceSlug: service.slug, autoReplies: replies.map((r) => r.kind) };
+    });
+  }
+
+  private resolveService(inbound: InboundMessage): ServiceConfig {
+    const service = this.deps.directory.byAddress(inbound.channel, inbound.to);
+    if (!service) throw new UnknownEndpointError(inbound.channel);
+    return service;
+  }
+
+  private async isAlreadyStored(tx: EntityManager, inbound: InboundMessage): Promise<boolean> {
+    return tx.exists(Message, { where: { channel: inbound.channel, externalId: inbound.providerMessageId } });
+  }
+
+  private async findOrCreateContact(tx: EntityManager, inbound: InboundMessage, at: number): Promise<Contact> {
+    const addressHash = contactLookupHash(this.deps.keyring, inbound.channel, inbound.from);
+    const existing = await tx.findOneBy(Contact, { channel: inbound.channel, addressHash });
+    if (existing) return existing;
+    const id = randomUUID();
+    const contact: Contact = {
+      id,
+      channel: inbound.channel,
+      addressHash,
+      ...sealContactAddress(this.deps.keyring, id, normaliseAddress(inbound.channel, inbound.from)),
+      consent: 'active',
+      consentChangedAt: null,
+      createdAt: at,
+    };
+    await tx.insert(Contact, contact);
+    return contact;
+  }
+
+  private async findOrOpenConversation(tx: EntityManager, contact: Contact, service: ServiceConfig, inbound: InboundMessage, at: number) {
+    const openKey = `open:${contact.id}:${service.slug}:${inbound.channel}`;
+    const existing = await tx.findOneBy(Conversation, { openKey });
+    if (existing) return { conversation: existing, isNew: false };
+    const conversation: Conversation = {
+      id: randomUUID(),
+      serviceSlug: service.slug,
+      contactId: contact.id,
+      channel: inbound.channel,
+      endpointAddress: inbound.to,
+      status: 'open',
+      openKey,
+      riskLevel: 'none',
+      assignedStaffId: null,
+      createdAt: at,
+      lastMessageAt: at,
+      lastInboundAt: at,
+      awaitingReplySince: at,
+      closedAt: null,
+    };
+    await tx.insert(Conversation, conversation);
+    return { conversation, isNew: true };
+  }
+
+  private async storeInboundMessage(tx: EntityManager, conversation: Conversation, inbound: InboundMessage, at: number): Promise<Message> {
+    const id = randomUUID();
+    const message: Message = {
+      id,
+      conversationId: conversation.id,
+      channel: inbound.channel,
+      externalId: inbound.providerMessageId,
+      direction: 'in',
+      authorKind: 'contact',
+      authorStaffId: null,
+      autoReplyKind: null,
+      ...sealMessageBody(this.deps.keyring, id, inbound.text),
+      createdAt: at,
+    };
+    await tx.insert(Message, message);
+    return message;
+  }
+
+  private async applyConsentKeyword(tx: EntityManager, contact: Contact, keyword: 'stop' | 'start' | undefined, at: number): Promise<void> {
+    const consent = keyword === 'stop' ? 'opted_out' : keyword === 'start' ? 'active' : contact.consent;
+    if (consent === contact.consent) return;
+    await tx.update(Contact, { id: contact.id }, { consent, consentChangedAt: at });
+    contact.consent = consent;
+  }
+
+  private async lastAutoReplies(tx: EntityManager, conversation: Conversation, since: number): Promise<Partial<Record<AutoReplyKind, number>>> {
+    const recent = await tx.find(Message, {
+      select: { autoReplyKind: true, createdAt: true },
+      where: { conversationId: conversation.id, autoReplyKind: Not(IsNull()), createdAt: MoreThanOrEqual(since) },
+    });
+    const last: Partial<Record<AutoReplyKind, number>> = {};
+    for (const m of recent) {
+      const kind = m.autoReplyKind!;
+      last[kind] = Math.max(last[kind] ?? 0, m.createdAt);
+    }
+    return last;
+  }
+
+  private async queueAutoReplies(tx: EntityManager, conversation: Conversation, replies: AutoReplyDecision[], at: number): Promise<void> {
+    // Each reply is stamped a millisecond after the last so the thread and the outbox keep their order.
+    for (const [index, reply] of replies.entries()) {
+      await queueOutbound(tx, this.deps.keyring, {
+        conversation,
+        text: reply.text,
+        authorKind: 'auto',
+        autoReplyKind: reply.kind,
+        consentNotice: reply.consentNotice,
+        at: at + index + 1,
+      });
+    }
+  }
+
+  private async markConversationAwaitingReply(tx: EntityManager, conversation: Conversation, at: number, replies: number): Promise<void> {
+    await tx.update(Conversation, { id: conversation.id }, {
+      lastInboundAt: at,
+      lastMessageAt: at + replies,
+      awaitingReplySince: conversation.awaitingReplySince ?? at,
+    });
+  }
+}

@@ -1,0 +1,44 @@
+import { startLamplight } from './app';
+import { ConfigError } from './config';
+import { createLogger } from './logger';
+import { readSettings, SettingsError } from './settings';
+
+/** `npm start`: read the environment, start Lamplight, say where to go, stop cleanly on SIGTERM. */
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const log = createLogger(settings.logLevel);
+  const app = await startLamplight(settings, { logger: log });
+  const base = app.publicUrl;
+  const lines = [
+    '',
+    `Lamplight is running on ${base}  (database: ${app.db.dialect})`,
+    ...(app.simulatedTwilio ? [`  Channel simulator (a phone that texts the demo services):  ${base}/simulator`] : []),
+    ...(app.devIdentity ? [
+      `  Dev sign-in: demo staff at ${base}/dev/idp/staff; a token for one of them:`,
+      `    curl -s -X POST ${base}/dev/idp/token -H 'content-type: application/json' -d '{"email":"sam.patel@lamplight.example"}'`,
+    ] : []),
+    `  Clinician API:  ${base}/api/v1/conversations  (OpenAPI: ${base}/api/v1/openapi.json)`,
+    `  Health:  ${base}/healthz   ${base}/readyz`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: 'shutdown', signal }, 'shutting down');
+    const timer = setTimeout(() => process.exit(1), 25_000).unref();
+    await app.close();
+    clearTimeout(timer);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  const known = error instanceof ConfigError || error instanceof SettingsError;
+  process.stderr.write(`Lamplight did not start: ${known ? error.message : (error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { Keyring } from '../db/crypto';
+import { DEMO_CONFIG_PATH } from './config';
+import type { TokenSettings } from './api/clinician-auth';
+
+/** Everything read from the environment, in one place (DESIGN.md, Contract: Environment). */
+export interface Settings {
+  port: number;
+  host: string;
+  /** Undefined means "http://localhost:<bound port>", decided once the server listens. */
+  publicUrl: string | undefined;
+  databaseUrl: string;
+  configPath: string;
+  keyring: Keyring;
+  /** Provider credentials; undefined = the built-in simulator stands in (never in production). */
+  twilio: { accountSid: string; authToken: string; apiBaseUrl: string } | undefined;
+  /** Undefined = the dev identity provider signs tokens (never in production). */
+  auth: TokenSettings | undefined;
+  appInsightsConnectionString: string | undefined;
+  production: boolean;
+  logLevel: string;
+  /** Seed demo staff into an empty database (the embedded default). */
+  seedDemoData: boolean;
+}
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const production = env.NODE_ENV === 'production';
+  const databaseUrl = env.DATABASE_URL || 'sqlite:./data/lamplight.sqlite';
+  const port = env.PORT ? Number(env.PORT) : 3978;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError('PORT must be a port number');
+  const publicUrl = env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined;
+  if (publicUrl && !/^https?:\/\//.test(publicUrl)) throw new SettingsError('PUBLIC_URL must start with http:// or https://');
+
+  const twilio = env.TWILIO_ACCOUNT_SID || env.TWILIO_AUTH_TOKEN
+    ? { accountSid: required(env, 'TWILIO_ACCOUNT_SID'), authToken: required(env, 'TWILIO_AUTH_TOKEN'), apiBaseUrl: env.TWILIO_API_BASE_URL || 'https://api.twilio.com' }
+    : undefined;
+  const auth = env.AUTH_JWKS_URL || env.AUTH_ISSUER || env.AUTH_AUDIENCE
+    ? { jwksUrl: required(env, 'AUTH_JWKS_URL'), issuer: required(env, 'AUTH_ISSUER'), audience: required(env, 'AUTH_AUDIENCE') }
+    : undefined;
+
+  if (production) {
+    const missing = [
+      !env.DATA_KEY && 'DATA_KEY',
+      !publicUrl && 'PUBLIC_URL',
+      !twilio && 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the simulator does not run in production)',
+      !auth && 'AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL (the dev sign-in does not run in production)',
+    ].filter(Boolean);
+    if (missing.length) throw new SettingsError(`NODE_ENV=production needs: ${missing.join('; ')}`);
+  }
+
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    publicUrl,
+    databaseUrl,
+    configPath: env.LAMPLIGHT_CONFIG ? resolve(env.LAMPLIGHT_CONFIG) : DEMO_CONFIG_PATH,
+    keyring: loadKeyring(env, databaseUrl),
+    twilio,
+    auth,
+    appInsightsConnectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
+    production,
+    logLevel: env.LOG_LEVEL || 'info',
+    seedDemoData: !production && env.LAMPLIGHT_DEMO_DATA !== 'false',
+  };
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new SettingsError(`${name} must be set too (it goes with the other variables of its group)`);
+  return value;
+}
+
+/**
+ * DATA_KEY (base64, 32 bytes) when given. In the embedded default a key file is created beside the
+ * SQLite database on first start, readable only by its owner, so `npm start` needs no setup.
+ */
+function loadKeyring(env: NodeJS.ProcessEnv, databaseUrl: string): Keyring {
+  const previous = (env.DATA_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (env.DATA_KEY) {
+    if (Buffer.from(env.DATA_KEY, 'base64').length !== 32) throw new SettingsError('DATA_KEY must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
+    return Keyring.fromBase64(env.DATA_KEY, previous);
+  }
+  if (env.NODE_ENV === 'production') throw new SettingsError('DATA_KEY must be set in production');
+  const dataDir = databaseUrl.startsWith('sqlite:') && databaseUrl !== 'sqlite::memory:' ? dirname(resolve(databaseUrl.slice(7))) : resolve('data');
+  const keyFile = resolve(dataDir, 'data.key');
+  if (!existsSync(keyFile)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(keyFile, 0o600);
+  return Keyring.fromBase64(readFileSync(keyFile, 'utf8').trim(), previous);
+}

@@ -1,0 +1,133 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
+import { entities } from './entities';
+import { migrations } from './migrations';
+
+export type Dialect = 'sqlite' | 'postgres' | 'mssql';
+
+export function describeDatabaseUrl(url: string): { dialect: Dialect; options: DataSourceOptions } {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length) || './data/lamplight.sqlite';
+    const database = file === ':memory:' ? file : resolve(file);
+    return {
+      dialect: 'sqlite',
+      options: {
+        type: 'better-sqlite3',
+        database,
+        // WAL lets readers (health checks, the API) run while the gateway commits; busy_timeout
+        // covers a second process such as the CLI writing at the same moment.
+        prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+          db.pragma('journal_mode = WAL');
+          db.pragma('busy_timeout = 5000');
+          db.pragma('foreign_keys = ON');
+        },
+      },
+    };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return { dialect: 'postgres', options: { type: 'postgres', url, extra: { max: 10, connectionTimeoutMillis: 5000 } } };
+  }
+  if (url.startsWith('mssql://') || url.startsWith('sqlserver://')) {
+    const parsed = new URL(url);
+    return {
+      dialect: 'mssql',
+      options: {
+        type: 'mssql',
+        host: parsed.hostname,
+        port: parsed.port ? Number(parsed.port) : 1433,
+        username: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+        database: parsed.pathname.replace(/^\//, ''),
+        options: {
+          encrypt: parsed.searchParams.get('encrypt') !== 'false',
+          trustServerCertificate: parsed.searchParams.get('trustServerCertificate') === 'true',
+        },
+      },
+    };
+  }
+  throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mssql:// (got a value starting "${url.slice(0, 10)}")`);
+}
+
+/** Raised for any failure to reach or write the database, so callers can answer 503 and let the provider retry. */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`database unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+export class Database {
+  private sqliteQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly dataSource: DataSource, readonly dialect: Dialect) {}
+
+  static async open(url: string): Promise<Database> {
+    const { dialect, options } = describeDatabaseUrl(url);
+    if (options.type === 'better-sqlite3' && options.database !== ':memory:') {
+      mkdirSync(dirname(options.database as string), { recursive: true });
+    }
+    const dataSource = new DataSource({ ...options, entities, migrations, synchronize: false, logging: false });
+    await dataSource.initialize();
+    return new Database(dataSource, dialect);
+  }
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  async migrate(): Promise<string[]> {
+    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  }
+
+  async pendingMigrations(): Promise<boolean> {
+    return this.dataSource.showMigrations();
+  }
+
+  /**
+   * One unit of work. TypeORM's SQLite drivers share a single connection, where concurrent
+   * transactions would silently nest as savepoints; they are queued here instead.
+   */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.dialect !== 'sqlite') return this.dataSource.transaction(work);
+    const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+    this.sqliteQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs `work` in a transaction and, if it lost a race on a unique key (two webhooks for the same
+   * new contact, a retried provider message), runs it once more: the second run sees the winner's row.
+   */
+  async transactionRetryingConflicts<T>(work: (manager: EntityManager) => Promise<T>, attempts = 3): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transaction(work);
+      } catch (error) {
+        if (attempt >= attempts || !isUniqueViolation(error)) throw error;
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.sqliteQueue.catch(() => undefined);
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; number?: number; driverError?: { code?: string; number?: number }; message?: string };
+  const code = e?.driverError?.code ?? e?.code;
+  const num = e?.driverError?.number ?? e?.number;
+  return (
+    code === '23505' || // PostgreSQL unique_violation
+    code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    num === 2627 || num === 2601 // SQL Server duplicate key
+  );
+}

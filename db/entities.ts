@@ -1,0 +1,142 @@
+import 'reflect-metadata';
+import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
+
+/**
+ * Times are stored as epoch milliseconds in a BIGINT: one representation that SQLite, PostgreSQL
+ * and SQL Server compare and sort the same way, with no driver time-zone conversion in between.
+ * PostgreSQL and SQL Server hand BIGINT back as a string, hence the transformer.
+ */
+const epochMs: ValueTransformer = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | number | null) => (value === null || value === undefined ? value : Number(value)),
+};
+const time = { type: 'bigint' as const, transformer: epochMs };
+const optionalTime = { ...time, nullable: true };
+const id = { type: 'varchar' as const, length: 36 };
+
+export type Channel = 'sms' | 'whatsapp' | 'webchat';
+export type Role = 'clinician' | 'duty-lead' | 'admin';
+export type Consent = 'active' | 'opted_out';
+export type RiskLevel = 'none' | 'medium' | 'high';
+export type AuthorKind = 'contact' | 'clinician' | 'auto' | 'system';
+export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'opt_out' | 'opt_in';
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed';
+
+@Entity('staff_member')
+export class StaffMember {
+  @PrimaryColumn(id) id!: string;
+  /** Lower-cased; the identity claim used when a token carries no matching `oid`. */
+  @Index('uq_staff_email', { unique: true }) @Column({ type: 'varchar', length: 320 }) email!: string;
+  @Column({ type: 'varchar', length: 200 }) name!: string;
+  /** Entra ID object id, bound on first sign-in or by an admin. */
+  @Index('ix_staff_oid') @Column({ type: 'varchar', length: 64, nullable: true }) oid!: string | null;
+  @Column(time) createdAt!: number;
+}
+
+@Entity('service_membership')
+@Index('uq_membership', ['staffId', 'serviceSlug'], { unique: true })
+export class ServiceMembership {
+  @PrimaryColumn(id) id!: string;
+  @Column(id) staffId!: string;
+  @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
+  @Column({ type: 'varchar', length: 16 }) role!: Role;
+  @Column(time) createdAt!: number;
+}
+
+@Entity('contact')
+@Index('uq_contact_address', ['channel', 'addressHash'], { unique: true })
+export class Contact {
+  @PrimaryColumn(id) id!: string;
+  @Column({ type: 'varchar', length: 16 }) channel!: Channel;
+  /** HMAC of the normalised address (separate key): how a returning contact is found. */
+  @Column({ type: 'varchar', length: 64 }) addressHash!: string;
+  @Column({ type: 'text' }) addressCipher!: string;
+  @Column({ type: 'varchar', length: 16 }) keyId!: string;
+  @Column({ type: 'varchar', length: 16 }) consent!: Consent;
+  @Column(optionalTime) consentChangedAt!: number | null;
+  @Column(time) createdAt!: number;
+}
+
+@Entity('conversation')
+@Index('ix_conversation_service_status', ['serviceSlug', 'status', 'lastMessageAt'])
+@Index('ix_conversation_contact', ['contactId', 'createdAt'])
+export class Conversation {
+  @PrimaryColumn(id) id!: string;
+  @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
+  @Column(id) contactId!: string;
+  @Column({ type: 'varchar', length: 16 }) channel!: Channel;
+  /** The service's own address on the channel (SMS number, WhatsApp phone-number id) replies go out from. */
+  @Column({ type: 'varchar', length: 64 }) endpointAddress!: string;
+  @Column({ type: 'varchar', length: 16 }) status!: 'open' | 'closed';
+  /**
+   * `open:<contact>:<service>:<channel>` while open, `closed:<id>` after: a unique column that lets
+   * every database refuse a second open conversation for the same contact and service, even when
+   * two first messages race (a unique index over a nullable column behaves differently in SQL Server).
+   */
+  @Index('uq_conversation_open', { unique: true }) @Column({ type: 'varchar', length: 200 }) openKey!: string;
+  @Column({ type: 'varchar', length: 8 }) riskLevel!: RiskLevel;
+  @Column({ ...id, nullable: true }) assignedStaffId!: string | null;
+  @Column(time) createdAt!: number;
+  @Column(time) lastMessageAt!: number;
+  @Column(optionalTime) lastInboundAt!: number | null;
+  /** When the oldest inbound message not yet answered by a person arrived; null when answered. */
+  @Column(optionalTime) awaitingReplySince!: number | null;
+  @Column(optionalTime) closedAt!: number | null;
+}
+
+@Entity('message')
+@Index('uq_message_external', ['channel', 'externalId'], { unique: true })
+@Index('ix_message_conversation', ['conversationId', 'createdAt'])
+export class Message {
+  @PrimaryColumn(id) id!: string;
+  @Column(id) conversationId!: string;
+  @Column({ type: 'varchar', length: 16 }) channel!: Channel;
+  /** Provider's message id for inbound (idempotency key); `out:<id>` for outbound. */
+  @Column({ type: 'varchar', length: 160 }) externalId!: string;
+  @Column({ type: 'varchar', length: 3 }) direction!: 'in' | 'out';
+  @Column({ type: 'varchar', length: 16 }) authorKind!: AuthorKind;
+  @Column({ ...id, nullable: true }) authorStaffId!: string | null;
+  @Column({ type: 'varchar', length: 32, nullable: true }) autoReplyKind!: AutoReplyKind | null;
+  @Column({ type: 'text' }) bodyCipher!: string;
+  @Column({ type: 'varchar', length: 16 }) keyId!: string;
+  @Column(time) createdAt!: number;
+}
+
+@Entity('outbox_item')
+@Index('ix_outbox_due', ['status', 'nextAttemptAt'])
+@Index('ix_outbox_provider', ['channel', 'providerMessageId'])
+export class OutboxItem {
+  @PrimaryColumn(id) id!: string;
+  @Column(id) messageId!: string;
+  @Column(id) conversationId!: string;
+  @Column({ type: 'varchar', length: 16 }) channel!: Channel;
+  @Column({ type: 'varchar', length: 16 }) status!: OutboxStatus;
+  /** Consent confirmations are the one thing still sent to a contact who has just opted out. */
+  @Column({ type: Boolean, default: false }) consentNotice!: boolean;
+  @Column({ type: 'integer' }) attempts!: number;
+  @Column(time) nextAttemptAt!: number;
+  @Column(optionalTime) lockedUntil!: number | null;
+  @Column({ type: 'varchar', length: 500, nullable: true }) lastError!: string | null;
+  @Column({ type: 'varchar', length: 160, nullable: true }) providerMessageId!: string | null;
+  @Column({ type: 'varchar', length: 32, nullable: true }) providerStatus!: string | null;
+  @Column(time) createdAt!: number;
+  @Column(time) updatedAt!: number;
+}
+
+/** Append-only: who read or wrote what, and when. Never carries message bodies or addresses. */
+@Entity('audit_event')
+@Index('ix_audit_subject', ['subjectType', 'subjectId', 'at'])
+@Index('ix_audit_actor', ['actorId', 'at'])
+export class AuditEvent {
+  @PrimaryColumn(id) id!: string;
+  @Column(time) at!: number;
+  @Column({ type: 'varchar', length: 16 }) actorType!: 'staff' | 'system' | 'operator';
+  @Column({ ...id, nullable: true }) actorId!: string | null;
+  @Column({ type: 'varchar', length: 64 }) action!: string;
+  @Column({ type: 'varchar', length: 32 }) subjectType!: string;
+  @Column({ type: 'varchar', length: 64, nullable: true }) subjectId!: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) serviceSlug!: string | null;
+  @Column({ type: 'text', nullable: true }) detail!: string | null;
+}
+
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent];
