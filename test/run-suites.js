@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `npm test`: unit tests once, then the integration suite on SQLite and again on PostgreSQL
+// when 127.0.0.1:5432 answers (required when LAMPLIGHT_REQUIRE_POSTGRES=1, as in CI).
+'use strict';
+const { spawnSync } = require('node:child_process');
+const net = require('node:net');
+const path = require('node:path');
+
+const mocha = path.join(__dirname, '..', 'node_modules', 'mocha', 'bin', 'mocha.js');
+const dist = path.join(__dirname, '..', 'dist', 'test');
+const extra = process.argv.slice(2);
+
+function run(label, files, env) {
+  process.stdout.write(`\n=== ${label} ===\n`);
+  const result = spawnSync(process.execPath, [mocha, '--timeout', '20000', '--exit', ...extra, files], { stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+function reachable(host, port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1500 }, () => { socket.end(); resolve(true); });
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => { socket.destroy(); resolve(false); });
+  });
+}
+
+(async () => {
+  const results = [];
+  results.push(['unit', run('unit tests', `${dist}/unit/**/*.test.js`, {})]);
+  results.push(['integration (SQLite)', run('integration tests on SQLite', `${dist}/integration/**/*.test.js`, { TEST_DATABASE: 'sqlite' })]);
+  if (await reachable('127.0.0.1', 5432)) {
+    results.push(['integration (PostgreSQL)', run('integration tests on PostgreSQL', `${dist}/integration/**/*.test.js`, { TEST_DATABASE: 'postgres' })]);
+  } else if (process.env.LAMPLIGHT_REQUIRE_POSTGRES === '1') {
+    process.stdout.write('\nPostgreSQL is required (LAMPLIGHT_REQUIRE_POSTGRES=1) but 127.0.0.1:5432 does not answer\n');
+    results.push(['integration (PostgreSQL)', false]);
+  } else {
+    process.stdout.write('\nPostgreSQL at 127.0.0.1:5432 does not answer: the PostgreSQL run is skipped\n');
+  }
+  process.stdout.write('\n');
+  for (const [label, ok] of results) process.stdout.write(`${ok ? 'passed' : 'FAILED'}  ${label}\n`);
+  process.exit(results.every(([, ok]) => ok) ? 0 : 1);
+})();

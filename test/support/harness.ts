@@ -1,0 +1,132 @@
+import pino from 'pino';
+import { randomBytes } from 'node:crypto';
+import { FakeTwilio } from '../../adapters/sms/fake-twilio';
+import { Keyring } from '../../db/crypto';
+import { Lamplight, Overrides, startLamplight } from '../../bot/app';
+import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { Settings } from '../../bot/settings';
+import { addStaff } from '../../bot/staff';
+import { scratchDatabase, ScratchDatabase } from './database';
+import { TestIdentityProvider } from './identity-provider';
+
+/** A controllable clock: tests that depend on opening hours or retry delays set the time. */
+export class TestClock {
+  constructor(private ms: number = Date.now()) {}
+  now = (): Date => new Date(this.ms);
+  set(iso: string): void {
+    this.ms = Date.parse(iso);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** Tuesday 24 November 2026, 10:00 in London: the school nursing team is in. */
+export const IN_HOURS = '2026-11-24T10:00:00Z';
+
+export interface HarnessOptions {
+  clockStart?: string;
+  configPath?: string;
+  outbox?: Overrides['outbox'];
+  /** Reuse a database (to restart against the same data); otherwise a scratch one is made. */
+  database?: ScratchDatabase;
+  dataKey?: string;
+}
+
+export interface Harness {
+  app: Lamplight;
+  twilio: FakeTwilio;
+  idp: TestIdentityProvider;
+  clock: TestClock;
+  database: ScratchDatabase;
+  dataKey: string;
+  sendSms(message: { from: string; to: string; body: string; messageSid?: string }): Promise<{ status: number; body: string }>;
+  api(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
+  staff(email: string, role: 'clinician' | 'duty-lead' | 'admin', service: string): Promise<string>;
+  /** Stops the app; `keepDatabase` leaves the data for a restart. */
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+export const TWILIO_ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
+export const TWILIO_AUTH_TOKEN = '12345678901234567890123456789012';
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const clock = new TestClock(Date.parse(options.clockStart ?? IN_HOURS));
+  const database = options.database ?? (await scratchDatabase());
+  const twilio = new FakeTwilio({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN });
+  const twilioUrl = await twilio.listen();
+  const idp = await new TestIdentityProvider().start();
+  const dataKey = options.dataKey ?? randomBytes(32).toString('base64');
+  const settings: Settings = {
+    port: 0,
+    host: '127.0.0.1',
+    publicUrl: undefined,
+    databaseUrl: database.url,
+    configPath: options.configPath ?? DEMO_CONFIG_PATH,
+    keyring: Keyring.fromBase64(dataKey),
+    twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: twilioUrl },
+    auth: { issuer: idp.issuer, audience: idp.audience, jwksUrl: idp.jwksUrl },
+    appInsightsConnectionString: undefined,
+    production: false,
+    logLevel: 'silent',
+    seedDemoData: false,
+  };
+  const app = await startLamplight(settings, {
+    now: clock.now,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    outbox: { pollIntervalMs: 50, random: () => 0.5, ...options.outbox },
+  });
+
+  return {
+    app,
+    twilio,
+    idp,
+    clock,
+    database,
+    dataKey,
+    sendSms: (m) => twilio.postSigned(`${app.url}/api/sms/twilio`, twilio.inboundFields({ from: m.from, to: m.to, body: m.body, messageSid: m.messageSid }), `${app.publicUrl}/api/sms/twilio`),
+    async api(method, path, { token, body } = {}) {
+      const response = await fetch(`${app.url}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch { /* not JSON: keep the text */ }
+      return { status: response.status, body: parsed };
+    },
+    async staff(email, role, service) {
+      await addStaff(app.db, app.directory, { email, name: email.split('@')[0], role, service });
+      return idp.token(email);
+    },
+    async close({ keepDatabase = false } = {}) {
+      await app.close();
+      await twilio.close();
+      await idp.close();
+      if (!keepDatabase) await database.drop();
+    },
+  };
+}
+
+/** Polls until `check` returns a truthy value (the outbox and callbacks are asynchronous by design). */
+export async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const SCHOOL_NURSING_SMS = '+447700900101';
+export const HEALTH_VISITING_SMS = '+447700900102';
+export const SEXUAL_HEALTH_SMS = '+447700900103';

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from '../../bot/config';
+
+const demoText = readFileSync(DEMO_CONFIG_PATH, 'utf8');
+const broken = (from: string, to: string) => {
+  if (!demoText.includes(from)) throw new Error(`test setup: "${from}" is not in the demo config`);
+  return () => parseConfig(demoText.replace(from, to), 'test.yaml');
+};
+
+describe('services config', () => {
+  it('when the demo config is loaded, then it has the three demo services with the contract identities', () => {
+    const config = loadConfig();
+    expect(config.services.map((s) => [s.slug, s.channels.sms, s.channels.whatsapp, s.channels.webchat])).to.deep.equal([
+      ['school-nursing', '+447700900101', '100000000000101', 'school-nursing'],
+      ['health-visiting', '+447700900102', '100000000000102', 'health-visiting'],
+      ['sexual-health', '+447700900103', '100000000000103', 'sexual-health'],
+    ]);
+    expect(config.services[0].autoReplyIntervalMinutes).to.equal(720);
+  });
+
+  it('when a field is unknown, then the error names it and where it is', () => {
+    expect(broken('    audience: young-people', '    audience: young-people\n    colour: blue')).to.throw(ConfigError, /services\[0\].*colour/);
+  });
+
+  it('when an opening time is not a time, then the error names the day', () => {
+    expect(broken('monday: ["09:00-17:00"]', 'monday: ["9am-5pm"]')).to.throw(ConfigError, /services\[0\]\.hours\.monday\[0\]: must look like "09:00-17:00"/);
+  });
+
+  it('when a window ends before it starts, then it is refused', () => {
+    expect(broken('tuesday: ["09:00-17:00"]', 'tuesday: ["17:00-09:00"]')).to.throw(ConfigError, /hours\.tuesday\[0\]: must end after it starts/);
+  });
+
+  it('when two services share an SMS number, then the duplicate is named', () => {
+    expect(broken('sms: "+447700900102"', 'sms: "+447700900101"')).to.throw(ConfigError, /duplicate SMS number \+447700900101 \(also used by services\[0\]\)/);
+  });
+
+  it('when an auto-reply uses an unknown placeholder, then the error lists the known ones', () => {
+    expect(broken('{nextOpening}. If you need help now', '{opensAt}. If you need help now')).to.throw(ConfigError, /unknown placeholder \{opensAt\}/);
+  });
+
+  it('when the file is not YAML, then it says so', () => {
+    expect(() => parseConfig('services: [unclosed', 'x.yaml')).to.throw(ConfigError, /not readable as YAML/);
+  });
+
+  it('when the file does not exist, then the path is in the message', () => {
+    expect(() => loadConfig('/nonexistent/services.yaml')).to.throw(ConfigError, /\/nonexistent\/services\.yaml/);
+  });
+});

@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { loadConfig, parseConfig, ServiceConfig } from '../../bot/config';
+import { bankHoliday, describeOpening, openingState } from '../../bot/hours';
+import { DateTime } from 'luxon';
+import { readFileSync } from 'node:fs';
+import { DEMO_CONFIG_PATH } from '../../bot/config';
+
+const schoolNursing = loadConfig().services.find((s) => s.slug === 'school-nursing')!;
+const nextOpening = (service: ServiceConfig, iso: string) => {
+  const state = openingState(service, new Date(iso));
+  return state.open ? 'open' : describeOpening(state.nextOpening);
+};
+
+describe('opening hours (Europe/London, UK bank holidays)', () => {
+  it('when it is a weekday within the hours, then the service is open', () => {
+    expect(nextOpening(schoolNursing, '2026-11-24T10:00:00Z')).to.equal('open');
+  });
+
+  it('when it is Friday after the earlier Friday close, then the next opening is Monday morning', () => {
+    expect(nextOpening(schoolNursing, '2026-11-27T16:45:00Z')).to.equal('9am on Monday 30 November');
+  });
+
+  it('when it is a Saturday, then the next opening is Monday', () => {
+    expect(nextOpening(schoolNursing, '2026-11-28T11:00:00Z')).to.equal('9am on Monday 30 November');
+  });
+
+  it('when Christmas and the Boxing Day substitute holiday follow a weekend, then they are skipped', () => {
+    // 25 Dec 2026 is a Friday, Boxing Day a Saturday: Monday 28 December is the substitute bank holiday.
+    expect(nextOpening(schoolNursing, '2026-12-24T23:00:00Z')).to.equal('9am on Tuesday 29 December');
+  });
+
+  it('when the clocks have gone forward (BST), then opening times stay in London time', () => {
+    const state = openingState(schoolNursing, new Date('2026-06-30T20:00:00Z'));
+    expect(state.nextOpening!.toUTC().toISO()).to.equal('2026-07-01T08:00:00.000Z');
+    expect(describeOpening(state.nextOpening)).to.equal('9am on Wednesday 1 July');
+  });
+
+  it('when it is before opening on a working day, then the opening is the same day', () => {
+    expect(nextOpening(schoolNursing, '2026-11-24T07:59:00Z')).to.equal('9am on Tuesday 24 November');
+  });
+
+  it('when a service follows Scottish bank holidays, then St Andrew\'s Day substitute is closed there but not in England', () => {
+    const scottish = { ...schoolNursing, bankHolidays: 'scotland' as const };
+    // 30 Nov 2026 is a Monday: St Andrew's Day in Scotland, a working day in England.
+    expect(bankHoliday('scotland', DateTime.fromISO('2026-11-30'))).to.be.a('string');
+    expect(bankHoliday('england-and-wales', DateTime.fromISO('2026-11-30'))).to.equal(undefined);
+    expect(nextOpening(scottish, '2026-11-28T11:00:00Z')).to.equal('9am on Tuesday 1 December');
+  });
+
+  it('when the config lists an extra closure date, then that day is skipped', () => {
+    const closed = { ...schoolNursing, closures: ['2026-11-30'] };
+    expect(nextOpening(closed, '2026-11-28T11:00:00Z')).to.equal('9am on Tuesday 1 December');
+  });
+
+  it('when a window opens at half past, then minutes are shown', () => {
+    const text = readFileSync(DEMO_CONFIG_PATH, 'utf8');
+    const healthVisiting = parseConfig(text, 'demo').services.find((s) => s.slug === 'health-visiting')!;
+    expect(nextOpening(healthVisiting, '2026-11-28T11:00:00Z')).to.equal('8:30am on Monday 30 November');
+  });
+});
