@@ -178,6 +178,7 @@ export class InboundMessages {
         autoReplyKind: reply.kind,
         consentNotice: reply.consentNotice,
         at: at + index + 1,
+        queuedAt: at,
       });
     }
   }

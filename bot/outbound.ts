@@ -11,7 +11,10 @@ export interface OutboundDraft {
   authorStaffId?: string;
   autoReplyKind?: AutoReplyKind;
   consentNotice?: boolean;
+  /** When the message was written; also its place in the thread and the outbox's order. */
   at: number;
+  /** When the transaction runs: the row is due from then. */
+  queuedAt?: number;
 }
 
 /**
@@ -41,7 +44,7 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     status: 'pending',
     consentNotice: draft.consentNotice ?? false,
     attempts: 0,
-    nextAttemptAt: draft.at,
+    nextAttemptAt: draft.queuedAt ?? draft.at,
     lockedUntil: null,
     lastError: null,
     providerMessageId: null,

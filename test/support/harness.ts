@@ -31,6 +31,8 @@ export interface HarnessOptions {
   /** Reuse a database (to restart against the same data); otherwise a scratch one is made. */
   database?: ScratchDatabase;
   dataKey?: string;
+  /** Where the app's logs go (default: nowhere), for tests that inspect them. */
+  logDestination?: { write(line: string): void };
 }
 
 export interface Harness {
@@ -73,7 +75,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const app = await startLamplight(settings, {
     now: clock.now,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logDestination ? pino({ level: 'debug' }, options.logDestination) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     outbox: { pollIntervalMs: 50, random: () => 0.5, ...options.outbox },
   });
 
