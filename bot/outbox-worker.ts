@@ -36,6 +36,8 @@ export class OutboxWorker {
   private running: Promise<void> | undefined;
   private rerun = false;
   private stopped = true;
+  /** Set while stop() waits: the pass in flight finishes its current send and takes no more. */
+  private draining = false;
 
   constructor(options: OutboxWorkerOptions) {
     this.o = {
@@ -67,7 +69,12 @@ export class OutboxWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    this.draining = true;
+    try {
+      await this.running;
+    } finally {
+      this.draining = false;
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -99,7 +106,7 @@ export class OutboxWorker {
     });
     let attempted = 0;
     for (const item of due) {
-      if (this.stopped && attempted > 0) break;
+      if (this.draining) break;
       if (!(await this.isNextInConversation(item))) continue;
       if (!(await this.claim(item, now))) continue;
       attempted++;

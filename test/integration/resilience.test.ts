@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import pino from 'pino';
+import { Keyring } from '../../db/crypto';
+import { Database } from '../../db/database';
+import { Contact, Conversation, Message, OutboxItem } from '../../db/entities';
+import { OutboxWorker } from '../../bot/outbox-worker';
+import { noTelemetry } from '../../bot/telemetry';
+import { failOutboxInserts } from '../support/faults';
+import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+
+const PHONE = '+447700900555';
+
+describe('nothing lost: database failures', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('when the database fails part-way through the transaction, then 503 and nothing half-written; the provider\'s retry then stores it once', async () => {
+    h = await startHarness();
+    const restore = await failOutboxInserts(h.app.db);
+    const first = await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello', messageSid: 'SM000000000000000000000000000retry' });
+    expect(first.status).to.equal(503);
+    for (const entity of [Message, Contact, Conversation, OutboxItem]) {
+      expect(await h.app.db.manager.count(entity), entity.name).to.equal(0);
+    }
+    await restore();
+    const retry = await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello', messageSid: 'SM000000000000000000000000000retry' });
+    expect(retry.status).to.equal(200);
+    expect(await h.app.db.manager.count(Message, { where: { direction: 'in' } })).to.equal(1);
+    await eventually(() => h.twilio.sent.length === 1, 'the welcome');
+  });
+
+  it('when the database is gone, then webhooks get 503, /readyz says unavailable, and the process keeps serving', async () => {
+    h = await startHarness();
+    await h.app.db.dataSource.destroy();
+    const response = await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    expect(response.status).to.equal(503);
+    expect((await h.api('GET', '/readyz')).status).to.equal(503);
+    expect((await h.api('GET', '/healthz')).status).to.equal(200);
+  });
+});
+
+describe('nothing lost: the outbox', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('when the provider answers 500, then the send is retried with backoff and delivered later', async () => {
+    h = await startHarness();
+    h.twilio.failNext(2, 500);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const item = await eventually(async () => {
+      const row = await h.app.db.manager.findOneBy(OutboxItem, {});
+      return row?.attempts === 1 && row.status === 'pending' ? row : undefined;
+    }, 'the first failed attempt');
+    // base 2 s, jitter fixed at the middle (0.75 of the step) by the harness
+    expect(item.nextAttemptAt - h.clock.now().getTime()).to.equal(1500);
+    expect(item.lastError).to.contain('500');
+    h.clock.advance(1500);
+    const second = await eventually(async () => {
+      const row = await h.app.db.manager.findOneByOrFail(OutboxItem, { id: item.id });
+      return row.attempts === 2 && row.status === 'pending' ? row : undefined;
+    }, 'the second failed attempt');
+    expect(second.nextAttemptAt - h.clock.now().getTime()).to.equal(3000);
+    expect(h.twilio.sent).to.have.length(0);
+    h.clock.advance(3000);
+    await eventually(() => h.twilio.sent.length === 1, 'delivery on the third attempt');
+    const done = await h.app.db.manager.findOneByOrFail(OutboxItem, { id: item.id });
+    expect(done.status).to.equal('sent');
+    expect(done.attempts).to.equal(3);
+    expect(done.providerMessageId).to.equal(h.twilio.sent[0].sid);
+  });
+
+  it('when the provider refuses a send (4xx), then it is failed at once and shows as failed', async () => {
+    h = await startHarness();
+    h.twilio.failNext(1, 400, 21211);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const failed = await eventually(async () => (await h.app.db.manager.findOneBy(OutboxItem, { status: 'failed' })) ?? undefined, 'a failed row');
+    expect(failed.attempts).to.equal(1);
+    expect(failed.lastError).to.equal('Twilio answered 400 (code 21211)');
+  });
+
+  it('when retries run out, then the row is failed, not retried for ever', async () => {
+    h = await startHarness({ outbox: { maxAttempts: 2 } });
+    h.twilio.failNext(5, 503);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    await eventually(async () => (await h.app.db.manager.findOneByOrFail(OutboxItem, {})).attempts === 1, 'first attempt');
+    h.clock.advance(60_000);
+    const failed = await eventually(async () => (await h.app.db.manager.findOneBy(OutboxItem, { status: 'failed' })) ?? undefined, 'failed after two attempts');
+    expect(failed.attempts).to.equal(2);
+  });
+
+  it('when the server restarts with a retry pending, then the new process sends it exactly once', async () => {
+    h = await startHarness();
+    h.twilio.failNext(1, 500);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    await eventually(async () => (await h.app.db.manager.findOneByOrFail(OutboxItem, {})).attempts === 1, 'first attempt failed');
+    const { database, dataKey } = h;
+    const clock = h.clock.now().toISOString();
+    await h.close({ keepDatabase: true });
+
+    h = await startHarness({ database, dataKey, clockStart: clock });
+    h.clock.advance(10_000);
+    await eventually(() => h.twilio.sent.length === 1, 'the send after restart');
+    await h.app.outbox.runOnce();
+    expect(h.twilio.sent).to.have.length(1);
+    expect((await h.app.db.manager.findOneByOrFail(OutboxItem, {})).status).to.equal('sent');
+  });
+
+  it('when a worker died mid-send, then its row is taken up again once the lease expires, and not before', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000 } });
+    await h.app.outbox.stop();
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const now = h.clock.now().getTime();
+    const row = await h.app.db.manager.findOneByOrFail(OutboxItem, {});
+    await h.app.db.manager.update(OutboxItem, { id: row.id }, { status: 'sending', attempts: 1, lockedUntil: now + 60_000 });
+    expect(await h.app.outbox.runOnce()).to.equal(0);
+    h.clock.advance(60_001);
+    expect(await h.app.outbox.runOnce()).to.equal(1);
+    expect(h.twilio.sent).to.have.length(1);
+  });
+
+  it('when two workers with their own connections race over the same rows, then each row is sent once', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000 } });
+    await h.app.outbox.stop();
+    for (let i = 0; i < 10; i++) await h.sendSms({ from: `+447700900${600 + i}`, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const second = await Database.open(h.database.url);
+    try {
+      const other = new OutboxWorker({
+        db: second, keyring: Keyring.fromBase64(h.dataKey), senders: { sms: (h.app as any).outbox.o.senders.sms }, log: pino({ level: 'silent' }),
+        telemetry: noTelemetry, now: () => h.clock.now().getTime(),
+      });
+      await Promise.all([h.app.outbox.runOnce(), other.runOnce(), h.app.outbox.runOnce(), other.runOnce()]);
+    } finally {
+      await second.close();
+    }
+    expect(h.twilio.sent).to.have.length(10);
+    expect(new Set(h.twilio.sent.map((s) => s.to)).size).to.equal(10);
+  });
+});
