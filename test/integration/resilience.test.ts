@@ -82,7 +82,10 @@ describe('nothing lost: the outbox', () => {
     h = await startHarness({ outbox: { maxAttempts: 2 } });
     h.twilio.failNext(5, 503);
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
-    await eventually(async () => (await h.app.db.manager.findOneByOrFail(OutboxItem, {})).attempts === 1, 'first attempt');
+    await eventually(async () => {
+      const row = await h.app.db.manager.findOneByOrFail(OutboxItem, {});
+      return row.attempts === 1 && row.status === 'pending';
+    }, 'first attempt recorded as failed');
     h.clock.advance(60_000);
     const failed = await eventually(async () => (await h.app.db.manager.findOneBy(OutboxItem, { status: 'failed' })) ?? undefined, 'failed after two attempts');
     expect(failed.attempts).to.equal(2);
@@ -92,7 +95,10 @@ describe('nothing lost: the outbox', () => {
     h = await startHarness();
     h.twilio.failNext(1, 500);
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
-    await eventually(async () => (await h.app.db.manager.findOneByOrFail(OutboxItem, {})).attempts === 1, 'first attempt failed');
+    await eventually(async () => {
+      const row = await h.app.db.manager.findOneByOrFail(OutboxItem, {});
+      return row.attempts === 1 && row.status === 'pending';
+    }, 'first attempt recorded as failed');
     const { database, dataKey } = h;
     const clock = h.clock.now().toISOString();
     await h.close({ keepDatabase: true });
