@@ -10,9 +10,21 @@ const mocha = path.join(__dirname, '..', 'node_modules', 'mocha', 'bin', 'mocha.
 const dist = path.join(__dirname, '..', 'dist', 'test');
 const extra = process.argv.slice(2);
 
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
 function run(label, files, env) {
   process.stdout.write(`\n=== ${label} ===\n`);
-  const result = spawnSync(process.execPath, [mocha, '--timeout', '20000', '--exit', ...extra, files], { stdio: 'inherit', env: { ...process.env, ...env } });
+  const result = spawnSync(process.execPath, [mocha, '--timeout', '20000', '--exit', ...extra, files], {
+    stdio: ['inherit', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const output = result.stdout.toString();
+  process.stdout.write(output);
+  const count = (word) => Number((output.match(new RegExp(`^\\s*(\\d+) ${word}`, 'm')) ?? [0, 0])[1]);
+  totals.passed += count('passing');
+  totals.failed += count('failing') + (result.status !== 0 && count('failing') === 0 ? 1 : 0);
+  totals.skipped += count('pending');
   return result.status === 0;
 }
 
@@ -37,6 +49,7 @@ function reachable(host, port) {
     process.stdout.write('\nPostgreSQL at 127.0.0.1:5432 does not answer: the PostgreSQL run is skipped\n');
   }
   process.stdout.write('\n');
-  for (const [label, ok] of results) process.stdout.write(`${ok ? 'passed' : 'FAILED'}  ${label}\n`);
+  for (const [label, ok] of results) process.stdout.write(`${ok ? 'ok    ' : 'FAILED'}  ${label}\n`);
+  process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
   process.exit(results.every(([, ok]) => ok) ? 0 : 1);
 })();

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { generateKeyPair } from 'jose';
+import { AuditEvent, Message, StaffMember } from '../../db/entities';
+import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+
+const PHONE = '+447700900555';
+
+describe('clinician API: identity', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+    await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+  });
+  after(async () => h.close());
+
+  it('when there is no token, then 401 with a Bearer challenge', async () => {
+    const response = await fetch(`${h.app.url}/api/v1/conversations`);
+    expect(response.status).to.equal(401);
+    expect(response.headers.get('www-authenticate')).to.equal('Bearer');
+  });
+
+  const badTokens: [string, () => Promise<string>][] = [
+    ['garbage', async () => 'not.a.jwt'],
+    ['another issuer', () => h.idp.token('nurse@example.nhs.uk', { issuer: 'https://evil.example/' })],
+    ['another audience', () => h.idp.token('nurse@example.nhs.uk', { audience: 'api://something-else' })],
+    ['expired', () => h.idp.token('nurse@example.nhs.uk', { expiresIn: '-2h' })],
+    ['signed by an unknown key', async () => h.idp.token('nurse@example.nhs.uk', { key: (await generateKeyPair('RS256')).privateKey })],
+  ];
+  for (const [name, make] of badTokens) {
+    it(`when the token is ${name}, then 401`, async () => {
+      expect((await h.api('GET', '/api/v1/conversations', { token: await make() })).status).to.equal(401);
+    });
+  }
+
+  it('when the token is valid but names nobody on the staff list, then 403', async () => {
+    const response = await h.api('GET', '/api/v1/conversations', { token: await h.idp.token('stranger@example.com') });
+    expect(response.status).to.equal(403);
+    expect(response.body.error).to.equal('not_staff');
+  });
+
+  it('when an Entra token carries an oid, then it is bound on first sign-in and recognised after an email change', async () => {
+    const first = await h.api('GET', '/api/v1/me', { token: await h.idp.token('nurse@example.nhs.uk', { claims: { oid: '00000000-0000-0000-0000-00000000aaaa' } }) });
+    expect(first.status).to.equal(200);
+    expect((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'nurse@example.nhs.uk' })).oid).to.equal('00000000-0000-0000-0000-00000000aaaa');
+    const renamed = await h.api('GET', '/api/v1/me', { token: await h.idp.token('nurse.married-name@example.nhs.uk', { claims: { oid: '00000000-0000-0000-0000-00000000aaaa' } }) });
+    expect(renamed.status).to.equal(200);
+    expect(renamed.body.memberships).to.deep.equal([{ serviceSlug: 'school-nursing', role: 'clinician' }]);
+  });
+
+  it('serves the OpenAPI description of the routes', async () => {
+    const { status, body } = await h.api('GET', '/api/v1/openapi.json');
+    expect(status).to.equal(200);
+    expect(Object.keys(body.paths)).to.include.members(['/conversations', '/conversations/{id}', '/conversations/{id}/messages']);
+  });
+});
+
+describe('clinician API: conversations', () => {
+  let h: Harness;
+  let nurse: string;
+  let healthVisitor: string;
+  afterEach(async () => h?.close());
+  beforeEach(async () => {
+    h = await startHarness();
+    nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    healthVisitor = await h.staff('hv@example.nhs.uk', 'clinician', 'health-visiting');
+  });
+
+  it('when a clinician lists and opens a conversation of their service, then they see the thread in order, and both reads are audited', async () => {
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'can I get the pill without my mum knowing?' });
+    const { body: list } = await h.api('GET', '/api/v1/conversations', { token: nurse });
+    expect(list.conversations).to.have.length(1);
+    expect(list.conversations[0]).to.include({ service: 'school-nursing', channel: 'sms', status: 'open', contactLabel: '•••• 0555' });
+    expect(list.conversations[0].replyDueBy).to.equal('2026-11-25T10:00:00.000Z');
+    const { status, body } = await h.api('GET', `/api/v1/conversations/${list.conversations[0].id}`, { token: nurse });
+    expect(status).to.equal(200);
+    expect(body.contact.address).to.equal(PHONE);
+    expect(body.messages.map((m: any) => [m.authorKind, m.autoReplyKind])).to.deep.equal([['contact', null], ['auto', 'welcome']]);
+    expect(body.messages[0].text).to.equal('can I get the pill without my mum knowing?');
+    const audit = await h.app.db.manager.find(AuditEvent, { order: { at: 'ASC' } });
+    expect(audit.map((a) => a.action)).to.include.members(['conversation.list', 'conversation.read']);
+    expect(audit.find((a) => a.action === 'conversation.read')!.subjectId).to.equal(list.conversations[0].id);
+    expect(JSON.stringify(audit)).not.to.contain('pill');
+  });
+
+  it('when a clinician of another service asks for the conversation, then 404 for reading and replying, and it is not listed', async () => {
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const { body: list } = await h.api('GET', '/api/v1/conversations', { token: nurse });
+    const id = list.conversations[0].id;
+    expect((await h.api('GET', `/api/v1/conversations/${id}`, { token: healthVisitor })).status).to.equal(404);
+    expect((await h.api('POST', `/api/v1/conversations/${id}/messages`, { token: healthVisitor, body: { text: 'hi' } })).status).to.equal(404);
+    expect((await h.api('GET', '/api/v1/conversations', { token: healthVisitor })).body.conversations).to.deep.equal([]);
+    expect(await h.app.db.manager.count(Message, { where: { authorKind: 'clinician' } })).to.equal(0);
+  });
+
+  it('when a clinician replies, then the SMS goes from the service number to the contact, the wait clears, and the send is audited', async () => {
+    await h.sendSms({ from: PHONE, to: HEALTH_VISITING_SMS, body: 'my baby has a rash' });
+    const { body: list } = await h.api('GET', '/api/v1/conversations', { token: healthVisitor });
+    const id = list.conversations[0].id;
+    h.clock.advance(5 * 60_000);
+    const reply = await h.api('POST', `/api/v1/conversations/${id}/messages`, { token: healthVisitor, body: { text: 'Does the rash fade when you press a glass on it?' } });
+    expect(reply.status).to.equal(201);
+    expect(reply.body).to.include({ authorKind: 'clinician', authorName: 'hv', text: 'Does the rash fade when you press a glass on it?' });
+    const sms = await eventually(() => h.twilio.sent.find((s) => s.body.startsWith('Does the rash')), 'the reply SMS');
+    expect(sms.to).to.equal(PHONE);
+    expect(sms.from).to.equal(HEALTH_VISITING_SMS);
+    const { body } = await h.api('GET', `/api/v1/conversations/${id}`, { token: healthVisitor });
+    expect(body.awaitingReplySince).to.equal(null);
+    expect(body.messages.at(-1)).to.include({ authorKind: 'clinician', authorName: 'hv' });
+    const sent = await h.app.db.manager.findOneByOrFail(AuditEvent, { action: 'message.send' });
+    expect(sent.actorId).to.equal((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'hv@example.nhs.uk' })).id);
+  });
+
+  it('when the reply is empty, too long, not JSON or has no text, then 400 and nothing is queued', async () => {
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const { body: list } = await h.api('GET', '/api/v1/conversations', { token: nurse });
+    const path = `/api/v1/conversations/${list.conversations[0].id}/messages`;
+    for (const body of [{ text: '   ' }, { text: 'x'.repeat(1601) }, { message: 'hi' }, { text: 42 }, '{"text": "unterminated']) {
+      const response = await h.api('POST', path, { token: nurse, body });
+      expect(response.status, JSON.stringify(body)).to.equal(400);
+    }
+    const plain = await fetch(`${h.app.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${nurse}`, 'content-type': 'text/plain' }, body: 'hi' });
+    expect(plain.status).to.equal(400);
+    expect(await h.app.db.manager.count(Message, { where: { authorKind: 'clinician' } })).to.equal(0);
+  });
+
+  it('when the id is not a conversation id, or the status filter is unknown, then a clear 4xx', async () => {
+    expect((await h.api('GET', '/api/v1/conversations/not-an-id', { token: nurse })).status).to.equal(404);
+    expect((await h.api('GET', '/api/v1/conversations/00000000-0000-0000-0000-000000000000', { token: nurse })).status).to.equal(404);
+    expect((await h.api('GET', '/api/v1/conversations?status=everything', { token: nurse })).status).to.equal(400);
+  });
+});
