@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { Database } from '../db/database';
 import { ServiceMembership, StaffMember } from '../db/entities';
 import { loadConfig, ServiceDirectory } from './config';
-import { readSettings } from './settings';
+import { configPathFrom, databaseUrlFrom } from './settings';
 import { addStaff, ROLES } from './staff';
 
 /**
@@ -18,7 +18,7 @@ const USAGE = `Usage: npm run cli -- <command>
 `;
 
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const db = await Database.open(readSettings().databaseUrl);
+  const db = await Database.open(databaseUrlFrom());
   try {
     return await work(db);
   } finally {
@@ -35,7 +35,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'config' && sub === 'check') {
-    const config = loadConfig(readSettings().configPath);
+    const config = loadConfig(configPathFrom());
     out(`ok: ${config.services.length} services (${config.services.map((s) => s.slug).join(', ')})`);
     return 0;
   }
@@ -43,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
     const { values } = parseArgs({ args: argv.slice(2), options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, service: { type: 'string' } }, strict: true });
     const missing = ['email', 'name', 'role', 'service'].filter((k) => !values[k as keyof typeof values]);
     if (missing.length) throw new Error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${USAGE}`);
-    const directory = new ServiceDirectory(loadConfig(readSettings().configPath));
+    const directory = new ServiceDirectory(loadConfig(configPathFrom()));
     const result = await withDatabase(async (db) => {
       await db.migrate();
       return addStaff(db, directory, values as { email: string; name: string; role: string; service: string });

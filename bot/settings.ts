@@ -32,9 +32,12 @@ export class SettingsError extends Error {
   }
 }
 
+export const databaseUrlFrom = (env: NodeJS.ProcessEnv = process.env) => env.DATABASE_URL || 'sqlite:./data/lamplight.sqlite';
+export const configPathFrom = (env: NodeJS.ProcessEnv = process.env) => (env.LAMPLIGHT_CONFIG ? resolve(env.LAMPLIGHT_CONFIG) : DEMO_CONFIG_PATH);
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const production = env.NODE_ENV === 'production';
-  const databaseUrl = env.DATABASE_URL || 'sqlite:./data/lamplight.sqlite';
+  const databaseUrl = databaseUrlFrom(env);
   const port = env.PORT ? Number(env.PORT) : 3978;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError('PORT must be a port number');
   const publicUrl = env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : undefined;
@@ -62,7 +65,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     host: env.HOST || '0.0.0.0',
     publicUrl,
     databaseUrl,
-    configPath: env.LAMPLIGHT_CONFIG ? resolve(env.LAMPLIGHT_CONFIG) : DEMO_CONFIG_PATH,
+    configPath: configPathFrom(env),
     keyring: loadKeyring(env, databaseUrl),
     twilio,
     auth,
