@@ -40,6 +40,7 @@ function reachable(host, port) {
   const results = [];
   results.push(['unit', run('unit tests', `${dist}/unit/**/*.test.js`, {})]);
   results.push(['integration (SQLite)', run('integration tests on SQLite', `${dist}/integration/**/*.test.js`, { TEST_DATABASE: 'sqlite' })]);
+  results.push(['browser (SQLite)', run('browser tests (headless Chromium) on SQLite', `${dist}/browser/**/*.test.js`, { TEST_DATABASE: 'sqlite' })]);
   if (await reachable('127.0.0.1', 5432)) {
     results.push(['integration (PostgreSQL)', run('integration tests on PostgreSQL', `${dist}/integration/**/*.test.js`, { TEST_DATABASE: 'postgres' })]);
   } else if (process.env.LAMPLIGHT_REQUIRE_POSTGRES === '1') {

@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import type { Browser } from 'playwright-core';
+import { Lamplight, startLamplight } from '../../bot/app';
+import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { Keyring } from '../../db/crypto';
+import { scratchDatabase, ScratchDatabase } from '../support/database';
+import { chromiumAvailable, launchBrowser, SCREENSHOTS, seriousAxeViolations } from '../support/browser';
+import { IN_HOURS } from '../support/harness';
+
+describe('channel simulator page (headless Chromium)', function () {
+  let app: Lamplight;
+  let database: ScratchDatabase;
+  let browser: Browser;
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      if (process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw new Error('Chromium is required (LAMPLIGHT_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing');
+      this.skip();
+    }
+    database = await scratchDatabase();
+    app = await startLamplight({
+      port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
+      keyring: new Keyring(randomBytes(32)), twilio: undefined, auth: undefined, appInsightsConnectionString: undefined,
+      production: false, logLevel: 'silent', seedDemoData: true,
+    }, { logger: pino({ level: 'silent' }), now: () => new Date(IN_HOURS) });
+    browser = await launchBrowser();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('when a text is sent from the phone, then the service\'s welcome appears on it without reload, and the page has no serious accessibility violations', async () => {
+    const page = await browser.newPage({ viewport: { width: 480, height: 900 } });
+    await page.goto(`${app.url}/simulator`);
+    await page.selectOption('#service', 'school-nursing');
+    await page.fill('#number', '+447700900321');
+    await page.dispatchEvent('#number', 'change');
+    await page.fill('#text', 'Hi, can I talk to someone about stuff at home?');
+    await page.click('button[type=submit]');
+    const welcome = page.locator('.bubble.received').first();
+    await welcome.waitFor({ timeout: 5000 });
+    expect(await welcome.textContent()).to.contain('School Nursing team at Lamplight Demo Community NHS Trust');
+    expect(await page.locator('.bubble.sent').first().textContent()).to.contain('stuff at home');
+    await page.screenshot({ path: join(SCREENSHOTS, 'simulator.png'), fullPage: true });
+    expect(await seriousAxeViolations(page)).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('when a text contains markup or a right-to-left override, then it shows as inert text', async () => {
+    const page = await browser.newPage();
+    let dialog = false;
+    page.on('dialog', async (d) => {
+      dialog = true;
+      await d.dismiss();
+    });
+    await page.goto(`${app.url}/simulator`);
+    await page.fill('#number', '+447700900322');
+    await page.dispatchEvent('#number', 'change');
+    const hostile = '<img src=x onerror=alert(1)> \u202Egnp.exe';
+    await page.fill('#text', hostile);
+    await page.click('button[type=submit]');
+    const sent = page.locator('.bubble.sent').first();
+    await sent.waitFor({ timeout: 5000 });
+    expect(await page.locator('#thread img').count()).to.equal(0);
+    expect(await sent.evaluate((el) => el.firstChild?.textContent)).to.equal(hostile);
+    expect(dialog).to.equal(false);
+    await page.close();
+  });
+});
