@@ -24,7 +24,7 @@ export function sendJson(res: Response, status: number, body: unknown, headers: 
   res.end(JSON.stringify(body));
 }
 
-const DATABASE_ERRORS = new Set(['QueryFailedError', 'ConnectionIsNotSetError', 'CannotExecuteNotConnectedError', 'DatabaseUnavailableError', 'SqliteError']);
+const DATABASE_ERRORS = new Set(['QueryFailedError', 'ConnectionIsNotSetError', 'CannotExecuteNotConnectedError', 'SqliteError']);
 
 export function isDatabaseFailure(error: unknown): boolean {
   const e = error as { name?: string; code?: string };

@@ -50,14 +50,6 @@ export function describeDatabaseUrl(url: string): { dialect: Dialect; options: D
   throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mssql:// (got a value starting "${url.slice(0, 10)}")`);
 }
 
-/** Raised for any failure to reach or write the database, so callers can answer 503 and let the provider retry. */
-export class DatabaseUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`database unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'DatabaseUnavailableError';
-  }
-}
-
 export class Database {
   private sqliteQueue: Promise<unknown> = Promise.resolve();
 
@@ -80,10 +72,6 @@ export class Database {
   async migrate(): Promise<string[]> {
     const applied = await this.dataSource.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
-  }
-
-  async pendingMigrations(): Promise<boolean> {
-    return this.dataSource.showMigrations();
   }
 
   /**
