@@ -39,6 +39,26 @@ describe('nothing lost: database failures', () => {
   });
 });
 
+describe('nothing lost: shutting down', () => {
+  it('when the server is stopped while webhooks are arriving, then every one answered 200 is stored', async () => {
+    const h = await startHarness();
+    const posts = Array.from({ length: 15 }, (_, i) => h.sendSms({ from: `+447700900${700 + i}`, to: SCHOOL_NURSING_SMS, body: 'hello' }).then((r) => r.status, () => 'no answer'));
+    await new Promise((r) => setTimeout(r, 15));
+    const { database } = h;
+    await h.close({ keepDatabase: true });
+    const statuses = await Promise.all(posts);
+    const db = await Database.open(database.url);
+    try {
+      const stored = await db.manager.count(Message, { where: { direction: 'in' } });
+      expect(statuses.filter((s) => s === 200).length, JSON.stringify(statuses)).to.equal(stored);
+      expect(stored).to.be.greaterThan(0);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('nothing lost: the outbox', () => {
   let h: Harness;
   afterEach(async () => h?.close());
