@@ -1,0 +1,267 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Atom, CompiledPattern, compilePattern, Level, Lexicon, LexiconEntry, LexiconError, rank } from './lexicon';
+import { LexiconSpeller } from './speller';
+import { Token, tokenize } from './tokens';
+
+export interface Reason {
+  category: string;
+  /** The level this reason contributes after every modifier ("none" when lowered away). */
+  level: Level;
+  /** The matched words as they were typed, and their character span in the original text. */
+  phrase: string;
+  start: number;
+  end: number;
+  rule: string;
+  /** Why the level was raised or lowered, when it was. */
+  why?: string;
+}
+
+export interface Assessment {
+  level: Level;
+  reasons: Reason[];
+}
+
+type Owner =
+  | { kind: 'entry'; entry: LexiconEntry }
+  | { kind: 'signal'; name: string }
+  | { kind: 'figurative' | 'joking' | 'media' | 'accident' };
+
+interface Indexed {
+  owner: Owner;
+  pattern: CompiledPattern;
+  where: string;
+}
+
+interface Match {
+  owner: Owner;
+  from: number;
+  /** Exclusive token index. */
+  to: number;
+  where: string;
+}
+
+const FIRST_PERSON = ['i', 'me', 'my', 'myself', 'mine'];
+
+export const PROTECTED_WORDS_PATH = join(__dirname, '..', '..', 'triage', 'protected-words.txt');
+
+/**
+ * The triage engine: lexicon patterns matched over normalised tokens, then the modifiers that
+ * make keyword matching usable with real messages: figurative speech, negation, media and
+ * accident context, joking, raises by immediacy/plan/means/farewell, combinations, supersession.
+ */
+export class TriageEngine {
+  private readonly index = new Map<string, Indexed[]>();
+  private readonly numberIndex: Indexed[] = [];
+  private readonly negators: Set<string>;
+  private readonly breakers: Set<string>;
+  private readonly speller: LexiconSpeller;
+
+  constructor(private readonly lexicon: Lexicon, protectedWords: Set<string>) {
+    const { source } = lexicon;
+    const all: Indexed[] = [];
+    const add = (owner: Owner, patterns: string[], where: string) => {
+      for (const text of patterns) {
+        try {
+          all.push({ owner, pattern: compilePattern(text, lexicon.classes, where, owner.kind === 'figurative'), where: `${where}: ${text}` });
+        } catch (error) {
+          throw new LexiconError('lexicon', (error as Error).message);
+        }
+      }
+    };
+    for (const entry of source.entries) add({ kind: 'entry', entry }, entry.patterns, `entry "${entry.id}"`);
+    for (const [name, patterns] of Object.entries(source.signals)) add({ kind: 'signal', name }, patterns, `signal "${name}"`);
+    for (const kind of ['figurative', 'joking', 'media', 'accident'] as const) add({ kind }, source.modifiers[kind], `modifier ${kind}`);
+    for (const item of all) this.addToIndex(item);
+    this.negators = new Set(source.modifiers.negators.filter((n) => !n.includes(' ')));
+    this.breakers = new Set(source.modifiers.negationBreakers);
+    this.speller = new LexiconSpeller(vocabulary(all), protectedWords);
+  }
+
+  static load(lexicon: Lexicon, protectedWordsPath = PROTECTED_WORDS_PATH): TriageEngine {
+    return new TriageEngine(lexicon, readProtectedWords(protectedWordsPath));
+  }
+
+  /** Every word the lexicon can match: the vocabulary spelling correction aims at. */
+  vocabulary(): Set<string> {
+    return vocabulary([...this.index.values()].flat());
+  }
+
+  assess(text: string): Assessment {
+    const tokens = tokenize(text, this.speller);
+    const matches = this.findMatches(tokens);
+    const entries = matches.filter((m) => m.owner.kind === 'entry');
+    const byKind = (kind: Owner['kind']) => matches.filter((m) => m.owner.kind === kind);
+    const figurative = byKind('figurative');
+    const signals = byKind('signal').filter((m) => !this.negatorBefore(tokens, m));
+    const present = (name: string) => signals.find((s) => (s.owner as { name: string }).name === name);
+    const sameClause = (kind: Owner['kind'], m: Match) => byKind(kind).find((c) => tokens[c.from].clause === tokens[m.from].clause);
+    const joking = byKind('joking')[0];
+
+    const kept = entries.filter((m) => !figurative.some((f) => overlaps(f, m)));
+    const supersededOut = kept.filter((m) => !kept.some((other) => other !== m && other.from <= m.from && other.to >= m.to
+      && entryOf(other).supersedes.includes(entryOf(m).category)));
+
+    const reasons: Reason[] = [];
+    const phrase = (m: { from: number; to: number }) => ({ phrase: text.slice(tokens[m.from].start, tokens[m.to - 1].end), start: tokens[m.from].start, end: tokens[m.to - 1].end });
+    for (const m of dedupe(supersededOut)) {
+      const entry = entryOf(m);
+      let level: Level = entry.level;
+      const why: string[] = [];
+      const negator = entry.negatable ? this.negatorBefore(tokens, m) : undefined;
+      // A topic in a lesson or a film is not a disclosure, unless someone in that clause speaks of themselves.
+      const media = entry.topic && !this.firstPersonIn(tokens, tokens[m.from].clause) ? sameClause('media', m) : undefined;
+      const accident = entry.accidental ? sameClause('accident', m) : undefined;
+      if (negator) {
+        level = 'none';
+        why.push(`negated by "${negator}"`);
+      } else if (media) {
+        level = 'none';
+        why.push(`talked about as a topic ("${phrase(media).phrase}")`);
+      } else if (accident) {
+        level = 'none';
+        why.push(`an accident ("${phrase(accident).phrase}")`);
+      } else {
+        const raiser = entry.raisedBy.map(present).find(Boolean);
+        if (raiser && rank(entry.raiseTo) > rank(level)) {
+          level = entry.raiseTo;
+          why.push(`raised by "${phrase(raiser).phrase}" (${(raiser.owner as { name: string }).name})`);
+        }
+        if (entry.jokeable && joking && level === 'high') {
+          level = 'medium';
+          why.push(`lowered one level: joking cue "${phrase(joking).phrase}"`);
+        }
+      }
+      reasons.push({ category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}) });
+    }
+
+    for (const combination of this.lexicon.source.combinations) {
+      const parts = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && reasons.some((r) => r.start === tokens[m.from].start && r.level !== 'none')));
+      if (parts.every(Boolean)) {
+        const first = parts.reduce((a, b) => (tokens[a!.from].start <= tokens[b!.from].start ? a : b))!;
+        const others = parts.filter((p) => p !== first).map((p) => `"${phrase(p!).phrase}"`).join(', ');
+        reasons.push({ category: combination.category, level: combination.level, ...phrase(first), rule: combination.id, why: `with ${others}${combination.why ? `: ${combination.why}` : ''}` });
+      }
+    }
+
+    reasons.sort((a, b) => a.start - b.start || rank(b.level) - rank(a.level));
+    const level = reasons.reduce<Level>((max, r) => (rank(r.level) > rank(max) ? r.level : max), 'none');
+    return { level, reasons };
+  }
+
+  private addToIndex(item: Indexed): void {
+    const keys = new Set<string>();
+    let numeric = false;
+    // Index under every word that can start the pattern (an optional first slot lets the next one start it).
+    for (const slot of item.pattern) {
+      if (slot.kind !== 'phrases') break;
+      for (const phrase of slot.phrases) {
+        const atom = phrase[0];
+        if ('num' in atom) numeric = true;
+        else for (const w of atom.words) keys.add(w.stemKey ?? w.word);
+      }
+      if (!slot.optional) break;
+    }
+    for (const key of keys) {
+      const list = this.index.get(key);
+      if (list) list.push(item);
+      else this.index.set(key, [item]);
+    }
+    if (numeric) this.numberIndex.push(item);
+  }
+
+  private findMatches(tokens: Token[]): Match[] {
+    const matches: Match[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const candidates = new Set<Indexed>();
+      for (const key of tokens[i].keys) for (const item of this.index.get(key) ?? []) candidates.add(item);
+      if (tokens[i].num !== undefined) for (const item of this.numberIndex) candidates.add(item);
+      for (const item of candidates) {
+        const end = matchSlots(tokens, i, item.pattern, 0);
+        if (end > i) matches.push({ owner: item.owner, from: i, to: end, where: item.where });
+      }
+    }
+    return matches;
+  }
+
+  private firstPersonIn(tokens: Token[], clause: number): boolean {
+    return tokens.some((t) => t.clause === clause && FIRST_PERSON.some((w) => t.keys.has(w)));
+  }
+
+  /** A negator up to four words before the match, in the same clause, with no breaker between. */
+  private negatorBefore(tokens: Token[], m: { from: number }): string | undefined {
+    const clause = tokens[m.from].clause;
+    for (let i = m.from - 1; i >= Math.max(0, m.from - 4); i--) {
+      if (tokens[i].clause !== clause) return undefined;
+      for (const key of tokens[i].keys) {
+        if (this.breakers.has(key)) return undefined;
+        if (this.negators.has(key)) return key;
+      }
+    }
+    return undefined;
+  }
+}
+
+function entryOf(m: Match): LexiconEntry {
+  return (m.owner as { entry: LexiconEntry }).entry;
+}
+
+/** One reason per entry and place: the longest of overlapping matches of the same entry. */
+function dedupe(matches: Match[]): Match[] {
+  const out: Match[] = [];
+  for (const m of [...matches].sort((a, b) => b.to - b.from - (a.to - a.from))) {
+    if (!out.some((o) => entryOf(o) === entryOf(m) && overlaps(o, m))) out.push(m);
+  }
+  return out.sort((a, b) => a.from - b.from);
+}
+
+const overlaps = (a: { from: number; to: number }, b: { from: number; to: number }) => a.from < b.to && b.from < a.to;
+
+function atomMatches(atom: Atom, token: Token): boolean {
+  if ('num' in atom) return token.num !== undefined && token.num >= atom.num[0] && token.num <= atom.num[1];
+  for (const w of atom.words) if (token.keys.has(w.word) || (w.stemKey !== undefined && token.keys.has(w.stemKey))) return true;
+  return false;
+}
+
+/** The end (exclusive) of the shortest match of `slots[si..]` starting at token `pos`, or -1. */
+function matchSlots(tokens: Token[], pos: number, slots: CompiledPattern, si: number): number {
+  if (si === slots.length) return pos;
+  const slot = slots[si];
+  if (slot.kind === 'gap') {
+    for (let skip = 0; skip <= slot.max && pos + skip <= tokens.length; skip++) {
+      if (skip > 0 && tokens[pos + skip - 1].clause !== tokens[pos - 1].clause) break;
+      const end = matchSlots(tokens, pos + skip, slots, si + 1);
+      if (end >= 0) return end;
+    }
+    return -1;
+  }
+  for (const phrase of slot.phrases) {
+    if (pos + phrase.length > tokens.length) continue;
+    let ok = true;
+    for (let k = 0; k < phrase.length && ok; k++) ok = atomMatches(phrase[k], tokens[pos + k]);
+    if (!ok) continue;
+    const end = matchSlots(tokens, pos + phrase.length, slots, si + 1);
+    if (end >= 0) return end;
+  }
+  if (slot.optional) return matchSlots(tokens, pos, slots, si + 1);
+  return -1;
+}
+
+function vocabulary(items: Indexed[]): Set<string> {
+  const words = new Set<string>();
+  const addAtom = (atom: Atom) => {
+    if ('words' in atom) for (const w of atom.words) if (/^[a-z]+$/.test(w.word)) words.add(w.word);
+  };
+  for (const item of items) {
+    for (const slot of item.pattern) if (slot.kind === 'phrases') for (const phrase of slot.phrases) phrase.forEach(addAtom);
+  }
+  return words;
+}
+
+export function readProtectedWords(path = PROTECTED_WORDS_PATH): Set<string> {
+  try {
+    return new Set(readFileSync(path, 'utf8').split('\n').map((w) => w.trim()).filter((w) => w && !w.startsWith('#')));
+  } catch {
+    return new Set();
+  }
+}

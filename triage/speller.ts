@@ -1,0 +1,81 @@
+import type { Speller } from './tokens';
+
+/**
+ * Spelling correction towards the lexicon only: a typed word that is not a known word may be
+ * read as the lexicon word it is one slip away from ("sucide", "mysefl", "wnat"). Real English
+ * words near a lexicon word ("dye", "hand", "fill") are listed in protected-words.txt and are
+ * never changed; that list is generated from natural's English lexicon (see triage/README.md).
+ *
+ * Lookup is SymSpell-style: every lexicon word's single deletions are indexed, so a typed word
+ * is checked with a handful of map lookups rather than a distance to every lexicon word.
+ */
+export class LexiconSpeller implements Speller {
+  private readonly deletions = new Map<string, string[]>();
+  private readonly byLength = new Map<number, string[]>();
+
+  constructor(private readonly words: Set<string>, private readonly protectedWords: Set<string>) {
+    for (const word of words) {
+      if (!this.byLength.has(word.length)) this.byLength.set(word.length, []);
+      this.byLength.get(word.length)!.push(word);
+      if (word.length < 4) continue;
+      for (const deleted of [word, ...singleDeletions(word)]) {
+        const list = this.deletions.get(deleted);
+        if (list) list.push(word);
+        else this.deletions.set(deleted, [word]);
+      }
+    }
+  }
+
+  isKnown(word: string): boolean {
+    return this.words.has(word) || this.protectedWords.has(word);
+  }
+
+  correct(word: string): string | undefined {
+    // Four letters: only a swap of neighbours ("wnat"); five or more: any single slip.
+    if (word.length < 4 || word.length > 24) return undefined;
+    const candidates = new Set<string>();
+    for (const key of [word, ...singleDeletions(word)]) for (const c of this.deletions.get(key) ?? []) candidates.add(c);
+    let best: string | undefined;
+    for (const candidate of candidates) {
+      const distance = damerauLevenshtein(word, candidate, 2);
+      const allowed = word.length === 4 ? distance === 1 && isTransposition(word, candidate) : distance === 1;
+      if (allowed && (!best || candidate.length > best.length)) best = candidate;
+    }
+    return best;
+  }
+
+  unmask(masked: string): string[] {
+    if (!/^[a-z*]+$/.test(masked) || masked.replace(/\*/g, '').length < 2) return [];
+    const pattern = new RegExp(`^${masked.replace(/\*/g, '[a-z]')}$`);
+    return (this.byLength.get(masked.length) ?? []).filter((w) => pattern.test(w));
+  }
+}
+
+function singleDeletions(word: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < word.length; i++) out.push(word.slice(0, i) + word.slice(i + 1));
+  return out;
+}
+
+function isTransposition(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const diff: number[] = [];
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff.push(i);
+  return diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]];
+}
+
+/** Optimal string alignment distance, giving up past `limit`. */
+export function damerauLevenshtein(a: string, b: string, limit = Infinity): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}

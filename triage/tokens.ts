@@ -1,0 +1,213 @@
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { stem: porterStem } = require('natural/lib/natural/stemmers/porter_stemmer') as { stem: (word: string) => string };
+
+/**
+ * Turning a text message into tokens the lexicon can match, the way people really text.
+ * Every token keeps the character span it came from in the original text, so a matched phrase
+ * can be highlighted exactly. A token carries several forms: what was typed, what it expands to
+ * (text-speak, contractions), its de-leeted and de-repeated spellings, a correction towards a
+ * lexicon word, and Porter stems of all of these.
+ */
+export interface Token {
+  start: number;
+  end: number;
+  /** Forms and `s:`-prefixed stems; a pattern word matches when its form or stem is here. */
+  keys: Set<string>;
+  /** The numeric value, for `{num:a-b}` slots (digits, decimals, number words). */
+  num?: number;
+  /** Index of the clause (split at . ! ? ; , and "but") for negation and context scope. */
+  clause: number;
+}
+
+export interface Speller {
+  /** A lexicon word this unknown word is a slip for, or undefined. */
+  correct(word: string): string | undefined;
+  /** Words the lexicon uses, or real English words: these are never "corrected". */
+  isKnown(word: string): boolean;
+  /** Lexicon words that fit a masked word, where each `*` stands for one letter. */
+  unmask(masked: string): string[];
+}
+
+const CONTRACTIONS: Record<string, string[]> = {
+  im: ['i', 'am'], ive: ['i', 'have'], dont: ['do', 'not'], cant: ['can', 'not'], cannot: ['can', 'not'], wont: ['will', 'not'],
+  wouldnt: ['would', 'not'], couldnt: ['could', 'not'], shouldnt: ['should', 'not'], isnt: ['is', 'not'], arent: ['are', 'not'],
+  wasnt: ['was', 'not'], werent: ['were', 'not'], didnt: ['did', 'not'], doesnt: ['does', 'not'], havent: ['have', 'not'],
+  hasnt: ['has', 'not'], aint: ['is', 'not'], hes: ['he', 'is'], shes: ['she', 'is'], theyre: ['they', 'are'], youre: ['you', 'are'],
+  thats: ['that', 'is'], theres: ['there', 'is'], whats: ['what', 'is'], theyve: ['they', 'have'], weve: ['we', 'have'],
+  tonights: ['tonight', 'is'], todays: ['today', 'is'], its: ['it', 'is'],
+};
+/** Only with an apostrophe: without one these are ordinary words (ill, hell, shell, well, id). */
+const APOSTROPHE_CONTRACTIONS: Record<string, string[]> = {
+  "i'll": ['i', 'will'], "he'll": ['he', 'will'], "she'll": ['she', 'will'], "they'll": ['they', 'will'], "we'll": ['we', 'will'],
+  "you'll": ['you', 'will'], "i'd": ['i', 'would'], "he'd": ['he', 'would'], "she'd": ['she', 'would'], "they'd": ['they', 'would'],
+  "we're": ['we', 'are'], "it's": ['it', 'is'],
+};
+const TEXT_SPEAK: Record<string, string[]> = {
+  u: ['you'], ur: ['your'], r: ['are'], wanna: ['want', 'to'], gonna: ['going', 'to'], gotta: ['got', 'to'], tryna: ['trying', 'to'],
+  '2nite': ['tonight'], '2night': ['tonight'], tonite: ['tonight'], tnite: ['tonight'], '2day': ['today'], '2moro': ['tomorrow'],
+  '2morrow': ['tomorrow'], '2mrw': ['tomorrow'], tmrw: ['tomorrow'], tmr: ['tomorrow'], tmoz: ['tomorrow'], tomoz: ['tomorrow'],
+  b4: ['before'], pls: ['please'], plz: ['please'], coz: ['because'], cos: ['because'], cuz: ['because'], bc: ['because'],
+  rn: ['right', 'now'], ppl: ['people'], sum1: ['someone'], some1: ['someone'], ne1: ['anyone'], any1: ['anyone'], no1: ['no', 'one'],
+  bf: ['boyfriend'], gf: ['girlfriend'], mom: ['mum'], mam: ['mum'], mommy: ['mummy'], bro: ['brother'], sis: ['sister'],
+  yrs: ['years'], yr: ['year'], yo: ['years', 'old'], nvr: ['never'], n: ['and'], ded: ['dead'], dnt: ['do', 'not'],
+  cnt: ['can', 'not'], wnt: ['want'], luv: ['love'], thx: ['thanks'], abt: ['about'], smth: ['something'], sth: ['something'],
+  myslf: ['myself'], urself: ['yourself'], selfharm: ['self', 'harm'], selfharming: ['self', 'harming'],
+  '2': ['2', 'to'], '4': ['4', 'for'], gn: ['goodnight'],
+};
+const NUMBER_WORDS: Record<string, number> = {
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
+  fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50,
+  sixty: 60, hundred: 100, dozen: 12,
+};
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l', '+': 't' };
+
+/** Emoji that carry meaning in risk messages; they become words the lexicon can use. */
+export const EMOJI_WORDS: Record<string, string> = {
+  '💊': 'pills', '🔪': 'knife', '🗡': 'knife', '🪦': 'grave', '⚰': 'coffin', '🔫': 'gun', '🪢': 'rope', '🩸': 'blood',
+  '💉': 'needle', '🚆': 'train', '🚂': 'train', '🌉': 'bridge', '😂': 'lol', '🤣': 'lol', '💀': 'lol', '☠': 'skull', '😭': 'crying',
+  '💔': 'heartbroken',
+};
+
+const TOKEN_PATTERN = /(\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic})*)|([\p{L}\p{N}@$][\p{L}\p{N}\p{M}'’@$!*|+.]*)|([.!?;,\n]+|\s-\s)/gu;
+const CLAUSE_WORDS = new Set(['but', 'although', 'though', 'however']);
+const STEM_CACHE = new Map<string, string>();
+
+function stemOf(word: string): string {
+  let found = STEM_CACHE.get(word);
+  if (found === undefined) {
+    // Bounded: a long-running process sees endless new words; the common ones come straight back.
+    if (STEM_CACHE.size > 50_000) STEM_CACHE.clear();
+    found = porterStem(word);
+    STEM_CACHE.set(word, found);
+  }
+  return found;
+}
+
+interface Piece {
+  start: number;
+  end: number;
+  forms: string[];
+  /** The letter typed, when the word was a single letter (before "u" became "you"). */
+  letter?: string;
+  num?: number;
+  clauseBreakAfter?: boolean;
+}
+
+export function tokenize(text: string, speller: Speller): Token[] {
+  const pieces: Piece[] = [];
+  let breakPending = false;
+  for (const match of text.matchAll(TOKEN_PATTERN)) {
+    const start = match.index!;
+    if (match[3] !== undefined) {
+      if (pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
+      continue;
+    }
+    if (match[1] !== undefined) {
+      const base = match[1].replace(/[\uFE0F\u200D]/g, '');
+      const word = EMOJI_WORDS[[...base][0]];
+      pieces.push({ start, end: start + match[1].length, forms: word ? [word, match[1]] : [match[1]] });
+      continue;
+    }
+    let raw = match[2];
+    // Trailing punctuation belongs to the sentence, not the word ("goodbye!", "done.").
+    const trimmed = raw.replace(/[.!*|'’+]+$/u, '');
+    if (trimmed.length < raw.length && /[.!]/.test(raw.slice(trimmed.length))) breakPending = true;
+    raw = trimmed || raw;
+    const letter = /^\p{L}$/u.test(raw) ? raw.toLowerCase() : undefined;
+    for (const piece of wordPieces(raw, start)) pieces.push(letter ? { ...piece, letter } : piece);
+    if (breakPending && pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
+    breakPending = false;
+  }
+  return toTokens(joinSpacedLetters(pieces), speller);
+}
+
+/** One typed word -> one or more pieces (dotted letters, contractions, text-speak). */
+function wordPieces(raw: string, start: number): Piece[] {
+  const end = start + raw.length;
+  const lower = raw.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/’/g, "'");
+  if (/^\d+(\.\d+)?$/.test(lower)) return [{ start, end, forms: [lower, ...(TEXT_SPEAK[lower]?.slice(1) ?? [])], num: Number(lower) }];
+  if (lower.includes('.')) {
+    const parts = lower.split('.').filter(Boolean);
+    // s.u.i.c.i.d.e is one word; "done.tonight" is two.
+    if (parts.every((p) => p.length === 1)) return wordPieces(parts.join(''), start).map((p) => ({ ...p, start, end }));
+    let offset = 0;
+    return parts.flatMap((part) => {
+      const at = lower.indexOf(part, offset);
+      offset = at + part.length;
+      return wordPieces(part, start + at);
+    });
+  }
+  const apostrophe = APOSTROPHE_CONTRACTIONS[lower];
+  if (apostrophe) return apostrophe.map((w) => ({ start, end, forms: [w] }));
+  const bare = lower.replace(/'/g, '');
+  const expansion = CONTRACTIONS[bare] ?? (bare.endsWith("'s") ? undefined : TEXT_SPEAK[bare]);
+  if (expansion && !(bare === '2' || bare === '4')) return expansion.map((w) => ({ start, end, forms: [w] }));
+  const number = NUMBER_WORDS[bare];
+  if (bare.endsWith('s') && /^\d+s$/.test(bare)) return [{ start, end, forms: [bare], num: Number(bare.slice(0, -1)) }];
+  const degrees = /^(\d{2}(?:\.\d)?)(c|degrees)$/.exec(bare);
+  if (degrees) return [{ start, end, forms: [degrees[1]], num: Number(degrees[1]) }, { start, end, forms: ['degrees', 'c'] }];
+  const yearsOld = /^(\d{1,2})(yo|yrs?|y)$/.exec(bare);
+  if (yearsOld) return [{ start, end, forms: [yearsOld[1]], num: Number(yearsOld[1]) }, { start, end, forms: ['years'] }, { start, end, forms: ['old'] }];
+  return [{ start, end, forms: [bare.replace(/'s$/, ''), ...(bare.endsWith('s') && bare.includes("'") ? [bare.replace(/'/g, '')] : [])], num: number }];
+}
+
+/** "k m s" and "s u i c i d e": three or more single letters in a row are one word. */
+function joinSpacedLetters(pieces: Piece[]): Piece[] {
+  const out: Piece[] = [];
+  for (let i = 0; i < pieces.length; ) {
+    let j = i;
+    while (j < pieces.length && pieces[j].letter && !(j > i && pieces[j - 1].clauseBreakAfter)) j++;
+    if (j - i >= 3) {
+      out.push({ start: pieces[i].start, end: pieces[j - 1].end, forms: [pieces.slice(i, j).map((p) => p.letter).join('')], clauseBreakAfter: pieces[j - 1].clauseBreakAfter });
+      i = j;
+    } else {
+      out.push(pieces[i]);
+      i++;
+    }
+  }
+  return out;
+}
+
+function toTokens(pieces: Piece[], speller: Speller): Token[] {
+  const tokens: Token[] = [];
+  let clause = 0;
+  for (const piece of pieces) {
+    const forms = new Set<string>();
+    for (const form of piece.forms) for (const variant of spellings(form, speller)) forms.add(variant);
+    if (CLAUSE_WORDS.has(piece.forms[0])) clause++;
+    const keys = new Set<string>();
+    for (const form of forms) {
+      keys.add(form);
+      if (/^[a-z]+$/.test(form)) keys.add(`s:${stemOf(form)}`);
+    }
+    tokens.push({ start: piece.start, end: piece.end, keys, num: piece.num, clause });
+    if (piece.clauseBreakAfter) clause++;
+  }
+  return tokens;
+}
+
+/** The ways a typed word may have been meant: de-leeted, unmasked, de-repeated, corrected. */
+function spellings(form: string, speller: Speller): string[] {
+  if (!/^[a-z]+$/.test(form)) {
+    if (/^\d+(\.\d+)?$/.test(form) || /\p{Extended_Pictographic}/u.test(form)) return [form];
+    const deleeted = [...form].map((c) => LEET[c] ?? c).join('').replace(/'/g, '');
+    if (deleeted.includes('*')) return [form, ...speller.unmask(deleeted.replace(/[^a-z*]/g, ''))];
+    if (/^[a-z]+$/.test(deleeted)) return [form, ...spellings(deleeted, speller)];
+    return [form];
+  }
+  const out = [form];
+  if (/(.)\1\1/.test(form)) {
+    // "diiiie", "killlll": try both two and one of each repeated letter.
+    const two = form.replace(/(.)\1{2,}/g, '$1$1');
+    const one = form.replace(/(.)\1+/g, '$1');
+    out.push(two, one);
+  }
+  for (const candidate of [...out]) {
+    if (speller.isKnown(candidate)) continue;
+    const corrected = speller.correct(candidate);
+    if (corrected) out.push(corrected);
+  }
+  return out;
+}
+
+export { stemOf };
