@@ -4,6 +4,7 @@ import { ServiceMembership, StaffMember } from '../db/entities';
 import { loadConfig, ServiceDirectory } from './config';
 import { configPathFrom, databaseUrlFrom } from './settings';
 import { addStaff, ROLES } from './staff';
+import { triageEval, triageJsonl } from '../triage/cli';
 
 /**
  * Operator commands: `npm run cli -- <command>`. Results go to stdout, problems to stderr with a
@@ -15,6 +16,8 @@ const USAGE = `Usage: npm run cli -- <command>
   config check                  validate the services config (LAMPLIGHT_CONFIG)
   staff add --email E --name N --role ${ROLES.join('|')} --service SLUG
   staff list                    staff and their service memberships
+  triage --jsonl                JSON lines {"id","text"} on stdin -> {"id","level","reasons"} on stdout
+  triage-eval FILE.jsonl        triage figures for a labelled file ({"id","text","label"[,"alt"]} lines)
 `;
 
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
@@ -29,6 +32,8 @@ async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
 async function run(argv: string[]): Promise<number> {
   const [command, sub] = argv;
   const out = (line: string) => process.stdout.write(line + '\n');
+  if (command === 'triage' && sub === '--jsonl') return triageJsonl(process.stdin, process.stdout, process.stderr);
+  if (command === 'triage-eval' && sub) return triageEval(sub, process.stdout);
   if (command === 'migrate') {
     const applied = await withDatabase((db) => db.migrate());
     out(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');

@@ -150,7 +150,7 @@ export function parseLexicon(text: string, source = 'lexicon.yaml', additions: L
     const issue = parsed.error.issues[0];
     const [first, index] = issue.path;
     const named = (first === 'entries' || first === 'combinations') && typeof index === 'number'
-      ? `${String(first).slice(0, -1)} "${(raw as Record<string, { id?: string }[]>)[first as string]?.[index]?.id ?? `#${index}`}"`
+      ? `${first === 'entries' ? 'entry' : 'combination'} "${(raw as Record<string, { id?: string }[]>)[first as string]?.[index]?.id ?? `#${index}`}"`
       : issue.path.join('.');
     throw new LexiconError(source, `${named}: ${issue.message} (at ${issue.path.join('.')})`);
   }

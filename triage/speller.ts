@@ -31,8 +31,10 @@ export class LexiconSpeller implements Speller {
   }
 
   correct(word: string): string | undefined {
-    // Four letters: only a swap of neighbours ("wnat"); five or more: any single slip.
-    if (word.length < 4 || word.length > 24) return undefined;
+    // Three letters: only a letter left out ("kil"); four: only a swap of neighbours ("wnat");
+    // five or more: any single slip.
+    if (word.length === 3) return this.deletions.get(word)?.find((candidate) => candidate.length === 4);
+    if (word.length < 3 || word.length > 24) return undefined;
     const candidates = new Set<string>();
     for (const key of [word, ...singleDeletions(word)]) for (const c of this.deletions.get(key) ?? []) candidates.add(c);
     let best: string | undefined;

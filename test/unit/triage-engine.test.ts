@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { TriageEngine } from '../../triage/engine';
+import { Level, loadLexicon } from '../../triage/lexicon';
+
+const engine = TriageEngine.load(loadLexicon());
+const level = (text: string) => engine.assess(text).level;
+
+/** Each phenomenon from the triage issue, with messages that must and must not be flagged. */
+const PHENOMENA: Record<string, [string, Level][]> = {
+  'plain statements of intent': [
+    ['i am going to kill myself', 'high'],
+    ['i want to end my life', 'high'],
+    ['i want to die', 'high'],
+    ['i keep thinking about suicide', 'medium'],
+    ['can i book an appointment', 'none'],
+  ],
+  'misspellings': [
+    ['i wnat to kill mysefl', 'high'],
+    ['thinking of sucide', 'medium'],
+    ['i want to kil myself', 'high'],
+    ['im so depresed', 'medium'],
+  ],
+  'text-speak and algospeak': [
+    ['kms', 'high'],
+    ['want 2 end it 2nite', 'high'],
+    ['planning to unalive myself', 'high'],
+    ['thinking about unaliving myself', 'high'],
+    ['im going to self-delete', 'high'],
+    ['been thinking about sewerslide', 'medium'],
+    ['gonna kms fr', 'high'],
+  ],
+  'leetspeak and masking': [
+    ['i wanna d!e', 'high'],
+    ['i want to d1e', 'high'],
+    ['su1c1dal again', 'medium'],
+    ['s*icide is all i think about', 'medium'],
+    ['i want to k1ll mys3lf', 'high'],
+  ],
+  'spaced letters': [
+    ['k m s', 'high'],
+    ['s u i c i d a l', 'medium'],
+    ['i feel s.u.i.c.i.d.a.l', 'medium'],
+  ],
+  'repeated letters': [
+    ['i want to diiiie', 'high'],
+    ['i want to killlll myself', 'high'],
+  ],
+  'emoji': [
+    ['goodbye. i love you all 💊', 'high'],
+    ['goodbye everyone 🪢', 'high'],
+    ['i died 💀', 'none'],
+    ['💊💊 can i take these with food', 'none'],
+  ],
+  'figurative speech': [
+    ['this homework is killing me', 'none'],
+    ["i'm dying for the holidays", 'none'],
+    ['my sister is going to kill me for borrowing her top lol', 'none'],
+    ['i want to dye my hair', 'none'],
+    ['dead tired today', 'none'],
+    ['my phone died', 'none'],
+    ['i killed it in my exam', 'none'],
+    ['my mum will kill me if she finds out i lost my phone', 'none'],
+  ],
+  'negation': [
+    ["i'm not suicidal", 'none'],
+    ["i'm not going to hurt myself, i'm just stressed", 'none'],
+    ['i would never kill myself', 'none'],
+    ["i can't stop cutting myself", 'medium'],
+    ["i don't know if i want to live anymore", 'medium'],
+    ["i'm not ok, i want to die", 'high'],
+    ['i think about suicide but i dont have a plan', 'medium'],
+  ],
+  'third parties': [
+    ['my friend said she will kill herself tonight', 'high'],
+    ['my brother said hes going to hang himself', 'high'],
+    ['my friend is self harming and im worried', 'medium'],
+    ['my dad is punching my mum right now', 'high'],
+  ],
+  'plan and immediacy raise the level': [
+    ['i think about ending it', 'medium'],
+    ['i think about ending it tonight', 'high'],
+    ['thinking of suicide and i have a plan', 'high'],
+    ['i want to disappear and i have pills saved up', 'high'],
+    ['my dad hits me', 'medium'],
+    ['my dad is hitting me right now', 'high'],
+  ],
+  'overdose': [
+    ['took 30 of my mums sleeping pills', 'high'],
+    ['i swallowed a whole packet of paracetamol', 'high'],
+    ['i took 2 paracetamol for my headache', 'none'],
+    ['how many paracetamol can i give my 4 year old', 'none'],
+    ['the film had a scene with an overdose', 'none'],
+  ],
+  'medical emergencies in babies and children': [
+    ['my newborn is struggling to breathe', 'high'],
+    ['my 3 week old has a temperature of 38.5', 'high'],
+    ['my 3 year old has a temperature of 38.5 but is playing', 'none'],
+    ['baby hit his head and has been sick twice', 'high'],
+    ['my baby has been sick twice today', 'none'],
+    ['rash that does not fade under a glass', 'high'],
+    ['my toddler drank some bleach', 'high'],
+  ],
+  'context: lessons, media and accidents': [
+    ['we learned about suicide awareness in assembly', 'none'],
+    ['we did a lesson on self harm in pshe', 'none'],
+    ['i watched a film and now i keep self harming', 'medium'],
+    ['i cut myself shaving', 'none'],
+    ['i cut myself on purpose', 'medium'],
+  ],
+};
+
+describe('triage engine: phenomena', () => {
+  for (const [phenomenon, cases] of Object.entries(PHENOMENA)) {
+    describe(phenomenon, () => {
+      for (const [text, expected] of cases) {
+        it(`"${text}" -> ${expected}`, () => expect(level(text)).to.equal(expected));
+      }
+    });
+  }
+});
+
+describe('triage engine: reasons', () => {
+  it('gives the category, the phrase as typed and its character span in the original text', () => {
+    const text = 'honestly i wnat to kill mysefl tonight';
+    const { reasons } = engine.assess(text);
+    const reason = reasons.find((r) => r.category === 'suicide')!;
+    expect(reason).to.include({ level: 'high', rule: 'suicide-intent', phrase: 'kill mysefl' });
+    expect(text.slice(reason.start, reason.end)).to.equal('kill mysefl');
+  });
+
+  it('says why a level was raised or lowered', () => {
+    expect(engine.assess('i think about ending it tonight').reasons[0].why).to.match(/raised by "tonight"/);
+    expect(engine.assess("i'm not suicidal").reasons[0].why).to.match(/negated by "not"/);
+    expect(engine.assess('kms lol').reasons[0]).to.include({ level: 'medium' }).and.to.have.property('why').that.matches(/joking/);
+  });
+
+  it('keeps spans right across emoji and multi-byte text', () => {
+    const text = '😭😭 i want to die 💔';
+    const reason = engine.assess(text).reasons[0];
+    expect(text.slice(reason.start, reason.end)).to.equal('want to die');
+  });
+
+  it('copes with empty, whitespace and very long input', () => {
+    expect(engine.assess('').level).to.equal('none');
+    expect(engine.assess('   \n ').level).to.equal('none');
+    expect(engine.assess(`${'blah '.repeat(2000)}i want to die`).level).to.equal('high');
+  });
+});

@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { TriageEngine } from '../../triage/engine';
+import { evaluate, formatFigures, Labelled, THRESHOLDS } from '../../triage/evaluate';
+import { LEXICON_PATH, LexiconError, loadLexicon, parseLexicon } from '../../triage/lexicon';
+import { computeProtectedWords, protectedWordsFile } from '../../triage/protected-words';
+import { PROTECTED_WORDS_PATH } from '../../triage/engine';
+import { join } from 'node:path';
+
+const lexiconText = readFileSync(LEXICON_PATH, 'utf8');
+const DEV_SET = join(__dirname, '..', '..', '..', '..', 'shared', 'triage', 'dev-set.jsonl');
+
+describe('triage lexicon', () => {
+  it('when the lexicon is valid, then the engine builds from it', () => {
+    expect(() => TriageEngine.load(loadLexicon())).not.to.throw();
+  });
+
+  const broken: [string, string, string, RegExp][] = [
+    ['an entry with an unknown field', '  - id: suicide-intent\n', '  - id: suicide-intent\n    colour: red\n', /entry "suicide-intent".*colour/],
+    ['an entry with a bad level', "    category: overdose\n    level: high\n", "    category: overdose\n    level: urgent\n", /entry "overdose-taken".*level/],
+    ['a pattern naming an unknown class', '"took|taken|swallowed|downed <big-quantity> ...4 <pills>"', '"took <huge-quantity> <pills>"', /entry "overdose-taken": unknown class <huge-quantity>/],
+    ['a raise by an unknown signal', 'raisedBy: [now, soon, plan, means, farewell]', 'raisedBy: [now, tomorrowish]', /raisedBy names no signal "tomorrowish"/],
+    ['unbalanced parentheses', '"(do not|can not) see the point"', '"(do not|can not see the point"', /unbalanced parentheses/],
+    ['YAML that does not parse', 'version: 1\n', 'version: 1\n  - : [\n', /not readable as YAML/],
+  ];
+  for (const [name, from, to, message] of broken) {
+    it(`when it has ${name}, then building stops with a message naming it`, () => {
+      expect(lexiconText.includes(from), `test setup: "${from}" not in the lexicon`).to.equal(true);
+      expect(() => TriageEngine.load(parseLexicon(lexiconText.replace(from, to), 'test-lexicon.yaml'))).to.throw(LexiconError, message);
+    });
+  }
+
+  it('protected-words.txt is current for this lexicon (regenerate with node dist/triage/protected-words.js)', function () {
+    this.timeout(30_000);
+    const engine = new TriageEngine(loadLexicon(), new Set());
+    expect(readFileSync(PROTECTED_WORDS_PATH, 'utf8')).to.equal(protectedWordsFile(computeProtectedWords(engine.vocabulary())));
+  });
+});
+
+describe('triage quality on the development set', () => {
+  it('meets every threshold of the triage issue', () => {
+    const items = readFileSync(DEV_SET, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Labelled);
+    const engine = TriageEngine.load(loadLexicon());
+    const figures = evaluate(items, (t) => engine.assess(t));
+    const report = formatFigures(figures);
+    expect(items.length, 'the dev set was read').to.be.greaterThan(100);
+    expect(figures.highScoredHigh, report).to.be.at.least(THRESHOLDS.highScoredHigh.min);
+    expect(figures.highFlagged, report).to.be.at.least(THRESHOLDS.highFlagged.min);
+    expect(figures.mediumFlagged, report).to.be.at.least(THRESHOLDS.mediumFlagged.min);
+    expect(figures.routineScoredHigh, report).to.be.at.most(THRESHOLDS.routineScoredHigh.max);
+    expect(figures.routineFlagged, report).to.be.at.most(THRESHOLDS.routineFlagged.max);
+  });
+});

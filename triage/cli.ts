@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { evaluate, formatFigures, Labelled } from './evaluate';
+import { buildTriageEngine } from './index';
+
+/**
+ * `triage --jsonl`: JSON lines {"id","text"} on stdin -> {"id","level","reasons"} on stdout, one
+ * per line, nothing else on stdout (problems go to stderr, and the exit code says so).
+ */
+export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, errors: NodeJS.WritableStream): Promise<number> {
+  const engine = buildTriageEngine();
+  let bad = 0;
+  let lineNumber = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    lineNumber++;
+    if (!line.trim()) continue;
+    let item: { id?: unknown; text?: unknown };
+    try {
+      item = JSON.parse(line);
+    } catch {
+      errors.write(`line ${lineNumber}: not JSON\n`);
+      bad++;
+      continue;
+    }
+    if (typeof item?.text !== 'string' || (typeof item.id !== 'string' && typeof item.id !== 'number')) {
+      errors.write(`line ${lineNumber}: needs "id" (string or number) and "text" (string)\n`);
+      bad++;
+      continue;
+    }
+    const { level, reasons } = engine.assess(item.text);
+    output.write(JSON.stringify({ id: item.id, level, reasons }) + '\n');
+  }
+  return bad ? 1 : 0;
+}
+
+/** `triage-eval FILE.jsonl`: the issue's figures for any labelled file. */
+export function triageEval(file: string, output: NodeJS.WritableStream): number {
+  const items = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+    const item = JSON.parse(l) as Labelled;
+    if (!['high', 'medium', 'none'].includes(item.label)) throw new Error(`line ${i + 1}: label must be high, medium or none`);
+    return item;
+  });
+  const engine = buildTriageEngine();
+  output.write(formatFigures(evaluate(items, (t) => engine.assess(t))) + '\n');
+  return 0;
+}
