@@ -170,13 +170,24 @@ export class TriageEngine {
     if (numeric) this.numberIndex.push(item);
   }
 
+  /** Patterns that can start at a token, per (shared, cached) key set of a word. */
+  private readonly candidatesByKeys = new WeakMap<Set<string>, Indexed[]>();
+
+  private candidates(token: Token): Indexed[] {
+    let found = this.candidatesByKeys.get(token.keys);
+    if (!found) {
+      const set = new Set<Indexed>();
+      for (const key of token.keys) for (const item of this.index.get(key) ?? []) set.add(item);
+      found = [...set];
+      this.candidatesByKeys.set(token.keys, found);
+    }
+    return token.num === undefined ? found : [...found, ...this.numberIndex];
+  }
+
   private findMatches(tokens: Token[]): Match[] {
     const matches: Match[] = [];
     for (let i = 0; i < tokens.length; i++) {
-      const candidates = new Set<Indexed>();
-      for (const key of tokens[i].keys) for (const item of this.index.get(key) ?? []) candidates.add(item);
-      if (tokens[i].num !== undefined) for (const item of this.numberIndex) candidates.add(item);
-      for (const item of candidates) {
+      for (const item of this.candidates(tokens[i])) {
         const end = matchSlots(tokens, i, item.pattern, 0);
         if (end > i) matches.push({ owner: item.owner, from: i, to: end, where: item.where });
       }

@@ -113,12 +113,45 @@ export function tokenize(text: string, speller: Speller): Token[] {
     const trimmed = raw.replace(/[.!*|'’+]+$/u, '');
     if (trimmed.length < raw.length && /[.!]/.test(raw.slice(trimmed.length))) breakPending = true;
     raw = trimmed || raw;
-    const letter = /^\p{L}$/u.test(raw) ? raw.toLowerCase() : undefined;
-    for (const piece of wordPieces(raw, start)) pieces.push(letter ? { ...piece, letter } : piece);
+    for (const piece of cachedWordPieces(raw)) pieces.push({ ...piece, start: start + piece.start, end: start + piece.end });
     if (breakPending && pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
     breakPending = false;
   }
   return toTokens(joinSpacedLetters(pieces), speller);
+}
+
+// Messages reuse the same few hundred words: each typed word is taken apart once (bounded caches).
+const WORD_CACHE = new Map<string, Piece[]>();
+const KEY_CACHES = new WeakMap<Speller, Map<string, Set<string>>>();
+
+function cachedWordPieces(raw: string): Piece[] {
+  let pieces = WORD_CACHE.get(raw);
+  if (!pieces) {
+    if (WORD_CACHE.size > 20_000) WORD_CACHE.clear();
+    const letter = /^\p{L}$/u.test(raw) ? raw.toLowerCase() : undefined;
+    pieces = wordPieces(raw, 0).map((piece) => (letter ? { ...piece, letter } : piece));
+    WORD_CACHE.set(raw, pieces);
+  }
+  return pieces;
+}
+
+function keysFor(forms: string[], speller: Speller): Set<string> {
+  let cache = KEY_CACHES.get(speller);
+  if (!cache) KEY_CACHES.set(speller, (cache = new Map()));
+  const cacheKey = forms.join('\u0001');
+  let keys = cache.get(cacheKey);
+  if (!keys) {
+    if (cache.size > 20_000) cache.clear();
+    keys = new Set<string>();
+    for (const form of forms) {
+      for (const variant of spellings(form, speller)) {
+        keys.add(variant);
+        if (/^[a-z]+$/.test(variant)) keys.add(`s:${stemOf(variant)}`);
+      }
+    }
+    cache.set(cacheKey, keys);
+  }
+  return keys;
 }
 
 /** One typed word -> one or more pieces (dotted letters, contractions, text-speak). */
@@ -172,15 +205,8 @@ function toTokens(pieces: Piece[], speller: Speller): Token[] {
   const tokens: Token[] = [];
   let clause = 0;
   for (const piece of pieces) {
-    const forms = new Set<string>();
-    for (const form of piece.forms) for (const variant of spellings(form, speller)) forms.add(variant);
     if (CLAUSE_WORDS.has(piece.forms[0])) clause++;
-    const keys = new Set<string>();
-    for (const form of forms) {
-      keys.add(form);
-      if (/^[a-z]+$/.test(form)) keys.add(`s:${stemOf(form)}`);
-    }
-    tokens.push({ start: piece.start, end: piece.end, keys, num: piece.num, clause });
+    tokens.push({ start: piece.start, end: piece.end, keys: keysFor(piece.forms, speller), num: piece.num, clause });
     if (piece.clauseBreakAfter) clause++;
   }
   return tokens;

@@ -9,6 +9,7 @@ import { twilioSignature } from '../../adapters/sms/twilio-signature';
 import inboundTemplate from '../../adapters/sms/fixtures/inbound__text.json';
 import { POSTGRES_ADMIN_URL } from '../support/database';
 import { Client } from 'pg';
+import { triageBench } from './triage';
 
 /**
  * `npm run bench`: inbound SMS webhooks per second and latency to the 200, for Lamplight on SQLite
@@ -89,6 +90,9 @@ const postgresUp = () => new Promise<boolean>((resolve) => {
 });
 
 async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (!only || only === 'triage') process.stdout.write(`${triageBench()}\n\n`);
+  if (only === 'triage') return;
   const results: Result[] = [];
   results.push(await measure('baseline: bare botbuilder + restify echo bot', 'baseline', {}));
 
