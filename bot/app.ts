@@ -23,12 +23,16 @@ import { OutboxWorker, OutboxWorkerOptions } from './outbox-worker';
 import { Settings } from './settings';
 import { seedDemoStaff } from './staff';
 import { createTelemetry, Telemetry } from './telemetry';
+import { EscalationLadder } from './escalations';
+import { InAppNotifier, LiveEvents } from './live-events';
+import { ServiceTriage } from '../triage/service-engines';
 
 export interface Overrides {
   now?: () => Date;
   logger?: Logger;
   telemetry?: Telemetry;
   outbox?: Partial<Omit<OutboxWorkerOptions, 'db' | 'keyring' | 'senders' | 'log' | 'telemetry'>>;
+  escalationPollIntervalMs?: number;
 }
 
 export interface Lamplight {
@@ -38,6 +42,8 @@ export interface Lamplight {
   db: Database;
   directory: ServiceDirectory;
   outbox: OutboxWorker;
+  escalations: EscalationLadder;
+  events: LiveEvents;
   /** Present in the embedded default: the stand-in for Twilio. */
   simulatedTwilio?: FakeTwilio;
   devIdentity?: DevIdentityProvider;
@@ -49,6 +55,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const log = overrides.logger ?? createLogger(settings.logLevel);
   const now = overrides.now ?? (() => new Date());
   const directory = new ServiceDirectory(loadConfig(settings.configPath));
+  // Built before anything opens: a malformed lexicon stops the start, naming the entry.
+  const triage = new ServiceTriage(directory.services);
   const db = await Database.open(settings.databaseUrl);
   try {
     const applied = await db.migrate();
@@ -86,9 +94,12 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
 
   const senders: Partial<Record<string, ChannelSender>> = { sms };
   const outbox = new OutboxWorker({ db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox });
-  const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, now });
+  const events = new LiveEvents();
+  const escalations = new EscalationLadder({ db, directory, notifier: new InAppNotifier(events), log, now: () => now().getTime(), pollIntervalMs: overrides.escalationPollIntervalMs });
+  const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, triage, escalations, now });
   const bot = new GatewayBot(inbound, telemetry, log);
   const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: () => now().getTime(), onQueued: () => outbox.wake() });
+  bot.onRisk = () => escalations.wake();
 
   let devIdentity: DevIdentityProvider | undefined;
   let auth: ClinicianAuth | undefined;
@@ -116,7 +127,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   server.post('/api/sms/twilio/status', async (req: Request, res: Response) => sendWebhookResponse(res, await sms.handleStatus(toWebhookRequest(req))));
 
-  registerClinicianApi(server, { auth: () => auth!, conversations, publicUrl: () => publicUrl, log });
+  registerClinicianApi(server, { auth: () => auth!, conversations, escalations, publicUrl: () => publicUrl, log });
 
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
   if (simulatedTwilio) {
@@ -141,6 +152,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     auth = new ClinicianAuth(settings.auth!, db);
   }
   outbox.start();
+  escalations.start();
 
   return {
     url,
@@ -148,6 +160,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     db,
     directory,
     outbox,
+    escalations,
+    events,
     simulatedTwilio,
     devIdentity,
     async close() {
@@ -158,6 +172,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
         (server.server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       await outbox.stop();
+      await escalations.stop();
       await telemetry.flush().catch(() => undefined);
       await simulatedTwilio?.close();
       await db.close();

@@ -36,6 +36,8 @@ export interface AutoReplyDecision {
 export interface AutoReplyInput {
   service: ServiceConfig;
   now: Date;
+  /** Triage of the message: `high` earns the safety signposting at any hour. */
+  risk: 'none' | 'medium' | 'high';
   conversationIsNew: boolean;
   keyword: ConsentKeyword | undefined;
   /** The contact's consent before this message. */
@@ -48,7 +50,8 @@ export function decideAutoReplies(input: AutoReplyInput): AutoReplyDecision[] {
   const { service, now, keyword, consentBefore } = input;
   const allowed = (kind: AutoReplyKind) => {
     const last = input.lastSent[kind];
-    return last === undefined || now.getTime() - last >= service.autoReplyIntervalMinutes * 60_000;
+    const interval = kind === 'safety' ? service.safetyReplyIntervalMinutes : service.autoReplyIntervalMinutes;
+    return last === undefined || now.getTime() - last >= interval * 60_000;
   };
   const render = (kind: AutoReplyKind, template: string, consentNotice = false): AutoReplyDecision => ({
     kind,
@@ -61,6 +64,8 @@ export function decideAutoReplies(input: AutoReplyInput): AutoReplyDecision[] {
   if (consentBefore === 'opted_out') return [];
 
   const replies: AutoReplyDecision[] = [];
+  // Safety first: someone at risk reads where to get help now before anything else.
+  if (input.risk === 'high' && allowed('safety')) replies.push(render('safety', service.autoReplies.safety));
   if (input.conversationIsNew && allowed('welcome')) replies.push(render('welcome', service.autoReplies.welcome));
   if (!openingState(service, now).open && allowed('out_of_hours')) replies.push(render('out_of_hours', service.autoReplies.outOfHours));
   return replies;

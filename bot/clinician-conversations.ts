@@ -2,7 +2,8 @@ import { In } from 'typeorm';
 import { Keyring } from '../db/crypto';
 import { Database } from '../db/database';
 import { Contact, Conversation, Message, OutboxItem, StaffMember } from '../db/entities';
-import { openContactAddress, openMessageBody } from '../db/sealed-fields';
+import { openContactAddress, openMessageBody, openTriage } from '../db/sealed-fields';
+import type { Reason } from '../triage';
 import type { StaffIdentity } from './api/clinician-auth';
 import { badRequest, conflict, notFound } from './api/http-error';
 import { recordAudit } from './audit';
@@ -75,6 +76,7 @@ export class ClinicianConversations {
           autoReplyKind: m.autoReplyKind,
           text: openMessageBody(this.deps.keyring, m),
           createdAt: new Date(m.createdAt).toISOString(),
+          risk: m.riskLevel ? { level: m.riskLevel, reasons: openTriage<Reason[]>(this.deps.keyring, m) ?? [] } : null,
           delivery: delivery ? { status: delivery.status, attempts: delivery.attempts, providerStatus: delivery.providerStatus, lastError: delivery.lastError } : null,
         };
       }),
@@ -99,6 +101,20 @@ export class ClinicianConversations {
     });
     this.deps.onQueued();
     return result;
+  }
+
+  /** The highest risk seen stays until a clinician says it no longer applies; that decision is audited. */
+  async clearRisk(staff: StaffIdentity, conversationId: string) {
+    return this.deps.db.transaction(async (tx) => {
+      const conversation = await this.findVisible(staff, conversationId, tx);
+      const at = this.deps.now();
+      await tx.update(Conversation, { id: conversation.id }, { riskLevel: 'none' });
+      await recordAudit(tx, at, {
+        actorType: 'staff', actorId: staff.id, action: 'conversation.clear_risk', subjectType: 'conversation', subjectId: conversation.id,
+        serviceSlug: conversation.serviceSlug, detail: { from: conversation.riskLevel },
+      });
+      return { id: conversation.id, riskLevel: 'none', clearedFrom: conversation.riskLevel };
+    });
   }
 
   private visibleServices(staff: StaffIdentity, only?: string): string[] {

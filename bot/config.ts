@@ -25,6 +25,14 @@ const autoReplyText = z.string().trim().min(1, 'must not be empty').max(1000, 'm
     }
   });
 
+/** `role:duty-lead` (everyone with that role in the service) or `staff:person@trust.nhs.uk`. */
+const recipient = z.string().regex(/^(role:(clinician|duty-lead|admin)|staff:[^@\s]+@[^@\s]+)$/, 'must be role:clinician|duty-lead|admin or staff:<email>');
+const ladderSchema = z.strictObject({
+  acknowledgeWithinMinutes: z.number().int().min(1).max(240),
+  /** Level 1 first; each level a list of recipients. */
+  levels: z.array(z.array(recipient).min(1)).min(1).max(6),
+});
+
 const serviceSchema = z.strictObject({
   slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by hyphens'),
   name: z.string().trim().min(1),
@@ -40,7 +48,19 @@ const serviceSchema = z.strictObject({
   /** Extra local dates (YYYY-MM-DD) the service is closed, beyond bank holidays. */
   closures: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-24')).default([]),
   autoReplyIntervalMinutes: z.number().int().positive().optional(),
-  autoReplies: z.strictObject({ welcome: autoReplyText, outOfHours: autoReplyText, optOut: autoReplyText, optIn: autoReplyText }),
+  /** The safety signposting reply goes at most once per conversation in this many minutes. */
+  safetyReplyIntervalMinutes: z.number().int().positive().default(60),
+  autoReplies: z.strictObject({ welcome: autoReplyText, outOfHours: autoReplyText, safety: autoReplyText, optOut: autoReplyText, optIn: autoReplyText }),
+  escalation: z.strictObject({
+    inHours: ladderSchema,
+    outOfHours: ladderSchema,
+    /** How many times the whole ladder is climbed before the final alert. */
+    rounds: z.number().int().min(1).max(5).default(2),
+    /** Who gets the final alert when nobody has acknowledged. */
+    fallback: z.array(recipient).min(1),
+  }),
+  /** Lexicon entries this service adds to the shared triage lexicon (same shape as triage/lexicon.yaml entries). */
+  triageAdditions: z.array(z.unknown()).default([]),
 });
 
 const configSchema = z.strictObject({

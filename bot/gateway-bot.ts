@@ -11,6 +11,9 @@ const CHANNELS: readonly Channel[] = ['sms', 'whatsapp', 'webchat'];
  * an Activity becomes an InboundMessage for the use case.
  */
 export class GatewayBot extends ActivityHandler {
+  /** Called after a commit that raised an escalation, so the ladder fires without waiting for its poll. */
+  onRisk: () => void = () => undefined;
+
   constructor(private readonly inbound: InboundMessages, private readonly telemetry: Telemetry, private readonly log: Logger) {
     super();
     this.onMessage(async (context, next) => {
@@ -32,7 +35,12 @@ export class GatewayBot extends ActivityHandler {
     });
     this.log.info({ event: 'message.received', channel, outcome: result.outcome, conversationId: result.conversationId, messageId: result.messageId, service: result.serviceSlug, autoReplies: result.autoReplies }, 'inbound message');
     if (result.outcome === 'stored') {
-      this.telemetry.event('MessageReceived', { channel, service: result.serviceSlug });
+      this.telemetry.event('MessageReceived', { channel, service: result.serviceSlug, risk: result.risk?.level ?? 'none' });
+      if (result.risk) {
+        this.log.warn({ event: 'message.risk', level: result.risk.level, categories: result.risk.categories, conversationId: result.conversationId, escalationId: result.risk.escalationId }, 'risk flagged');
+        this.telemetry.event('RiskFlagged', { channel, service: result.serviceSlug, level: result.risk.level, categories: result.risk.categories.join(',') });
+      }
+      if (result.risk?.escalationIsNew) this.onRisk();
       for (const kind of result.autoReplies) this.telemetry.event('AutoReplyQueued', { channel, service: result.serviceSlug, kind });
     }
   }

@@ -3,7 +3,10 @@ import { EntityManager, MoreThanOrEqual, Not, IsNull } from 'typeorm';
 import { Keyring } from '../db/crypto';
 import { Database } from '../db/database';
 import { AutoReplyKind, Channel, Contact, Conversation, Message } from '../db/entities';
-import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody } from '../db/sealed-fields';
+import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody, sealTriage } from '../db/sealed-fields';
+import type { Assessment } from '../triage';
+import type { ServiceTriage } from '../triage/service-engines';
+import type { EscalationLadder } from './escalations';
 import { AutoReplyDecision, consentKeyword, decideAutoReplies } from './auto-replies';
 import type { ServiceConfig, ServiceDirectory } from './config';
 import { queueOutbound } from './outbound';
@@ -26,7 +29,10 @@ export interface InboundResult {
   messageId?: string;
   serviceSlug: string;
   autoReplies: AutoReplyKind[];
+  risk?: { level: Assessment['level']; categories: string[]; escalationId?: string; escalationIsNew?: boolean };
 }
+
+const RISK_RANK = { none: 0, medium: 1, high: 2 } as const;
 
 export class UnknownEndpointError extends Error {
   constructor(channel: Channel) {
@@ -39,6 +45,8 @@ interface Dependencies {
   db: Database;
   keyring: Keyring;
   directory: ServiceDirectory;
+  triage: ServiceTriage;
+  escalations: EscalationLadder;
   now: () => Date;
 }
 
@@ -58,7 +66,9 @@ export class InboundMessages {
       const at = now.getTime();
       const contact = await this.findOrCreateContact(tx, inbound, at);
       const { conversation, isNew } = await this.findOrOpenConversation(tx, contact, service, inbound, at);
-      const message = await this.storeInboundMessage(tx, conversation, inbound, at);
+      const assessment = this.deps.triage.forService(service.slug).assess(inbound.text);
+      const message = await this.storeInboundMessage(tx, conversation, inbound, assessment, at);
+      const risk = await this.actOnRisk(tx, conversation, message, assessment, at);
 
       const keyword = consentKeyword(inbound.channel, inbound.text);
       const consentBefore = contact.consent;
@@ -67,6 +77,7 @@ export class InboundMessages {
       const replies = decideAutoReplies({
         service,
         now,
+        risk: assessment.level,
         conversationIsNew: isNew,
         keyword,
         consentBefore,
@@ -74,7 +85,7 @@ export class InboundMessages {
       });
       await this.queueAutoReplies(tx, conversation, replies, at);
       await this.markConversationAwaitingReply(tx, conversation, at, replies.length);
-      return { outcome: 'stored', conversationId: conversation.id, messageId: message.id, serviceSlug: service.slug, autoReplies: replies.map((r) => r.kind) };
+      return { outcome: 'stored', conversationId: conversation.id, messageId: message.id, serviceSlug: service.slug, autoReplies: replies.map((r) => r.kind), risk };
     });
   }
 
@@ -130,7 +141,23 @@ export class InboundMessages {
     return { conversation, isNew: true };
   }
 
-  private async storeInboundMessage(tx: EntityManager, conversation: Conversation, inbound: InboundMessage, at: number): Promise<Message> {
+  /**
+   * Risk acts in the same transaction as the message: the conversation keeps the highest level
+   * seen until a clinician clears it, and a high-risk message raises (or joins) an escalation.
+   */
+  private async actOnRisk(tx: EntityManager, conversation: Conversation, message: Message, assessment: Assessment, at: number): Promise<InboundResult['risk']> {
+    if (assessment.level === 'none') return undefined;
+    const categories = [...new Set(assessment.reasons.filter((r) => r.level === assessment.level).map((r) => r.category))];
+    if (RISK_RANK[assessment.level] > RISK_RANK[conversation.riskLevel]) {
+      await tx.update(Conversation, { id: conversation.id }, { riskLevel: assessment.level });
+      conversation.riskLevel = assessment.level;
+    }
+    if (assessment.level !== 'high') return { level: assessment.level, categories };
+    const escalation = await this.deps.escalations.raiseOrJoin(tx, { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, messageId: message.id, categories, at });
+    return { level: assessment.level, categories, escalationId: escalation.escalationId, escalationIsNew: escalation.isNew };
+  }
+
+  private async storeInboundMessage(tx: EntityManager, conversation: Conversation, inbound: InboundMessage, assessment: Assessment, at: number): Promise<Message> {
     const id = randomUUID();
     const message: Message = {
       id,
@@ -143,6 +170,8 @@ export class InboundMessages {
       autoReplyKind: null,
       ...sealMessageBody(this.deps.keyring, id, inbound.text),
       createdAt: at,
+      riskLevel: assessment.level,
+      triageCipher: assessment.reasons.length ? sealTriage(this.deps.keyring, id, assessment.reasons) : null,
     };
     await tx.insert(Message, message);
     return message;

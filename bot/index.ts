@@ -2,6 +2,7 @@ import { startLamplight } from './app';
 import { ConfigError } from './config';
 import { createLogger } from './logger';
 import { readSettings, SettingsError } from './settings';
+import { LexiconError } from '../triage';
 
 /** `npm start`: read the environment, start Lamplight, say where to go, stop cleanly on SIGTERM. */
 async function main(): Promise<void> {
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  const known = error instanceof ConfigError || error instanceof SettingsError;
+  const known = error instanceof ConfigError || error instanceof SettingsError || error instanceof LexiconError;
   process.stderr.write(`Lamplight did not start: ${known ? error.message : (error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

@@ -34,6 +34,8 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     autoReplyKind: draft.autoReplyKind ?? null,
     ...sealMessageBody(keyring, id, draft.text),
     createdAt: draft.at,
+    riskLevel: null,
+    triageCipher: null,
   };
   await manager.insert(Message, message);
   const item: OutboxItem = {

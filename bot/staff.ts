@@ -41,6 +41,7 @@ export const DEMO_STAFF: StaffInput[] = [
   { email: 'chris.lee@lamplight.example', name: 'Chris Lee', role: 'clinician', service: 'sexual-health' },
   { email: 'alex.morgan@lamplight.example', name: 'Alex Morgan', role: 'duty-lead', service: 'school-nursing' },
   { email: 'alex.morgan@lamplight.example', name: 'Alex Morgan', role: 'duty-lead', service: 'health-visiting' },
+  { email: 'alex.morgan@lamplight.example', name: 'Alex Morgan', role: 'duty-lead', service: 'sexual-health' },
   { email: 'admin@lamplight.example', name: 'Dev Admin', role: 'admin', service: 'school-nursing' },
   { email: 'admin@lamplight.example', name: 'Dev Admin', role: 'admin', service: 'health-visiting' },
   { email: 'admin@lamplight.example', name: 'Dev Admin', role: 'admin', service: 'sexual-health' },

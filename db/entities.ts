@@ -19,7 +19,7 @@ export type Role = 'clinician' | 'duty-lead' | 'admin';
 export type Consent = 'active' | 'opted_out';
 export type RiskLevel = 'none' | 'medium' | 'high';
 export type AuthorKind = 'contact' | 'clinician' | 'auto' | 'system';
-export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'opt_out' | 'opt_in';
+export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'safety' | 'opt_out' | 'opt_in';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed';
 
 @Entity('staff_member')
@@ -100,6 +100,54 @@ export class Message {
   @Column({ type: 'text' }) bodyCipher!: string;
   @Column({ type: 'varchar', length: 16 }) keyId!: string;
   @Column(time) createdAt!: number;
+  /** Triage of an inbound message; its reasons quote the text, so they are sealed like the body. */
+  @Column({ type: 'varchar', length: 8, nullable: true }) riskLevel!: RiskLevel | null;
+  @Column({ type: 'text', nullable: true }) triageCipher!: string | null;
+}
+
+export type EscalationStatus = 'open' | 'acknowledged' | 'exhausted';
+
+/**
+ * A high-risk message waiting for a person to take it on. The ladder's timer is `nextDueAt`:
+ * whatever instance finds it due first advances `step` with a conditional update, so a restart
+ * neither loses nor repeats a notification.
+ */
+@Entity('escalation')
+@Index('ix_escalation_due', ['status', 'nextDueAt'])
+@Index('ix_escalation_service', ['serviceSlug', 'status', 'createdAt'])
+export class Escalation {
+  @PrimaryColumn(id) id!: string;
+  @Column(id) conversationId!: string;
+  @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
+  /** The message that raised it. */
+  @Column(id) messageId!: string;
+  @Column({ type: 'varchar', length: 16 }) status!: EscalationStatus;
+  /** Notifications sent so far; the next one climbs to ladder level (step % levels) + 1. */
+  @Column({ type: 'integer' }) step!: number;
+  @Column(optionalTime) nextDueAt!: number | null;
+  /** Risk categories (e.g. "suicide,overdose"): never message text. */
+  @Column({ type: 'varchar', length: 200 }) categories!: string;
+  /** High-risk messages in the conversation since it was raised. */
+  @Column({ type: 'integer' }) messageCount!: number;
+  @Column(time) createdAt!: number;
+  @Column(optionalTime) acknowledgedAt!: number | null;
+  @Column({ ...id, nullable: true }) acknowledgedBy!: string | null;
+}
+
+/** Each notification the ladder sent: who was told, at which level and round. */
+@Entity('escalation_notice')
+@Index('ix_notice_escalation', ['escalationId', 'step'])
+export class EscalationNotice {
+  @PrimaryColumn(id) id!: string;
+  @Column(id) escalationId!: string;
+  @Column({ type: 'integer' }) step!: number;
+  /** 1-based ladder level; 0 for the final alert to the fallback contacts. */
+  @Column({ type: 'integer' }) level!: number;
+  @Column({ type: 'integer' }) round!: number;
+  @Column({ type: Boolean }) final!: boolean;
+  /** Staff ids notified, comma-separated. */
+  @Column({ type: 'text' }) recipients!: string;
+  @Column(time) createdAt!: number;
 }
 
 @Entity('outbox_item')
@@ -139,4 +187,4 @@ export class AuditEvent {
   @Column({ type: 'text', nullable: true }) detail!: string | null;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent];
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, Escalation, EscalationNotice];

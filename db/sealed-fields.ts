@@ -7,6 +7,17 @@ import type { Channel, Contact, Message } from './entities';
  */
 const messageBodyAad = (messageId: string) => `message:${messageId}:body`;
 const contactAddressAad = (contactId: string) => `contact:${contactId}:address`;
+const messageTriageAad = (messageId: string) => `message:${messageId}:triage`;
+
+export function sealTriage(keyring: Keyring, messageId: string, reasons: unknown): string {
+  // The key id is the body's: both are written in the same insert with the current key.
+  return keyring.seal(JSON.stringify(reasons), messageTriageAad(messageId)).cipher;
+}
+
+export function openTriage<T>(keyring: Keyring, message: Pick<Message, 'id' | 'triageCipher' | 'keyId'>): T | null {
+  if (!message.triageCipher) return null;
+  return JSON.parse(keyring.open({ cipher: message.triageCipher, keyId: message.keyId }, messageTriageAad(message.id))) as T;
+}
 
 export function sealMessageBody(keyring: Keyring, messageId: string, body: string): Pick<Message, 'bodyCipher' | 'keyId'> {
   const sealed = keyring.seal(body, messageBodyAad(messageId));

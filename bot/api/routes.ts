@@ -2,12 +2,13 @@ import type { Request, Server } from 'restify';
 import type { Logger } from 'pino';
 import { jsonRoute } from '../http';
 import type { ClinicianConversations } from '../clinician-conversations';
+import type { EscalationLadder } from '../escalations';
 import type { ClinicianAuth } from './clinician-auth';
 import { badRequest } from './http-error';
 import { openApiDocument } from './openapi';
 
-export function registerClinicianApi(server: Server, deps: { auth: () => ClinicianAuth; conversations: ClinicianConversations; publicUrl: () => string; log: Logger }): void {
-  const { conversations, log } = deps;
+export function registerClinicianApi(server: Server, deps: { auth: () => ClinicianAuth; conversations: ClinicianConversations; escalations: EscalationLadder; publicUrl: () => string; log: Logger }): void {
+  const { conversations, escalations, log } = deps;
   const staffOf = (req: Request) => deps.auth().authenticate(req.headers.authorization);
 
   server.get('/api/v1/openapi.json', jsonRoute(log, async () => openApiDocument(deps.publicUrl())));
@@ -30,4 +31,15 @@ export function registerClinicianApi(server: Server, deps: { auth: () => Clinici
     if (!req.is('json')) throw badRequest('send JSON (Content-Type: application/json)');
     return { status: 201, body: await conversations.reply(staff, req.params.id, req.body) };
   }));
+
+  server.post('/api/v1/conversations/:id/clear-risk', jsonRoute(log, async (req) => conversations.clearRisk(await staffOf(req), req.params.id)));
+
+  server.get('/api/v1/escalations', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const status = (req.query ?? {}).status;
+    if (status !== undefined && !['open', 'acknowledged', 'all'].includes(status)) throw badRequest('status must be open, acknowledged or all');
+    return { escalations: await escalations.list(staff, status) };
+  }));
+
+  server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), req.params.id)));
 }

@@ -1,4 +1,5 @@
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
+import { TriageAndEscalation1764100000000 } from './1764100000000-TriageAndEscalation';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
-export const migrations = [InitialSchema1764000000000];
+export const migrations = [InitialSchema1764000000000, TriageAndEscalation1764100000000];

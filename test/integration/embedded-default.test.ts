@@ -67,6 +67,20 @@ describe('the embedded default, as a newcomer uses it', () => {
     }
   });
 
+  it('when a service adds a malformed triage lexicon entry, then the start stops with a message naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lamplight-config-'));
+    try {
+      const bad = join(dir, 'services.yaml');
+      const addition = '    triageAdditions:\n      - id: vaping\n        category: substance\n        patterns: ["vape every day"]\n';
+      writeFileSync(bad, readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('    escalation:\n', `${addition}    escalation:\n`));
+      const error = await startProcess({ ...env(), LAMPLIGHT_CONFIG: bad }).then(() => undefined, (e: Error) => e);
+      expect(error?.message).to.contain('The triage lexicon additions of service school-nursing is not valid: 0.level');
+      expect(error?.message).not.to.contain('    at ');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('when NODE_ENV=production lacks provider and identity settings, then it refuses to start and says what is missing', async () => {
     const error = await startProcess({ ...env(), NODE_ENV: 'production' }).then(() => undefined, (e: Error) => e);
     expect(error?.message).to.contain('NODE_ENV=production needs');
@@ -83,7 +97,7 @@ describe('operator CLI', () => {
 
   it('when migrate runs twice, then the second run has nothing to do', () => {
     const env = { DATABASE_URL: database.url, DATA_KEY: randomBytes(32).toString('base64') };
-    expect(runCli(['migrate'], env)).to.include({ status: 0, stdout: 'applied: InitialSchema1764000000000\n' });
+    expect(runCli(['migrate'], env)).to.include({ status: 0, stdout: 'applied: InitialSchema1764000000000, TriageAndEscalation1764100000000\n' });
     expect(runCli(['migrate'], env)).to.include({ status: 0, stdout: 'the database is up to date\n' });
   });
 

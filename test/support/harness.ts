@@ -28,6 +28,8 @@ export interface HarnessOptions {
   clockStart?: string;
   configPath?: string;
   outbox?: Overrides['outbox'];
+  /** Default: an hour, so tests drive the ladder with runDue() (a new escalation still fires at once). */
+  escalationPollIntervalMs?: number;
   /** Reuse a database (to restart against the same data); otherwise a scratch one is made. */
   database?: ScratchDatabase;
   dataKey?: string;
@@ -77,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     now: clock.now,
     logger: options.logDestination ? pino({ level: 'debug' }, options.logDestination) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     outbox: { pollIntervalMs: 50, random: () => 0.5, ...options.outbox },
+    escalationPollIntervalMs: options.escalationPollIntervalMs ?? 3_600_000,
   });
 
   return {

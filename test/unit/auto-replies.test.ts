@@ -6,7 +6,7 @@ const service = loadConfig().services.find((s) => s.slug === 'school-nursing')!;
 const TUESDAY_10AM = new Date('2026-11-24T10:00:00Z');
 const SATURDAY = new Date('2026-11-28T11:00:00Z');
 const decide = (overrides: Partial<AutoReplyInput>) =>
-  decideAutoReplies({ service, now: TUESDAY_10AM, conversationIsNew: false, keyword: undefined, consentBefore: 'active', lastSent: {}, ...overrides });
+  decideAutoReplies({ service, now: TUESDAY_10AM, risk: 'none', conversationIsNew: false, keyword: undefined, consentBefore: 'active', lastSent: {}, ...overrides });
 
 describe('auto-reply decisions', () => {
   it('when a new conversation starts in hours, then only the welcome is sent, naming service and organisation', () => {
@@ -44,6 +44,16 @@ describe('auto-reply decisions', () => {
   it('when START arrives after STOP, then the opt-in confirmation is sent; when already active, nothing', () => {
     expect(decide({ consentBefore: 'opted_out', keyword: 'start' }).map((r) => r.kind)).to.deep.equal(['opt_in']);
     expect(decide({ consentBefore: 'active', keyword: 'start' })).to.deep.equal([]);
+  });
+
+  it('when a message is high risk, then the safety signposting goes first, at any hour, at most once an hour', () => {
+    const sunday11pm = new Date('2026-11-29T23:00:00Z');
+    const replies = decide({ risk: 'high', conversationIsNew: true, now: sunday11pm });
+    expect(replies.map((r) => r.kind)).to.deep.equal(['safety', 'welcome', 'out_of_hours']);
+    expect(replies[0].text).to.contain('999').and.contain('NHS 111').and.contain('85258').and.contain('0800 1111').and.contain('116 123');
+    expect(decide({ risk: 'high', now: sunday11pm, lastSent: { safety: sunday11pm.getTime() - 30 * 60_000, out_of_hours: sunday11pm.getTime() - 60_000 } })).to.deep.equal([]);
+    expect(decide({ risk: 'high', lastSent: { safety: TUESDAY_10AM.getTime() - 61 * 60_000 } }).map((r) => r.kind)).to.deep.equal(['safety']);
+    expect(decide({ risk: 'medium', conversationIsNew: true }).map((r) => r.kind)).to.deep.equal(['welcome']);
   });
 
   it('recognises Twilio\'s SMS keywords as whole messages only', () => {

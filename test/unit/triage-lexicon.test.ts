@@ -5,6 +5,7 @@ import { evaluate, formatFigures, Labelled, THRESHOLDS } from '../../triage/eval
 import { LEXICON_PATH, LexiconError, loadLexicon, parseLexicon } from '../../triage/lexicon';
 import { computeProtectedWords, protectedWordsFile } from '../../triage/protected-words';
 import { PROTECTED_WORDS_PATH } from '../../triage/engine';
+import { ServiceTriage } from '../../triage/service-engines';
 import { join } from 'node:path';
 
 const lexiconText = readFileSync(LEXICON_PATH, 'utf8');
@@ -49,5 +50,17 @@ describe('triage quality on the development set', () => {
     expect(figures.mediumFlagged, report).to.be.at.least(THRESHOLDS.mediumFlagged.min);
     expect(figures.routineScoredHigh, report).to.be.at.most(THRESHOLDS.routineScoredHigh.max);
     expect(figures.routineFlagged, report).to.be.at.most(THRESHOLDS.routineFlagged.max);
+  });
+});
+
+describe('per-service lexicon additions', () => {
+  it('when a service adds an entry, then it applies to that service only', () => {
+    const triage = new ServiceTriage([
+      { slug: 'sexual-health', triageAdditions: [{ id: 'chemsex', category: 'substance', level: 'medium', patterns: ['chemsex', 'g and t|tina'] }] },
+      { slug: 'school-nursing', triageAdditions: [] },
+    ]);
+    expect(triage.forService('sexual-health').assess('been doing chemsex most weekends').level).to.equal('medium');
+    expect(triage.forService('school-nursing').assess('been doing chemsex most weekends').level).to.equal('none');
+    expect(triage.forService('school-nursing').assess('i want to die').level).to.equal('high');
   });
 });

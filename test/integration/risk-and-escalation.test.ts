@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import { AuditEvent, Conversation, Escalation, EscalationNotice, Message, StaffMember } from '../../db/entities';
+import type { LiveEvent } from '../../bot/live-events';
+import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+
+const PHONE = '+447700900555';
+const MINUTE = 60_000;
+const SUNDAY_11PM = '2026-11-29T23:00:00Z';
+const TUESDAY_10AM = '2026-11-24T10:00:00Z';
+
+async function notices(h: Harness): Promise<EscalationNotice[]> {
+  return h.app.db.manager.find(EscalationNotice, { order: { step: 'ASC' } });
+}
+
+async function staffIds(h: Harness, ...emails: string[]): Promise<string> {
+  const staff = await Promise.all(emails.map((email) => h.app.db.manager.findOneByOrFail(StaffMember, { email })));
+  return staff.map((s) => s.id).sort().join(',');
+}
+
+describe('risk in the gateway', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('when a high-risk SMS arrives at 23:00 on a Sunday, then the safety reply goes at once and the out-of-hours duty lead is alerted', async () => {
+    h = await startHarness({ clockStart: SUNDAY_11PM });
+    await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
+    const received: LiveEvent[] = [];
+    h.app.events.subscribe((e) => received.push(e));
+    expect((await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i took 30 of my mums pills' })).status).to.equal(200);
+    await eventually(() => h.twilio.sent.length === 3, 'safety, welcome and out-of-hours replies');
+    expect(h.twilio.sent[0].body).to.contain('999').and.contain('116 123');
+    expect(h.twilio.sent[2].body).to.contain('9am on Monday 30 November');
+    const escalation = await h.app.db.manager.findOneByOrFail(Escalation, {});
+    expect(escalation).to.include({ status: 'open', categories: 'overdose' });
+    const [notice] = await eventually(() => notices(h).then((n) => (n.length ? n : undefined)), 'the first notice');
+    expect(notice).to.include({ level: 1, round: 1, final: false, recipients: await staffIds(h, 'lead@example.nhs.uk') });
+    // Out of hours the limit is 15 minutes (demo config), not the in-hours 10.
+    expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).nextDueAt).to.equal(Date.parse(SUNDAY_11PM) + 15 * MINUTE);
+    expect(received.some((e) => e.type === 'escalation.notified' && e.notification.escalationId === escalation.id)).to.equal(true);
+  });
+
+  it('when a high-risk SMS arrives at 10:00 on a Tuesday, then safety reply and escalation, and the conversation goes to the top of the queue', async () => {
+    h = await startHarness({ clockStart: TUESDAY_10AM });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: '+447700900601', to: SCHOOL_NURSING_SMS, body: 'can i get the pill' });
+    h.clock.advance(5 * MINUTE);
+    await h.sendSms({ from: '+447700900602', to: SCHOOL_NURSING_SMS, body: "i've been self-harming again" });
+    h.clock.advance(5 * MINUTE);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'im going to kill myself tonight' });
+    await eventually(() => h.twilio.sent.some((s) => s.to === PHONE && /shout/i.test(s.body)), 'the safety reply');
+    const { body } = await h.api('GET', '/api/v1/conversations', { token: nurse });
+    expect(body.conversations.map((c: any) => c.riskLevel)).to.deep.equal(['high', 'medium', 'none']);
+    expect(await h.app.db.manager.count(Escalation)).to.equal(1);
+    const replies = h.twilio.sent.filter((s) => s.to === PHONE).map((s) => s.body);
+    expect(replies[0]).to.contain("We're worried about what you've said");
+    expect(replies.some((r) => r.includes('closed right now'))).to.equal(false);
+  });
+
+  it('when a message is medium risk, then the conversation is marked for priority without a safety reply or an escalation', async () => {
+    h = await startHarness();
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i throw up after every meal' });
+    await eventually(() => h.twilio.sent.length === 1, 'the welcome');
+    expect((await h.app.db.manager.findOneByOrFail(Conversation, {})).riskLevel).to.equal('medium');
+    expect(await h.app.db.manager.count(Escalation)).to.equal(0);
+    expect(h.twilio.sent[0].body).not.to.contain('999 or go to A&E');
+  });
+
+  it('when later messages are calmer, then the highest level stays until a clinician clears it, and clearing is audited', async () => {
+    h = await startHarness();
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i want to die' });
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'sorry i am ok now' });
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    expect(conversation.riskLevel).to.equal('high');
+    const cleared = await h.api('POST', `/api/v1/conversations/${conversation.id}/clear-risk`, { token: nurse });
+    expect(cleared.status).to.equal(200);
+    expect((await h.app.db.manager.findOneByOrFail(Conversation, {})).riskLevel).to.equal('none');
+    const audit = await h.app.db.manager.findOneByOrFail(AuditEvent, { action: 'conversation.clear_risk' });
+    expect(JSON.parse(audit.detail!)).to.deep.equal({ from: 'high' });
+  });
+
+  it('when a clinician opens the conversation, then each message carries its triage level and spans to highlight', async () => {
+    h = await startHarness();
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const text = 'honestly i wnat to kill mysefl';
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: text });
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    const { body } = await h.api('GET', `/api/v1/conversations/${conversation.id}`, { token: nurse });
+    const inbound = body.messages.find((m: any) => m.direction === 'in');
+    expect(inbound.risk.level).to.equal('high');
+    const reason = inbound.risk.reasons[0];
+    expect(text.slice(reason.start, reason.end)).to.equal('kill mysefl');
+    const stored = await h.app.db.manager.findOneByOrFail(Message, { direction: 'in' });
+    expect(stored.triageCipher).to.be.a('string').and.not.contain('kill');
+  });
+});
+
+describe('the escalation ladder', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  async function raise(at = TUESDAY_10AM): Promise<{ lead: string; admin: string; escalation: Escalation }> {
+    h = await startHarness({ clockStart: at });
+    const lead = await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
+    const admin = await h.staff('admin@example.nhs.uk', 'admin', 'school-nursing');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
+    await eventually(() => notices(h).then((n) => n.length === 1), 'level 1 notified');
+    return { lead, admin, escalation: await h.app.db.manager.findOneByOrFail(Escalation, {}) };
+  }
+
+  it('when nobody acknowledges, then level 2 is notified at exactly the limit, not a millisecond before', async () => {
+    await raise();
+    h.clock.advance(10 * MINUTE - 1);
+    expect(await h.app.escalations.runDue()).to.equal(0);
+    h.clock.advance(1);
+    expect(await h.app.escalations.runDue()).to.equal(1);
+    const [, second] = await notices(h);
+    expect(second).to.include({ level: 2, round: 1, recipients: await staffIds(h, 'lead@example.nhs.uk', 'admin@example.nhs.uk') });
+  });
+
+  it('when the duty lead acknowledges, then the ladder stops', async () => {
+    const { lead, escalation } = await raise();
+    const ack = await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead });
+    expect(ack.status).to.equal(200);
+    expect(ack.body.status).to.equal('acknowledged');
+    h.clock.advance(120 * MINUTE);
+    expect(await h.app.escalations.runDue()).to.equal(0);
+    expect(await notices(h)).to.have.length(1);
+    const audit = await h.app.db.manager.findOneByOrFail(AuditEvent, { action: 'escalation.acknowledge' });
+    expect(audit.subjectId).to.equal(escalation.id);
+  });
+
+  it('when the server restarts between two steps, then the due step fires once, even with two instances racing', async () => {
+    await raise();
+    const { database, dataKey } = h;
+    await h.close({ keepDatabase: true });
+    h = await startHarness({ database, dataKey, clockStart: new Date(Date.parse(TUESDAY_10AM) + 10 * MINUTE).toISOString() });
+    const fired = await Promise.all([h.app.escalations.runDue(), h.app.escalations.runDue(), h.app.escalations.runDue()]);
+    expect(fired.reduce((a, b) => a + b, 0)).to.equal(1);
+    expect((await notices(h)).map((n) => n.level)).to.deep.equal([1, 2]);
+  });
+
+  it('when nobody acknowledges at all, then after the bounded rounds the fallback gets a final alert and the timer stops', async () => {
+    await raise();
+    for (let i = 0; i < 6; i++) {
+      h.clock.advance(10 * MINUTE);
+      await h.app.escalations.runDue();
+    }
+    const all = await notices(h);
+    // Two levels, two rounds, then the final alert: five notices and no more.
+    expect(all.map((n) => [n.level, n.round, n.final])).to.deep.equal([[1, 1, false], [2, 1, false], [1, 2, false], [2, 2, false], [0, 3, true]]);
+    expect(all[4].recipients).to.equal(await staffIds(h, 'admin@example.nhs.uk'));
+    expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).status).to.equal('exhausted');
+  });
+
+  it('when another high-risk message arrives on an open escalation, then it joins it without a new alert', async () => {
+    await raise();
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i have the pills in my hand' });
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'goodbye 💊' });
+    expect(await h.app.db.manager.count(Escalation)).to.equal(1);
+    expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).messageCount).to.equal(2);
+    expect(await notices(h)).to.have.length(1);
+  });
+
+  it('acknowledging: a clinician gets 403, another service 404, a second acknowledgement 409 naming who has it', async () => {
+    const { lead, escalation } = await raise();
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const otherLead = await h.staff('hv-lead@example.nhs.uk', 'duty-lead', 'health-visiting');
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: nurse })).status).to.equal(403);
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: otherLead })).status).to.equal(404);
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead })).status).to.equal(200);
+    const again = await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: await h.staff('admin@example.nhs.uk', 'admin', 'school-nursing') });
+    expect(again.status).to.equal(409);
+    expect(again.body.message).to.equal('already acknowledged by lead');
+  });
+
+  it('lists open escalations of my services only, and acknowledged ones on request', async () => {
+    const { lead, escalation } = await raise();
+    const otherLead = await h.staff('hv-lead@example.nhs.uk', 'duty-lead', 'health-visiting');
+    expect((await h.api('GET', '/api/v1/escalations', { token: lead })).body.escalations.map((e: any) => e.id)).to.deep.equal([escalation.id]);
+    expect((await h.api('GET', '/api/v1/escalations', { token: otherLead })).body.escalations).to.deep.equal([]);
+    await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead });
+    expect((await h.api('GET', '/api/v1/escalations', { token: lead })).body.escalations).to.deep.equal([]);
+    expect((await h.api('GET', '/api/v1/escalations?status=acknowledged', { token: lead })).body.escalations[0]).to.include({ id: escalation.id, status: 'acknowledged' });
+    expect((await h.api('GET', '/api/v1/escalations?status=everything', { token: lead })).status).to.equal(400);
+  });
+});
