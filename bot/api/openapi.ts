@@ -36,6 +36,23 @@ export function openApiDocument(serverUrl: string) {
           responses: responses({ 201: { description: 'queued' } }, { 400: 'empty or too long', 404: 'no such conversation in my services', 409: 'conversation closed, or contact opted out' }),
         },
       },
+      '/conversations/{id}/clear-risk': {
+        post: { summary: 'Clear the conversation\'s risk level (the highest level seen stays until a clinician clears it); audited', parameters: [id], responses: responses({ 200: { description: 'cleared' } }, { 404: 'no such conversation in my services' }) },
+      },
+      '/escalations': {
+        get: {
+          summary: 'Escalations of my services: open (and exhausted) by default',
+          parameters: [{ name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'acknowledged', 'all'], default: 'open' } }],
+          responses: responses({ 200: { description: 'list' } }, { 400: 'bad filter' }),
+        },
+      },
+      '/escalations/{id}/acknowledge': {
+        post: {
+          summary: 'Acknowledge an escalation (duty lead or admin of its service): stops the ladder; audited',
+          parameters: [id],
+          responses: responses({ 200: { description: 'acknowledged' } }, { 404: 'no such escalation in my services', 409: 'already acknowledged (the message names who by)' }),
+        },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
