@@ -53,6 +53,22 @@ describe('triage quality on the development set', () => {
   });
 });
 
+describe('triage quality on our own probe set (written to check generalisation)', () => {
+  it('meets every threshold', () => {
+    const file = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage', 'probes.jsonl');
+    const items = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Labelled);
+    const engine = TriageEngine.load(loadLexicon());
+    const figures = evaluate(items, (t) => engine.assess(t));
+    const report = formatFigures(figures);
+    expect(items.length).to.equal(90);
+    expect(figures.highScoredHigh, report).to.be.at.least(THRESHOLDS.highScoredHigh.min);
+    expect(figures.highFlagged, report).to.be.at.least(THRESHOLDS.highFlagged.min);
+    expect(figures.mediumFlagged, report).to.be.at.least(THRESHOLDS.mediumFlagged.min);
+    expect(figures.routineScoredHigh, report).to.be.at.most(THRESHOLDS.routineScoredHigh.max);
+    expect(figures.routineFlagged, report).to.be.at.most(THRESHOLDS.routineFlagged.max);
+  });
+});
+
 describe('per-service lexicon additions', () => {
   it('when a service adds an entry, then it applies to that service only', () => {
     const triage = new ServiceTriage([
