@@ -13,6 +13,7 @@ import { ClinicianAuth } from './api/clinician-auth';
 import { DEV_AUDIENCE, DevIdentityProvider } from './api/dev-identity';
 import { registerClinicianApi } from './api/routes';
 import { ClinicianConversations } from './clinician-conversations';
+import { ConversationActions } from './conversation-actions';
 import { loadConfig, ServiceDirectory } from './config';
 import { recordDeliveryStatus } from './delivery-status';
 import { GatewayBot } from './gateway-bot';
@@ -89,17 +90,25 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     isKnownNumber: (number) => directory.byAddress('sms', number) !== undefined,
     client: twilioClient,
     log,
-    onDeliveryStatus: async (update) => void (await recordDeliveryStatus(db, log, update, now().getTime())),
+    onDeliveryStatus: async (update) => {
+      const changed = await recordDeliveryStatus(db, log, update, now().getTime());
+      if (changed) events.publish({ type: 'delivery.updated', serviceSlug: changed.serviceSlug, conversationId: changed.conversationId, level: changed.status });
+    },
   });
 
   const senders: Partial<Record<string, ChannelSender>> = { sms };
   const outbox = new OutboxWorker({ db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox });
   const events = new LiveEvents();
   const escalations = new EscalationLadder({ db, directory, notifier: new InAppNotifier(events), log, now: () => now().getTime(), pollIntervalMs: overrides.escalationPollIntervalMs });
+  escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
   const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, triage, escalations, now });
   const bot = new GatewayBot(inbound, telemetry, log);
-  const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: () => now().getTime(), onQueued: () => outbox.wake() });
-  bot.onRisk = () => escalations.wake();
+  const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: () => now().getTime() });
+  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: () => now().getTime(), onQueued: () => outbox.wake() });
+  bot.onStored = (result) => {
+    if (result.risk?.escalationIsNew) escalations.wake();
+    events.publish({ type: 'message.created', serviceSlug: result.serviceSlug, conversationId: result.conversationId, level: result.risk?.level ?? 'none' });
+  };
 
   let devIdentity: DevIdentityProvider | undefined;
   let auth: ClinicianAuth | undefined;
@@ -127,7 +136,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   server.post('/api/sms/twilio/status', async (req: Request, res: Response) => sendWebhookResponse(res, await sms.handleStatus(toWebhookRequest(req))));
 
-  registerClinicianApi(server, { auth: () => auth!, conversations, escalations, publicUrl: () => publicUrl, log });
+  const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: () => now().getTime(), log });
 
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
   if (simulatedTwilio) {
@@ -166,6 +175,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     devIdentity,
     async close() {
       shuttingDown = true;
+      api.closeStreams();
       // Stop taking requests and let those in flight commit, then finish the send in flight.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,133 +1,133 @@
-import { In } from 'typeorm';
+import { In, Not } from 'typeorm';
 import { Keyring } from '../db/crypto';
 import { Database } from '../db/database';
-import { Contact, Conversation, Message, OutboxItem, StaffMember } from '../db/entities';
-import { openContactAddress, openMessageBody, openTriage } from '../db/sealed-fields';
+import { Contact, Conversation, Escalation, Message, Note, OutboxItem, StaffMember } from '../db/entities';
+import { openContactAddress, openMessageBody, openNoteBody, openTriage } from '../db/sealed-fields';
 import type { Reason } from '../triage';
+import { findVisibleConversation, visibleServices } from './access';
 import type { StaffIdentity } from './api/clinician-auth';
-import { badRequest, conflict, notFound } from './api/http-error';
+import { badRequest } from './api/http-error';
 import { recordAudit } from './audit';
 import type { ServiceDirectory } from './config';
-import { queueOutbound } from './outbound';
-
-/** SMS concatenation tops out at 10 segments on most UK networks; 1,600 is Twilio's hard limit. */
-export const MAX_REPLY_LENGTH = 1600;
 
 interface Dependencies {
   db: Database;
   keyring: Keyring;
   directory: ServiceDirectory;
   now: () => number;
-  onQueued: () => void;
 }
 
-export interface ListFilter {
-  status?: 'open' | 'closed';
-  service?: string;
-}
+export const QUEUES = ['escalated', 'unassigned', 'mine', 'open', 'closed'] as const;
+export type Queue = (typeof QUEUES)[number];
 
 /**
- * What a clinician can see and do with conversations. Every method scopes to the services the
- * person belongs to (another service's conversation is simply not found) and audits the access.
+ * What a clinician reads. Every read is scoped to the services the person belongs to and audited.
  */
 export class ClinicianConversations {
   constructor(private readonly deps: Dependencies) {}
 
-  async list(staff: StaffIdentity, filter: ListFilter) {
-    const services = this.visibleServices(staff, filter.service);
-    const conversations = services.length === 0 ? [] : await this.deps.db.manager.find(Conversation, {
-      where: { serviceSlug: In(services), status: filter.status ?? 'open' },
-      order: { lastMessageAt: 'DESC' },
-      take: 500,
-    });
-    await recordAudit(this.deps.db.manager, this.deps.now(), {
+  async list(staff: StaffIdentity, filter: { queue?: string; service?: string }) {
+    const queue = (filter.queue ?? 'open') as Queue;
+    if (!QUEUES.includes(queue)) throw badRequest(`queue must be one of ${QUEUES.join(', ')}`);
+    if (filter.service !== undefined && !this.deps.directory.bySlugOrUndefined(filter.service)) throw badRequest('no such service');
+    const services = visibleServices(staff, this.deps.directory, filter.service);
+    const { manager } = this.deps.db;
+    const open = services.length ? await manager.find(Conversation, { where: { serviceSlug: In(services), status: 'open' }, take: 2000 }) : [];
+    const escalated = new Set(open.length
+      ? (await manager.find(Escalation, { select: { conversationId: true }, where: { conversationId: In(open.map((c) => c.id)), status: In(['open', 'exhausted']) } })).map((e) => e.conversationId)
+      : []);
+    const closed = queue === 'closed' && services.length
+      ? await manager.find(Conversation, { where: { serviceSlug: In(services), status: 'closed' }, order: { closedAt: 'DESC' }, take: 200 })
+      : [];
+    const inQueue: Record<Queue, (c: Conversation) => boolean> = {
+      escalated: (c) => escalated.has(c.id),
+      unassigned: (c) => c.assignedStaffId === null,
+      mine: (c) => c.assignedStaffId === staff.id,
+      open: () => true,
+      closed: () => true,
+    };
+    const chosen = queue === 'closed' ? closed : open.filter(inQueue[queue]);
+    const counts = {
+      escalated: open.filter(inQueue.escalated).length,
+      unassigned: open.filter(inQueue.unassigned).length,
+      mine: open.filter(inQueue.mine).length,
+      open: open.length,
+      unread: open.filter(isUnread).length,
+      notRecorded: open.filter((c) => c.recordedAt === null).length,
+    };
+    await recordAudit(manager, this.deps.now(), {
       actorType: 'staff', actorId: staff.id, action: 'conversation.list', subjectType: 'service', subjectId: null,
-      detail: { services: services.join(','), status: filter.status ?? 'open', count: conversations.length },
+      detail: { services: services.join(','), queue, count: chosen.length },
     });
-    const contacts = await this.contactsById(conversations.map((c) => c.contactId));
-    return conversations
-      .sort((a, b) => riskRank(b.riskLevel) - riskRank(a.riskLevel) || (a.awaitingReplySince ?? Infinity) - (b.awaitingReplySince ?? Infinity))
-      .map((c) => this.summary(c, contacts.get(c.contactId)));
+    const contacts = await this.contactsById(chosen.map((c) => c.contactId));
+    const names = await this.staffNames(chosen.map((c) => c.assignedStaffId));
+    // Risk first, then whoever has waited longest for a person to answer.
+    const sorted = queue === 'closed' ? chosen : [...chosen].sort((a, b) => riskRank(b.riskLevel) - riskRank(a.riskLevel)
+      || (a.awaitingReplySince ?? Infinity) - (b.awaitingReplySince ?? Infinity) || b.lastMessageAt - a.lastMessageAt);
+    return { queue, counts, conversations: sorted.map((c) => this.summary(c, contacts.get(c.contactId), names, escalated.has(c.id))) };
   }
 
   async get(staff: StaffIdentity, conversationId: string) {
-    const conversation = await this.findVisible(staff, conversationId);
     const { manager } = this.deps.db;
+    const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
     const messages = await manager.find(Message, { where: { conversationId }, order: { createdAt: 'ASC' } });
-    const outbox = await manager.find(OutboxItem, { where: { conversationId } });
-    const outboxByMessage = new Map(outbox.map((o) => [o.messageId, o]));
-    const authorIds = [...new Set(messages.map((m) => m.authorStaffId).filter((id): id is string => !!id))];
-    const authors = new Map((authorIds.length ? await manager.findBy(StaffMember, { id: In(authorIds) }) : []).map((s) => [s.id, s.name]));
-    await recordAudit(manager, this.deps.now(), {
+    const notes = await manager.find(Note, { where: { conversationId }, order: { createdAt: 'ASC' } });
+    const outbox = new Map((await manager.find(OutboxItem, { where: { conversationId } })).map((o) => [o.messageId, o]));
+    const escalation = await manager.findOne(Escalation, { where: { conversationId }, order: { createdAt: 'DESC' } });
+    const names = await this.staffNames([...messages.map((m) => m.authorStaffId), ...notes.map((n) => n.authorStaffId), conversation.assignedStaffId, escalation?.acknowledgedBy ?? null]);
+    const history = await manager.find(Conversation, {
+      where: { contactId: contact.id, id: Not(conversation.id), serviceSlug: In(visibleServices(staff, this.deps.directory)) },
+      order: { createdAt: 'DESC' },
+      take: 20,
+    });
+    const at = this.deps.now();
+    await manager.update(Conversation, { id: conversation.id }, { lastReadAt: at });
+    await recordAudit(manager, at, {
       actorType: 'staff', actorId: staff.id, action: 'conversation.read', subjectType: 'conversation', subjectId: conversation.id,
-      serviceSlug: conversation.serviceSlug, detail: { messages: messages.length },
+      serviceSlug: conversation.serviceSlug, detail: { messages: messages.length, notes: notes.length },
     });
     return {
-      ...this.summary(conversation, contact),
-      contact: { id: contact.id, channel: contact.channel, address: openContactAddress(this.deps.keyring, contact), consent: contact.consent },
+      ...this.summary({ ...conversation, lastReadAt: at }, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted'),
+      contact: { id: contact.id, channel: contact.channel, address: openContactAddress(this.deps.keyring, contact), consent: contact.consent, blocked: contact.blockedAt !== null },
+      escalation: escalation ? { id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step } : null,
       messages: messages.map((m) => {
-        const delivery = outboxByMessage.get(m.id);
+        const delivery = outbox.get(m.id);
         return {
           id: m.id,
           direction: m.direction,
           authorKind: m.authorKind,
-          authorName: m.authorStaffId ? authors.get(m.authorStaffId) ?? null : null,
+          authorName: m.authorStaffId ? names.get(m.authorStaffId) ?? null : null,
           autoReplyKind: m.autoReplyKind,
           text: openMessageBody(this.deps.keyring, m),
-          createdAt: new Date(m.createdAt).toISOString(),
+          createdAt: iso(m.createdAt),
           risk: m.riskLevel ? { level: m.riskLevel, reasons: openTriage<Reason[]>(this.deps.keyring, m) ?? [] } : null,
           delivery: delivery ? { status: delivery.status, attempts: delivery.attempts, providerStatus: delivery.providerStatus, lastError: delivery.lastError } : null,
         };
       }),
+      notes: notes.map((n) => ({ id: n.id, kind: n.kind, authorName: n.authorStaffId ? names.get(n.authorStaffId) ?? null : null, text: openNoteBody(this.deps.keyring, n), createdAt: iso(n.createdAt) })),
+      history: history.map((h) => ({ id: h.id, service: h.serviceSlug, status: h.status, riskLevel: h.riskLevel, outcome: h.outcome, createdAt: iso(h.createdAt), closedAt: iso(h.closedAt) })),
     };
   }
 
-  async reply(staff: StaffIdentity, conversationId: string, body: unknown) {
-    const text = validReplyText(body);
-    const result = await this.deps.db.transaction(async (tx) => {
-      const conversation = await this.findVisible(staff, conversationId, tx);
-      if (conversation.status !== 'open') throw conflict('conversation_closed', 'this conversation is closed; the contact must message again to reopen');
-      const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
-      if (contact.consent === 'opted_out') throw conflict('contact_opted_out', 'the contact texted STOP; nothing can be sent until they text START');
-      const at = this.deps.now();
-      const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at });
-      await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null });
-      await recordAudit(tx, at, {
-        actorType: 'staff', actorId: staff.id, action: 'message.send', subjectType: 'message', subjectId: message.id,
-        serviceSlug: conversation.serviceSlug, detail: { conversationId: conversation.id, length: text.length },
-      });
-      return { id: message.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(at).toISOString(), delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null } };
+  /** The transcript as plain text, for the clinical record. Audited as an export. */
+  async transcript(staff: StaffIdentity, conversationId: string): Promise<string> {
+    const view = await this.get(staff, conversationId);
+    await recordAudit(this.deps.db.manager, this.deps.now(), {
+      actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, serviceSlug: view.service, detail: { format: 'text' },
     });
-    this.deps.onQueued();
-    return result;
-  }
-
-  /** The highest risk seen stays until a clinician says it no longer applies; that decision is audited. */
-  async clearRisk(staff: StaffIdentity, conversationId: string) {
-    return this.deps.db.transaction(async (tx) => {
-      const conversation = await this.findVisible(staff, conversationId, tx);
-      const at = this.deps.now();
-      await tx.update(Conversation, { id: conversation.id }, { riskLevel: 'none' });
-      await recordAudit(tx, at, {
-        actorType: 'staff', actorId: staff.id, action: 'conversation.clear_risk', subjectType: 'conversation', subjectId: conversation.id,
-        serviceSlug: conversation.serviceSlug, detail: { from: conversation.riskLevel },
-      });
-      return { id: conversation.id, riskLevel: 'none', clearedFrom: conversation.riskLevel };
-    });
-  }
-
-  private visibleServices(staff: StaffIdentity, only?: string): string[] {
-    const mine = staff.memberships.map((m) => m.serviceSlug).filter((slug) => this.deps.directory.bySlugOrUndefined(slug));
-    return only ? mine.filter((slug) => slug === only) : mine;
-  }
-
-  private async findVisible(staff: StaffIdentity, conversationId: string, manager = this.deps.db.manager): Promise<Conversation> {
-    // A malformed id and another service's id both answer 404: existence is not disclosed.
-    if (!/^[0-9a-f-]{36}$/i.test(conversationId)) throw notFound('conversation not found');
-    const conversation = await manager.findOneBy(Conversation, { id: conversationId });
-    if (!conversation || !this.visibleServices(staff).includes(conversation.serviceSlug)) throw notFound('conversation not found');
-    return conversation;
+    const who = (m: (typeof view.messages)[number]) =>
+      m.authorKind === 'contact' ? 'Service user' : m.authorKind === 'clinician' ? `Clinician (${m.authorName ?? 'unknown'})` : m.authorKind === 'auto' ? `Auto-reply (${m.autoReplyKind})` : 'System';
+    const lines = [
+      `Lamplight transcript: ${view.serviceName}`,
+      `Conversation ${view.id} (${view.channel}), contact ${view.contact.address}`,
+      `Started ${view.createdAt}${view.closedAt ? `, closed ${view.closedAt} (${view.outcome ?? 'no outcome'})` : ''}`,
+      `Exported ${new Date(this.deps.now()).toISOString()} by ${staff.name}`,
+      '',
+      ...view.messages.map((m) => `[${m.createdAt}] ${who(m)}${m.risk && m.risk.level !== 'none' ? ` [risk: ${m.risk.level}]` : ''}${m.delivery ? ` [${m.delivery.status}]` : ''}\n${m.text}\n`),
+      ...(view.notes.length ? ['Internal notes:', ...view.notes.map((n) => `[${n.createdAt}] ${n.authorName ?? 'System'} (${n.kind})\n${n.text}\n`)] : []),
+    ];
+    return lines.join('\n');
   }
 
   private async contactsById(ids: string[]): Promise<Map<string, Contact>> {
@@ -136,7 +136,13 @@ export class ClinicianConversations {
     return new Map(contacts.map((c) => [c.id, c]));
   }
 
-  private summary(c: Conversation, contact: Contact | undefined) {
+  private async staffNames(ids: (string | null)[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((id): id is string => !!id))];
+    if (wanted.length === 0) return new Map();
+    return new Map((await this.deps.db.manager.findBy(StaffMember, { id: In(wanted) })).map((s) => [s.id, s.name]));
+  }
+
+  private summary(c: Conversation, contact: Contact | undefined, names: Map<string, string>, escalated: boolean) {
     const service = this.deps.directory.bySlugOrUndefined(c.serviceSlug);
     return {
       id: c.id,
@@ -145,25 +151,22 @@ export class ClinicianConversations {
       channel: c.channel,
       status: c.status,
       riskLevel: c.riskLevel,
-      assignedStaffId: c.assignedStaffId,
+      escalated,
+      assignedTo: c.assignedStaffId ? { id: c.assignedStaffId, name: names.get(c.assignedStaffId) ?? null } : null,
       contactLabel: contact ? maskedAddress(openContactAddress(this.deps.keyring, contact)) : null,
+      unread: isUnread(c),
+      recorded: c.recordedAt !== null,
+      outcome: c.outcome,
       createdAt: iso(c.createdAt),
       lastMessageAt: iso(c.lastMessageAt),
+      closedAt: iso(c.closedAt),
       awaitingReplySince: iso(c.awaitingReplySince),
       replyDueBy: c.awaitingReplySince && service ? iso(c.awaitingReplySince + service.replyPromise.minutes * 60_000) : null,
     };
   }
 }
 
-function validReplyText(body: unknown): string {
-  const text = (body as { text?: unknown } | null)?.text;
-  if (typeof text !== 'string') throw badRequest('the body must be JSON like {"text": "..."}');
-  const trimmed = text.trim();
-  if (!trimmed) throw badRequest('the reply is empty');
-  if (trimmed.length > MAX_REPLY_LENGTH) throw badRequest(`the reply is longer than ${MAX_REPLY_LENGTH} characters`);
-  return trimmed;
-}
-
+const isUnread = (c: Conversation) => c.lastInboundAt !== null && (c.lastReadAt === null || c.lastInboundAt > c.lastReadAt);
 const riskRank = (level: string) => (level === 'high' ? 2 : level === 'medium' ? 1 : 0);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -59,12 +59,18 @@ const serviceSchema = z.strictObject({
     /** Who gets the final alert when nobody has acknowledged. */
     fallback: z.array(recipient).min(1),
   }),
+  /** Reply templates: typing "/" in the reply box opens them. */
+  templates: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().trim().min(1).max(60), text: z.string().trim().min(1).max(1600) })).default([]),
   /** Lexicon entries this service adds to the shared triage lexicon (same shape as triage/lexicon.yaml entries). */
   triageAdditions: z.array(z.unknown()).default([]),
 });
 
+export const DEFAULT_OUTCOMES = ['advice-given', 'signposted', 'appointment-booked', 'referred', 'safeguarding-referral', 'no-response', 'duplicate', 'other'];
+
 const configSchema = z.strictObject({
   organisation: z.string().trim().min(1),
+  /** Outcome codes a conversation is closed with (for reporting). */
+  outcomes: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1).default(DEFAULT_OUTCOMES),
   defaults: z.strictObject({ autoReplyIntervalMinutes: z.number().int().positive().default(720) }).default({ autoReplyIntervalMinutes: 720 }),
   services: z.array(serviceSchema).min(1, 'at least one service is needed'),
 }).superRefine((config, ctx) => {
@@ -89,6 +95,7 @@ const configSchema = z.strictObject({
 export type ServiceConfig = z.infer<typeof serviceSchema> & { organisation: string; autoReplyIntervalMinutes: number };
 export interface LamplightConfig {
   organisation: string;
+  outcomes: string[];
   services: ServiceConfig[];
 }
 
@@ -112,9 +119,10 @@ export function parseConfig(text: string, source: string): LamplightConfig {
   if (!result.success) {
     throw new ConfigError(source, result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
   }
-  const { organisation, defaults, services } = result.data;
+  const { organisation, defaults, services, outcomes } = result.data;
   return {
     organisation,
+    outcomes,
     services: services.map((s) => ({ ...s, organisation, autoReplyIntervalMinutes: s.autoReplyIntervalMinutes ?? defaults.autoReplyIntervalMinutes })),
   };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Database } from '../db/database';
-import { Channel, OutboxItem, OutboxStatus } from '../db/entities';
+import { Channel, Conversation, OutboxItem, OutboxStatus } from '../db/entities';
 
 export interface DeliveryStatusUpdate {
   channel: Channel;
@@ -31,11 +31,12 @@ function toOutboxStatus(providerStatus: string): OutboxStatus | undefined {
   }
 }
 
-export async function recordDeliveryStatus(db: Database, log: Logger, update: DeliveryStatusUpdate, now: number): Promise<boolean> {
+/** Returns where the change happened (for live events), or undefined when nothing was recorded. */
+export async function recordDeliveryStatus(db: Database, log: Logger, update: DeliveryStatusUpdate, now: number): Promise<{ conversationId: string; serviceSlug: string; status: string } | undefined> {
   const item = await db.manager.findOneBy(OutboxItem, { channel: update.channel, providerMessageId: update.providerMessageId });
   if (!item) {
     log.warn({ event: 'delivery.unknown_message', channel: update.channel }, 'delivery status for a message Lamplight did not send');
-    return false;
+    return undefined;
   }
   const next = toOutboxStatus(update.status);
   const changes: Partial<OutboxItem> = { providerStatus: update.status.slice(0, 32), updatedAt: now };
@@ -45,5 +46,6 @@ export async function recordDeliveryStatus(db: Database, log: Logger, update: De
   }
   await db.manager.update(OutboxItem, { id: item.id }, changes);
   log.info({ event: 'delivery.status', outboxItemId: item.id, status: update.status }, 'delivery status');
-  return true;
+  const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
+  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: changes.status ?? item.status } : undefined;
 }

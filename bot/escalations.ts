@@ -52,6 +52,9 @@ export class EscalationLadder {
 
   constructor(private readonly deps: Dependencies) {}
 
+  /** Told after an acknowledgement commits (live events). */
+  onAcknowledged: (escalation: { id: string; serviceSlug: string; conversationId: string }) => void = () => undefined;
+
   /** In the inbound transaction: a new escalation, or one more message on the open one. */
   async raiseOrJoin(tx: EntityManager, input: { conversationId: string; serviceSlug: string; messageId: string; categories: string[]; at: number }): Promise<{ escalationId: string; isNew: boolean }> {
     const open = await tx.findOne(Escalation, { where: { conversationId: input.conversationId, status: In(['open', 'exhausted']) } });
@@ -158,7 +161,7 @@ export class EscalationLadder {
   async acknowledge(staff: StaffIdentity, id: string) {
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('escalation not found');
     const now = this.deps.now();
-    return this.deps.db.transaction(async (tx) => {
+    const view = await this.deps.db.transaction(async (tx) => {
       const escalation = await tx.findOneBy(Escalation, { id });
       const role = escalation && staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
       if (!escalation || !role) throw notFound('escalation not found');
@@ -174,6 +177,8 @@ export class EscalationLadder {
       await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, serviceSlug: escalation.serviceSlug, detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
       return this.view({ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null });
     });
+    this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
+    return view;
   }
 
   private view(e: Escalation) {

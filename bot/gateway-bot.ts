@@ -1,7 +1,7 @@
 import { ActivityHandler, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Channel } from '../db/entities';
-import { InboundMessages } from './inbound';
+import { InboundMessages, InboundResult } from './inbound';
 import type { Telemetry } from './telemetry';
 
 const CHANNELS: readonly Channel[] = ['sms', 'whatsapp', 'webchat'];
@@ -11,8 +11,8 @@ const CHANNELS: readonly Channel[] = ['sms', 'whatsapp', 'webchat'];
  * an Activity becomes an InboundMessage for the use case.
  */
 export class GatewayBot extends ActivityHandler {
-  /** Called after a commit that raised an escalation, so the ladder fires without waiting for its poll. */
-  onRisk: () => void = () => undefined;
+  /** Called after each stored message commits: wakes the ladder, tells open inboxes. */
+  onStored: (result: InboundResult) => void = () => undefined;
 
   constructor(private readonly inbound: InboundMessages, private readonly telemetry: Telemetry, private readonly log: Logger) {
     super();
@@ -40,7 +40,7 @@ export class GatewayBot extends ActivityHandler {
         this.log.warn({ event: 'message.risk', level: result.risk.level, categories: result.risk.categories, conversationId: result.conversationId, escalationId: result.risk.escalationId }, 'risk flagged');
         this.telemetry.event('RiskFlagged', { channel, service: result.serviceSlug, level: result.risk.level, categories: result.risk.categories.join(',') });
       }
-      if (result.risk?.escalationIsNew) this.onRisk();
+      this.onStored(result);
       for (const kind of result.autoReplies) this.telemetry.event('AutoReplyQueued', { channel, service: result.serviceSlug, kind });
     }
   }

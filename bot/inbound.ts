@@ -74,7 +74,8 @@ export class InboundMessages {
       const consentBefore = contact.consent;
       await this.applyConsentKeyword(tx, contact, keyword, at);
 
-      const replies = decideAutoReplies({
+      // A blocked contact is still heard (stored, triaged, escalated) but gets no automatic replies.
+      const replies = contact.blockedAt ? [] : decideAutoReplies({
         service,
         now,
         risk: assessment.level,
@@ -112,6 +113,7 @@ export class InboundMessages {
       consent: 'active',
       consentChangedAt: null,
       createdAt: at,
+      blockedAt: null,
     };
     await tx.insert(Contact, contact);
     return contact;
@@ -136,6 +138,9 @@ export class InboundMessages {
       lastInboundAt: at,
       awaitingReplySince: at,
       closedAt: null,
+      outcome: null,
+      recordedAt: null,
+      lastReadAt: null,
     };
     await tx.insert(Conversation, conversation);
     return { conversation, isNew: true };

@@ -167,6 +167,7 @@ export class OutboxWorker {
   /** The rules every channel obeys before any provider call. */
   private channelRuleRefusal(item: OutboxItem, contact: Contact): string | undefined {
     if (contact.consent === 'opted_out' && !item.consentNotice) return 'the contact has opted out (STOP)';
+    if (contact.blockedAt) return 'the contact is blocked';
     return undefined;
   }
 

@@ -55,6 +55,8 @@ export class Contact {
   @Column({ type: 'varchar', length: 16 }) consent!: Consent;
   @Column(optionalTime) consentChangedAt!: number | null;
   @Column(time) createdAt!: number;
+  /** Blocked by staff: messages are still stored and triaged, but nothing is sent back. */
+  @Column(optionalTime) blockedAt!: number | null;
 }
 
 @Entity('conversation')
@@ -82,6 +84,24 @@ export class Conversation {
   /** When the oldest inbound message not yet answered by a person arrived; null when answered. */
   @Column(optionalTime) awaitingReplySince!: number | null;
   @Column(optionalTime) closedAt!: number | null;
+  @Column({ type: 'varchar', length: 40, nullable: true }) outcome!: string | null;
+  /** When a clinician confirmed the conversation is in the clinical record (e.g. SystmOne, RiO). */
+  @Column(optionalTime) recordedAt!: number | null;
+  /** The last time a clinician opened it: later inbound messages are unread. */
+  @Column(optionalTime) lastReadAt!: number | null;
+}
+
+/** An internal note: staff only, never sent; encrypted like a message body. */
+@Entity('note')
+@Index('ix_note_conversation', ['conversationId', 'createdAt'])
+export class Note {
+  @PrimaryColumn(id) id!: string;
+  @Column(id) conversationId!: string;
+  @Column({ ...id, nullable: true }) authorStaffId!: string | null;
+  @Column({ type: 'varchar', length: 16 }) kind!: 'note' | 'transfer' | 'system';
+  @Column({ type: 'text' }) bodyCipher!: string;
+  @Column({ type: 'varchar', length: 16 }) keyId!: string;
+  @Column(time) createdAt!: number;
 }
 
 @Entity('message')
@@ -187,4 +207,4 @@ export class AuditEvent {
   @Column({ type: 'text', nullable: true }) detail!: string | null;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, Escalation, EscalationNotice];
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, Escalation, EscalationNotice, Note];

@@ -7,6 +7,17 @@ import type { Channel, Contact, Message } from './entities';
  */
 const messageBodyAad = (messageId: string) => `message:${messageId}:body`;
 const contactAddressAad = (contactId: string) => `contact:${contactId}:address`;
+const noteBodyAad = (noteId: string) => `note:${noteId}:body`;
+
+export function sealNoteBody(keyring: Keyring, noteId: string, body: string): { bodyCipher: string; keyId: string } {
+  const sealed = keyring.seal(body, noteBodyAad(noteId));
+  return { bodyCipher: sealed.cipher, keyId: sealed.keyId };
+}
+
+export function openNoteBody(keyring: Keyring, note: { id: string; bodyCipher: string; keyId: string }): string {
+  return keyring.open({ cipher: note.bodyCipher, keyId: note.keyId }, noteBodyAad(note.id));
+}
+
 const messageTriageAad = (messageId: string) => `message:${messageId}:triage`;
 
 export function sealTriage(keyring: Keyring, messageId: string, reasons: unknown): string {

@@ -1,38 +1,102 @@
-import type { Request, Server } from 'restify';
+import type { Request, Response, Server } from 'restify';
 import type { Logger } from 'pino';
-import { jsonRoute } from '../http';
+import { In } from 'typeorm';
+import type { Database } from '../../db/database';
+import { AuditEvent, ServiceMembership, StaffMember } from '../../db/entities';
+import { visibleServices } from '../access';
+import { recordAudit } from '../audit';
 import type { ClinicianConversations } from '../clinician-conversations';
+import type { ServiceDirectory } from '../config';
+import type { ConversationActions } from '../conversation-actions';
 import type { EscalationLadder } from '../escalations';
-import type { ClinicianAuth } from './clinician-auth';
-import { badRequest } from './http-error';
+import { jsonRoute, sendJson } from '../http';
+import type { LiveEvent, LiveEvents } from '../live-events';
+import type { ClinicianAuth, StaffIdentity } from './clinician-auth';
+import { badRequest, HttpError } from './http-error';
 import { openApiDocument } from './openapi';
 
-export function registerClinicianApi(server: Server, deps: { auth: () => ClinicianAuth; conversations: ClinicianConversations; escalations: EscalationLadder; publicUrl: () => string; log: Logger }): void {
-  const { conversations, escalations, log } = deps;
+interface ApiDependencies {
+  auth: () => ClinicianAuth;
+  conversations: ClinicianConversations;
+  actions: ConversationActions;
+  escalations: EscalationLadder;
+  events: LiveEvents;
+  directory: ServiceDirectory;
+  db: Database;
+  publicUrl: () => string;
+  now: () => number;
+  log: Logger;
+}
+
+/** The clinician API. Routes only translate HTTP; the rules live in the modules they call. */
+export function registerClinicianApi(server: Server, deps: ApiDependencies): { closeStreams: () => void } {
+  const { conversations, actions, escalations, log } = deps;
   const staffOf = (req: Request) => deps.auth().authenticate(req.headers.authorization);
+  const id = (req: Request) => String(req.params.id);
+  const json = (req: Request) => {
+    if (!req.is('json')) throw badRequest('send JSON (Content-Type: application/json)');
+    return req.body;
+  };
 
   server.get('/api/v1/openapi.json', jsonRoute(log, async () => openApiDocument(deps.publicUrl())));
-
   server.get('/api/v1/me', jsonRoute(log, async (req) => staffOf(req)));
+
+  server.get('/api/v1/services', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const mine = visibleServices(staff, deps.directory);
+    const memberships = mine.length ? await deps.db.manager.find(ServiceMembership, { where: { serviceSlug: In(mine) } }) : [];
+    const people = memberships.length ? await deps.db.manager.findBy(StaffMember, { id: In([...new Set(memberships.map((m) => m.staffId))]) }) : [];
+    const names = new Map(people.map((p) => [p.id, p.name]));
+    return {
+      outcomes: deps.directory.config.outcomes,
+      all: deps.directory.services.map((s) => ({ slug: s.slug, name: s.name })),
+      mine: mine.map((slug) => {
+        const s = deps.directory.bySlugOrUndefined(slug)!;
+        return {
+          slug, name: s.name, role: staff.memberships.find((m) => m.serviceSlug === slug)!.role,
+          replyPromiseMinutes: s.replyPromise.minutes, replyPromise: s.replyPromise.wording, templates: s.templates,
+          colleagues: memberships.filter((m) => m.serviceSlug === slug).map((m) => ({ id: m.staffId, name: names.get(m.staffId) ?? '', role: m.role })),
+        };
+      }),
+    };
+  }));
 
   server.get('/api/v1/conversations', jsonRoute(log, async (req) => {
     const staff = await staffOf(req);
     const query = (req.query ?? {}) as Record<string, unknown>;
-    const status = query.status ?? 'open';
-    if (status !== 'open' && status !== 'closed') throw badRequest('status must be open or closed');
+    if (query.status !== undefined && query.status !== 'open' && query.status !== 'closed') throw badRequest('status must be open or closed');
     if (query.service !== undefined && typeof query.service !== 'string') throw badRequest('service must be a service slug');
-    return { conversations: await conversations.list(staff, { status, service: query.service as string | undefined }) };
+    const queue = typeof query.queue === 'string' ? query.queue : (query.status as string | undefined);
+    return conversations.list(staff, { queue, service: query.service as string | undefined });
   }));
 
-  server.get('/api/v1/conversations/:id', jsonRoute(log, async (req) => conversations.get(await staffOf(req), req.params.id)));
+  server.get('/api/v1/conversations/:id', jsonRoute(log, async (req) => conversations.get(await staffOf(req), id(req))));
 
-  server.post('/api/v1/conversations/:id/messages', jsonRoute(log, async (req) => {
-    const staff = await staffOf(req);
-    if (!req.is('json')) throw badRequest('send JSON (Content-Type: application/json)');
-    return { status: 201, body: await conversations.reply(staff, req.params.id, req.body) };
-  }));
+  server.get('/api/v1/conversations/:id/transcript.txt', async (req: Request, res: Response) => {
+    try {
+      const text = await conversations.transcript(await staffOf(req), id(req));
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="lamplight-${id(req)}.txt"`, 'cache-control': 'no-store' });
+      res.end(text);
+    } catch (error) {
+      await jsonRoute(log, async () => { throw error; })(req, res);
+    }
+  });
 
-  server.post('/api/v1/conversations/:id/clear-risk', jsonRoute(log, async (req) => conversations.clearRisk(await staffOf(req), req.params.id)));
+  const action = (path: string, run: (staff: StaffIdentity, id: string, body: unknown) => Promise<unknown>, status = 200, needsBody = true) =>
+    server.post(`/api/v1/conversations/:id/${path}`, jsonRoute(log, async (req) => {
+      const staff = await staffOf(req);
+      return { status, body: await run(staff, id(req), needsBody ? json(req) : undefined) };
+    }));
+  action('messages', (s, i, b) => actions.reply(s, i, b), 201);
+  action('notes', (s, i, b) => actions.addNote(s, i, b), 201);
+  action('claim', (s, i) => actions.claim(s, i), 200, false);
+  action('assign', (s, i, b) => actions.assign(s, i, b));
+  action('transfer', (s, i, b) => actions.transfer(s, i, b));
+  action('close', (s, i, b) => actions.close(s, i, b));
+  action('recorded', (s, i) => actions.markRecorded(s, i), 200, false);
+  action('clear-risk', (s, i) => actions.clearRisk(s, i), 200, false);
+  action('block', (s, i) => actions.block(s, i), 200, false);
+  action('unblock', (s, i) => actions.unblock(s, i), 200, false);
 
   server.get('/api/v1/escalations', jsonRoute(log, async (req) => {
     const staff = await staffOf(req);
@@ -40,6 +104,53 @@ export function registerClinicianApi(server: Server, deps: { auth: () => Clinici
     if (status !== undefined && !['open', 'acknowledged', 'all'].includes(status)) throw badRequest('status must be open, acknowledged or all');
     return { escalations: await escalations.list(staff, status) };
   }));
+  server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), id(req))));
 
-  server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), req.params.id)));
+  /** The audit trail of the services where the caller is an admin. */
+  server.get('/api/v1/audit', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const adminOf = staff.memberships.filter((m) => m.role === 'admin').map((m) => m.serviceSlug);
+    if (adminOf.length === 0) throw new HttpError(403, 'forbidden', 'only an admin can read the audit trail');
+    const events = await deps.db.manager.find(AuditEvent, { where: { serviceSlug: In(adminOf) }, order: { at: 'DESC' }, take: 500 });
+    await recordAudit(deps.db.manager, deps.now(), { actorType: 'staff', actorId: staff.id, action: 'audit.read', subjectType: 'service', detail: { services: adminOf.join(','), count: events.length } });
+    return { events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString(), detail: e.detail ? JSON.parse(e.detail) : null })) };
+  }));
+
+  const streams = new Set<Response>();
+  server.get('/api/v1/events', async (req: Request, res: Response) => {
+    let staff: StaffIdentity;
+    try {
+      staff = await staffOf(req);
+    } catch (error) {
+      const e = error as HttpError;
+      return sendJson(res, e.status ?? 401, { error: e.code ?? 'unauthorised', message: e.message }, e.headers);
+    }
+    const services = new Set(visibleServices(staff, deps.directory));
+    const send = (event: LiveEvent) => {
+      if (services.has(event.serviceSlug)) res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    };
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write('retry: 2000\n\n');
+    const lastId = Number(req.headers['last-event-id'] ?? (req.query ?? {}).lastEventId);
+    if (Number.isInteger(lastId) && lastId >= 0) {
+      const missed = deps.events.since(lastId);
+      if (missed) missed.forEach(send);
+      else res.write(`event: resync\ndata: {"reason":"events since ${lastId} are no longer kept; reload"}\n\n`);
+    }
+    const unsubscribe = deps.events.subscribe(send);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    streams.add(res);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(res);
+    });
+  });
+
+  return {
+    closeStreams: () => {
+      for (const res of streams) res.end();
+      streams.clear();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { TriageAndEscalation1764100000000 } from './1764100000000-TriageAndEscalation';
+import { InboxActions1764200000000 } from './1764200000000-InboxActions';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
-export const migrations = [InitialSchema1764000000000, TriageAndEscalation1764100000000];
+export const migrations = [InitialSchema1764000000000, TriageAndEscalation1764100000000, InboxActions1764200000000];

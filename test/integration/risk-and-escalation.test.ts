@@ -36,7 +36,7 @@ describe('risk in the gateway', () => {
     expect(notice).to.include({ level: 1, round: 1, final: false, recipients: await staffIds(h, 'lead@example.nhs.uk') });
     // Out of hours the limit is 15 minutes (demo config), not the in-hours 10.
     expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).nextDueAt).to.equal(Date.parse(SUNDAY_11PM) + 15 * MINUTE);
-    expect(received.some((e) => e.type === 'escalation.notified' && e.notification.escalationId === escalation.id)).to.equal(true);
+    expect(received.some((e) => e.type === 'escalation.notified' && e.escalationId === escalation.id)).to.equal(true);
   });
 
   it('when a high-risk SMS arrives at 10:00 on a Tuesday, then safety reply and escalation, and the conversation goes to the top of the queue', async () => {
