@@ -14,6 +14,7 @@ import { DEV_AUDIENCE, DevIdentityProvider } from './api/dev-identity';
 import { registerClinicianApi } from './api/routes';
 import { ClinicianConversations } from './clinician-conversations';
 import { ConversationActions } from './conversation-actions';
+import { registerTab } from './tab';
 import { loadConfig, ServiceDirectory } from './config';
 import { recordDeliveryStatus } from './delivery-status';
 import { GatewayBot } from './gateway-bot';
@@ -138,6 +139,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
 
   const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: () => now().getTime(), log });
 
+  registerTab(server);
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
   if (simulatedTwilio) {
     registerSimulator(server, {

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Lamplight is running on ${base}  (database: ${app.db.dialect})`,
+    `  Clinician inbox (the Teams tab, also in a browser):  ${base}/app/`,
     ...(app.simulatedTwilio ? [`  Channel simulator (a phone that texts the demo services):  ${base}/simulator`] : []),
     ...(app.devIdentity ? [
       `  Dev sign-in: demo staff at ${base}/dev/idp/staff; a token for one of them:`,

@@ -34,6 +34,11 @@ export class LiveEvents {
     return event;
   }
 
+  /** The id of the newest event so far (0 before any). */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
   subscribe(listener: (event: LiveEvent) => void): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);

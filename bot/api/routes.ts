@@ -130,7 +130,7 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
       if (services.has(event.serviceSlug)) res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     };
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write('retry: 2000\n\n');
+    res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ lastEventId: deps.events.lastId })}\n\n`);
     const lastId = Number(req.headers['last-event-id'] ?? (req.query ?? {}).lastEventId);
     if (Number.isInteger(lastId) && lastId >= 0) {
       const missed = deps.events.since(lastId);

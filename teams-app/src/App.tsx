@@ -1,0 +1,180 @@
+import {
+  Button, FluentProvider, makeStyles, MessageBar, MessageBarBody, Select, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, Text, tokens,
+} from '@fluentui/react-components';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Api } from './api';
+import { ConversationView } from './ConversationView';
+import { Inbox } from './Inbox';
+import { detectHost, Host, Theme } from './teams';
+import type { Counts, Me, Services, Summary } from './types';
+
+const THEMES = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
+const TOKEN_KEY = 'lamplight-dev-token';
+
+const useStyles = makeStyles({
+  page: { minHeight: '100vh', backgroundColor: tokens.colorNeutralBackground2, color: tokens.colorNeutralForeground1, padding: '12px', boxSizing: 'border-box' },
+  header: { display: 'flex', alignItems: 'center', gap: '12px', marginBottom: '12px', flexWrap: 'wrap' },
+  grid: { display: 'grid', gridTemplateColumns: 'minmax(260px, 360px) 1fr', gap: '16px', alignItems: 'start' },
+  panel: { backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusLarge, padding: '12px', boxShadow: tokens.shadow4 },
+  signin: { maxWidth: '420px', margin: '10vh auto', display: 'grid', gap: '12px' },
+});
+
+export function App() {
+  const [host, setHost] = useState<Host>();
+  const [theme, setTheme] = useState<Theme>('default');
+  useEffect(() => {
+    void detectHost().then((h) => {
+      setHost(h);
+      setTheme(h.theme);
+      h.onThemeChange(setTheme);
+    });
+  }, []);
+  return (
+    <FluentProvider theme={THEMES[theme]}>
+      {host ? <SignedIn host={host} /> : <Spinner label="Starting Lamplight…" />}
+    </FluentProvider>
+  );
+}
+
+function SignedIn({ host }: { host: Host }) {
+  const styles = useStyles();
+  const [token, setToken] = useState<string | null>(() => sessionStorage.getItem(TOKEN_KEY));
+  const api = useMemo(() => new Api(host.getToken ?? (async () => token ?? '')), [host, token]);
+  if (!host.inTeams && !token) return <DevSignIn onToken={(t) => { sessionStorage.setItem(TOKEN_KEY, t); setToken(t); }} />;
+  return <div className={styles.page}><Workspace api={api} onSignOut={host.inTeams ? undefined : () => { sessionStorage.removeItem(TOKEN_KEY); setToken(null); }} /></div>;
+}
+
+/** Outside Teams in the embedded default: pick a demo staff member; the server's dev identity provider signs the token. */
+function DevSignIn({ onToken }: { onToken: (token: string) => void }) {
+  const styles = useStyles();
+  const [staff, setStaff] = useState<{ email: string; name: string }[]>();
+  const [choice, setChoice] = useState('');
+  const [unavailable, setUnavailable] = useState(false);
+  useEffect(() => {
+    fetch('/dev/idp/staff').then((r) => (r.ok ? r.json() : Promise.reject())).then((b) => setStaff(b.staff), () => setUnavailable(true));
+  }, []);
+  if (unavailable) return <main className={styles.signin}><Text as="h1" size={600}>Lamplight</Text><MessageBar intent="info"><MessageBarBody>Open Lamplight from its tab in Microsoft Teams to sign in.</MessageBarBody></MessageBar></main>;
+  return (
+    <main className={styles.signin}>
+      <Text as="h1" size={600} weight="semibold">Lamplight: dev sign-in</Text>
+      <Text>Outside Teams, the embedded default signs you in as a demo staff member.</Text>
+      <Select aria-label="Demo staff member" value={choice} onChange={(_, d) => setChoice(d.value)}>
+        <option value="">Choose a person…</option>
+        {staff?.map((s) => <option key={s.email} value={s.email}>{s.name} ({s.email})</option>)}
+      </Select>
+      <Button appearance="primary" disabled={!choice} onClick={async () => {
+        const r = await fetch('/dev/idp/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: choice }) });
+        if (r.ok) onToken((await r.json()).access_token);
+      }}>Sign in</Button>
+    </main>
+  );
+}
+
+function beep(): void {
+  try {
+    const ctx = new AudioContext();
+    const osc = ctx.createOscillator();
+    osc.frequency.value = 880;
+    osc.connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.25);
+  } catch { /* no audio: the notification still shows */ }
+}
+
+function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
+  const styles = useStyles();
+  const [me, setMe] = useState<Me>();
+  const [services, setServices] = useState<Services>();
+  const [service, setService] = useState('');
+  const [queue, setQueue] = useState('open');
+  const [list, setList] = useState<{ counts: Counts; conversations: Summary[] }>();
+  const [selected, setSelected] = useState<string>();
+  const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
+  const [error, setError] = useState<string>();
+  const [alerts, setAlerts] = useState(typeof Notification !== 'undefined' && Notification.permission === 'granted');
+  const lastEventId = useRef<number | undefined>(undefined);
+  const selectedRef = useRef<string | undefined>(undefined);
+  selectedRef.current = selected;
+
+  const reload = useCallback(() => {
+    const params = new URLSearchParams({ queue, ...(service ? { service } : {}) });
+    api.get<{ counts: Counts; conversations: Summary[] }>(`/conversations?${params}`).then((l) => { setList(l); setError(undefined); }, (e: Error) => setError(e.message));
+  }, [api, queue, service]);
+
+  useEffect(() => {
+    api.get<Me>('/me').then(setMe, (e: Error) => setError(e.message));
+    api.get<Services>('/services').then(setServices, (e: Error) => setError(e.message));
+  }, [api]);
+  useEffect(reload, [reload]);
+
+  // Live updates: events name what changed; the inbox refetches it. Reconnects resume by event id.
+  useEffect(() => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const soon = () => { clearTimeout(timer); timer = setTimeout(reload, 100); };
+    void (async () => {
+      while (!controller.signal.aborted) {
+        try {
+          await api.stream((type, data) => {
+            setLive('live');
+            if (type === 'ready') {
+              // A first connection starts from now (the inbox has just loaded); a reconnection resumes.
+              if (lastEventId.current === undefined && typeof data.lastEventId === 'number') lastEventId.current = data.lastEventId;
+              return;
+            }
+            if (typeof data.id === 'number') lastEventId.current = data.id;
+            if (type === 'resync') { lastEventId.current = undefined; soon(); window.dispatchEvent(new Event('lamplight:conversation-changed')); return; }
+            soon();
+            if (data.conversationId && data.conversationId === selectedRef.current) window.dispatchEvent(new Event('lamplight:conversation-changed'));
+            if (type === 'message.created' && data.level === 'high' && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+              new Notification('Lamplight: high-risk message', { body: 'A high-risk message has arrived. Open Lamplight to see it.', requireInteraction: true });
+              beep();
+            }
+          }, controller.signal, () => lastEventId.current);
+        } catch { /* dropped: wait and resume */ }
+        if (controller.signal.aborted) break;
+        setLive('reconnecting');
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    })();
+    return () => { controller.abort(); clearTimeout(timer); };
+  }, [api, reload]);
+
+  // Keyboard: j / k next and previous conversation, r to reply (not while typing).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = (e.target as HTMLElement)?.closest?.('input, textarea, select, [contenteditable]');
+      if (typing || e.ctrlKey || e.metaKey || e.altKey || !list) return;
+      const ids = list.conversations.map((c) => c.id);
+      const at = selected ? ids.indexOf(selected) : -1;
+      if (e.key === 'j' && ids.length) setSelected(ids[Math.min(ids.length - 1, at + 1)]);
+      else if (e.key === 'k' && ids.length) setSelected(ids[Math.max(0, at - 1)]);
+      else if (e.key === 'r') { e.preventDefault(); document.querySelector<HTMLTextAreaElement>('section[aria-label="Conversation"] textarea')?.focus(); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [list, selected]);
+
+  if (!me || !services) return error ? <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar> : <Spinner label="Loading your inbox…" />;
+  return (
+    <>
+      <header className={styles.header}>
+        <Text as="h1" size={600} weight="semibold">Lamplight</Text>
+        <Text size={200} aria-live="polite">{live === 'live' ? '● Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</Text>
+        {!alerts && typeof Notification !== 'undefined' && <Button size="small" onClick={() => Notification.requestPermission().then((p) => setAlerts(p === 'granted'))}>Alert me to high-risk messages</Button>}
+        <Text size={200}>{me.name}</Text>
+        {onSignOut && <Button size="small" appearance="subtle" onClick={onSignOut}>Sign out</Button>}
+        <Text size={100}>Keys: j/k next/previous, r reply, Ctrl+Enter send</Text>
+      </header>
+      {error && <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
+      <div className={styles.grid}>
+        <div className={styles.panel}>
+          <Inbox services={services} service={service} onService={setService} queue={queue} onQueue={setQueue} counts={list?.counts} conversations={list?.conversations ?? []} selected={selected} onSelect={setSelected} />
+        </div>
+        <main className={styles.panel} aria-label="Selected conversation">
+          {selected ? <ConversationView key={selected} api={api} id={selected} me={me} services={services} onChanged={reload} /> : <Text>Choose a conversation.</Text>}
+        </main>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,191 @@
+import {
+  Badge, Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, makeStyles, MessageBar, MessageBarBody,
+  Select, Text, Textarea, tokens,
+} from '@fluentui/react-components';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Api, ApiError } from './api';
+import { SafeText } from './SafeText';
+import type { Detail, Me, Msg, Services } from './types';
+
+const useStyles = makeStyles({
+  root: { display: 'flex', flexDirection: 'column', gap: '10px', minWidth: 0 },
+  header: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
+  actions: { display: 'flex', gap: '6px', flexWrap: 'wrap' },
+  thread: { listStyle: 'none', margin: 0, padding: '8px', display: 'flex', flexDirection: 'column', gap: '8px', maxHeight: '46vh', overflowY: 'auto', border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium },
+  bubble: { maxWidth: '80%', padding: '8px 10px', borderRadius: tokens.borderRadiusLarge, display: 'grid', gap: '4px' },
+  inbound: { alignSelf: 'flex-start', backgroundColor: tokens.colorNeutralBackground3 },
+  outbound: { alignSelf: 'flex-end', backgroundColor: tokens.colorBrandBackground2 },
+  auto: { alignSelf: 'flex-end', backgroundColor: tokens.colorNeutralBackground4, fontStyle: 'italic' },
+  meta: { fontSize: tokens.fontSizeBase200, color: tokens.colorNeutralForeground2 },
+  composer: { display: 'grid', gap: '6px' },
+  picker: { listStyle: 'none', margin: 0, padding: '4px', border: `1px solid ${tokens.colorNeutralStroke1}`, borderRadius: tokens.borderRadiusMedium, backgroundColor: tokens.colorNeutralBackground1 },
+  option: { padding: '4px 6px', cursor: 'pointer', borderRadius: tokens.borderRadiusSmall },
+  active: { backgroundColor: tokens.colorNeutralBackground1Selected, outline: `1px solid ${tokens.colorBrandStroke1}` },
+  side: { display: 'grid', gap: '4px' },
+});
+
+function author(m: Msg): string {
+  if (m.authorKind === 'contact') return 'Service user';
+  if (m.authorKind === 'clinician') return m.authorName ?? 'Clinician';
+  if (m.authorKind === 'auto') return `Auto-reply (${(m.autoReplyKind ?? '').replace('_', ' ')})`;
+  return 'System';
+}
+
+export function ConversationView({ api, id, me, services, onChanged }: { api: Api; id: string; me: Me; services: Services; onChanged: () => void }) {
+  const styles = useStyles();
+  const [detail, setDetail] = useState<Detail>();
+  const [error, setError] = useState<string>();
+  const [reply, setReply] = useState('');
+  const [note, setNote] = useState('');
+  const [dialog, setDialog] = useState<'close' | 'transfer' | undefined>();
+  const [choice, setChoice] = useState('');
+  const [transferNote, setTransferNote] = useState('');
+  const [pickerIndex, setPickerIndex] = useState(0);
+  const replyRef = useRef<HTMLTextAreaElement>(null);
+  const threadRef = useRef<HTMLOListElement>(null);
+
+  const load = () => api.get<Detail>(`/conversations/${id}`).then((d) => { setDetail(d); setError(undefined); }, (e: Error) => setError(e.message));
+  useEffect(() => { void load(); }, [id]);
+  useEffect(() => {
+    const refresh = () => void load();
+    window.addEventListener('lamplight:conversation-changed', refresh);
+    return () => window.removeEventListener('lamplight:conversation-changed', refresh);
+  }, [id]);
+  useEffect(() => { threadRef.current?.scrollTo({ top: threadRef.current.scrollHeight }); }, [detail?.messages.length]);
+
+  const service = services.mine.find((s) => s.slug === detail?.service);
+  const templates = useMemo(() => {
+    if (!reply.startsWith('/') || !service) return [];
+    const q = reply.slice(1).toLowerCase();
+    return service.templates.filter((t) => t.title.toLowerCase().includes(q) || t.id.includes(q));
+  }, [reply, service]);
+
+  const run = async (work: () => Promise<unknown>) => {
+    try {
+      await work();
+      setError(undefined);
+      await load();
+      onChanged();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : 'Something went wrong');
+    }
+  };
+  const send = () => reply.trim() && run(async () => { await api.post(`/conversations/${id}/messages`, { text: reply }); setReply(''); });
+  const useTemplate = (text: string) => { setReply(text); setPickerIndex(0); replyRef.current?.focus(); };
+
+  if (!detail) return <section className={styles.root} aria-label="Conversation">{error ? <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar> : <Text>Loading…</Text>}</section>;
+  const canAck = ['duty-lead', 'admin'].includes(service?.role ?? '');
+  const open = detail.status === 'open';
+  return (
+    <section className={styles.root} aria-label="Conversation">
+      <div className={styles.header}>
+        <Text as="h2" size={500} weight="semibold">{detail.contact.address}</Text>
+        <Text>{detail.serviceName} · {detail.channel.toUpperCase()}</Text>
+        {detail.riskLevel === 'high' && <Badge color="danger" appearance="filled">High risk</Badge>}
+        {detail.riskLevel === 'medium' && <Badge color="warning" appearance="filled">Priority</Badge>}
+        {detail.contact.consent === 'opted_out' && <Badge color="subtle">Texted STOP</Badge>}
+        {detail.contact.blocked && <Badge color="subtle">Blocked</Badge>}
+        <Text size={200}>{detail.assignedTo ? `With ${detail.assignedTo.name}` : 'Unassigned'}{detail.status === 'closed' ? ` · Closed (${detail.outcome})` : ''}</Text>
+      </div>
+      {error && <MessageBar intent="error" role="alert"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
+      {detail.escalation && detail.escalation.status !== 'acknowledged' && (
+        <MessageBar intent="error"><MessageBarBody>Escalated to the duty lead ({detail.escalation.notificationsSent} alerts sent). {canAck && <Button size="small" onClick={() => run(() => api.post(`/escalations/${detail.escalation!.id}/acknowledge`))}>Acknowledge</Button>}</MessageBarBody></MessageBar>
+      )}
+      <div className={styles.actions} role="toolbar" aria-label="Conversation actions">
+        {open && !detail.assignedTo && <Button appearance="primary" onClick={() => run(() => api.post(`/conversations/${id}/claim`))}>Claim</Button>}
+        {open && service && (
+          <Select aria-label="Assign to a colleague" value="" onChange={(_, d) => d.value && run(() => api.post(`/conversations/${id}/assign`, { staffId: d.value }))}>
+            <option value="">Assign to…</option>
+            {service.colleagues.filter((c) => c.id !== detail.assignedTo?.id).map((c) => <option key={c.id} value={c.id}>{c.name} ({c.role})</option>)}
+          </Select>
+        )}
+        {open && <Button onClick={() => { setChoice(''); setTransferNote(''); setDialog('transfer'); }}>Transfer</Button>}
+        {open && <Button onClick={() => { setChoice(''); setDialog('close'); }}>Close</Button>}
+        {!detail.recorded && <Button onClick={() => run(() => api.post(`/conversations/${id}/recorded`))}>Mark recorded in clinical record</Button>}
+        {detail.recorded && <Badge appearance="tint" color="success">In clinical record</Badge>}
+        {detail.riskLevel !== 'none' && <Button onClick={() => run(() => api.post(`/conversations/${id}/clear-risk`))}>Clear risk flag</Button>}
+        <Button onClick={() => run(() => api.download(`/api/v1/conversations/${id}/transcript.txt`, `lamplight-${id}.txt`))}>Export transcript</Button>
+        {detail.contact.blocked
+          ? <Button onClick={() => run(() => api.post(`/conversations/${id}/unblock`))}>Unblock</Button>
+          : <Button onClick={() => run(() => api.post(`/conversations/${id}/block`))}>Block contact</Button>}
+      </div>
+      <ol className={styles.thread} ref={threadRef} aria-label="Messages">
+        {detail.messages.map((m) => (
+          <li key={m.id} className={`${styles.bubble} ${m.direction === 'in' ? styles.inbound : m.authorKind === 'auto' ? styles.auto : styles.outbound}`} data-author={m.authorKind}>
+            <span className={styles.meta}>{author(m)} · {new Date(m.createdAt).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' })}{m.risk && m.risk.level !== 'none' ? ` · ${m.risk.level} risk` : ''}</span>
+            <SafeText text={m.text} reasons={m.risk?.reasons} />
+            {m.delivery && (
+              <span className={styles.meta}>
+                {m.delivery.status === 'failed' ? <Text className={styles.meta} style={{ color: tokens.colorPaletteRedForeground1 }}>Not delivered: {m.delivery.lastError}</Text> : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
+              </span>
+            )}
+          </li>
+        ))}
+      </ol>
+      {open && (
+        <div className={styles.composer}>
+          <Field label="Reply (type / for templates; Ctrl+Enter sends)">
+            <Textarea
+              ref={replyRef}
+              value={reply}
+              maxLength={1600}
+              resize="vertical"
+              onChange={(_, d) => { setReply(d.value); setPickerIndex(0); }}
+              onKeyDown={(e) => {
+                if (templates.length && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) { e.preventDefault(); setPickerIndex((i) => (i + (e.key === 'ArrowDown' ? 1 : templates.length - 1)) % templates.length); }
+                else if (templates.length && e.key === 'Enter') { e.preventDefault(); useTemplate(templates[pickerIndex].text); }
+                else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); void send(); }
+              }}
+              aria-describedby="template-picker"
+            />
+          </Field>
+          {templates.length > 0 && (
+            <ul id="template-picker" className={styles.picker} role="listbox" aria-label="Templates">
+              {templates.map((t, i) => (
+                <li key={t.id} role="option" aria-selected={i === pickerIndex} className={`${styles.option} ${i === pickerIndex ? styles.active : ''}`} onMouseDown={(e) => { e.preventDefault(); useTemplate(t.text); }}>
+                  <Text weight="semibold">{t.title}</Text> <Text size={200}>{t.text.slice(0, 60)}…</Text>
+                </li>
+              ))}
+            </ul>
+          )}
+          <div className={styles.actions}><Button appearance="primary" onClick={() => void send()} disabled={!reply.trim() || reply.startsWith('/')}>Send reply</Button></div>
+        </div>
+      )}
+      <div className={styles.side}>
+        <Text as="h3" weight="semibold">Internal notes</Text>
+        {detail.notes.length === 0 && <Text size={200}>No notes yet.</Text>}
+        {detail.notes.map((n) => <Text key={n.id} size={200}>{n.authorName ?? 'System'} · {new Date(n.createdAt).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' })}: <SafeText text={n.text} /></Text>)}
+        <Field label="Add a note (staff only, never sent)"><Textarea value={note} onChange={(_, d) => setNote(d.value)} /></Field>
+        <div className={styles.actions}><Button onClick={() => note.trim() && run(async () => { await api.post(`/conversations/${id}/notes`, { text: note }); setNote(''); })} disabled={!note.trim()}>Add note</Button></div>
+        <Text as="h3" weight="semibold">Previous conversations with this contact</Text>
+        {detail.history.length === 0 ? <Text size={200}>None.</Text> : detail.history.map((h) => <Text key={h.id} size={200}>{new Date(h.createdAt).toLocaleDateString('en-GB')} · {h.service} · {h.status}{h.outcome ? ` (${h.outcome})` : ''}{h.riskLevel !== 'none' ? ` · ${h.riskLevel} risk` : ''}</Text>)}
+      </div>
+      <Dialog open={dialog !== undefined} onOpenChange={(_, d) => !d.open && setDialog(undefined)}>
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>{dialog === 'close' ? 'Close conversation' : 'Transfer to another service'}</DialogTitle>
+            <DialogContent>
+              {dialog === 'close' ? (
+                <Field label="Outcome"><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{services.outcomes.map((o) => <option key={o} value={o}>{o.replace(/-/g, ' ')}</option>)}</Select></Field>
+              ) : (
+                <>
+                  <Field label="Service"><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{services.all.filter((s) => s.slug !== detail.service).map((s) => <option key={s.slug} value={s.slug}>{s.name}</option>)}</Select></Field>
+                  <Field label="Note for the receiving team"><Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} /></Field>
+                </>
+              )}
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setDialog(undefined)}>Cancel</Button>
+              <Button appearance="primary" disabled={!choice || (dialog === 'transfer' && !transferNote.trim())} onClick={() => {
+                const which = dialog;
+                setDialog(undefined);
+                void run(() => which === 'close' ? api.post(`/conversations/${id}/close`, { outcome: choice }) : api.post(`/conversations/${id}/transfer`, { service: choice, note: transferNote }));
+              }}>{dialog === 'close' ? 'Close' : 'Transfer'}</Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
+      <Text size={100}>Signed in as {me.name}</Text>
+    </section>
+  );
+}

@@ -1,0 +1,68 @@
+/** The clinician API, with the bearer token from Teams SSO or the dev sign-in. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export class Api {
+  constructor(private readonly token: () => Promise<string>) {}
+
+  async get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+
+  async post<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('POST', path, body);
+  }
+
+  async download(path: string, filename: string): Promise<void> {
+    const response = await fetch(path, { headers: { authorization: `Bearer ${await this.token()}` } });
+    if (!response.ok) throw new ApiError(response.status, 'download_failed', 'the export failed');
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = filename;
+    link.click();
+    URL.revokeObjectURL(url);
+  }
+
+  /** The live event stream over fetch (EventSource cannot send a bearer token), resuming by event id. */
+  async stream(onEvent: (type: string, data: { id?: number; [k: string]: unknown }) => void, signal: AbortSignal, lastId: () => number | undefined): Promise<void> {
+    const headers: Record<string, string> = { authorization: `Bearer ${await this.token()}`, accept: 'text/event-stream' };
+    const last = lastId();
+    if (last !== undefined) headers['last-event-id'] = String(last);
+    const response = await fetch('/api/v1/events', { headers, signal });
+    if (!response.ok || !response.body) throw new ApiError(response.status, 'stream_failed', 'live updates unavailable');
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let split: number;
+      while ((split = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, split);
+        buffer = buffer.slice(split + 2);
+        let type = 'message';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) type = line.slice(7);
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        if (data) onEvent(type, JSON.parse(data));
+      }
+    }
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await this.token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const parsed = await response.json().catch(() => ({}));
+    if (!response.ok) throw new ApiError(response.status, parsed.error ?? 'error', parsed.message ?? `request failed (${response.status})`);
+    return parsed as T;
+  }
+}

@@ -1,0 +1,26 @@
+export type Risk = 'none' | 'medium' | 'high';
+export interface Summary {
+  id: string; service: string; serviceName: string; channel: string; status: 'open' | 'closed'; riskLevel: Risk; escalated: boolean;
+  assignedTo: { id: string; name: string | null } | null; contactLabel: string | null; unread: boolean; recorded: boolean; outcome: string | null;
+  createdAt: string; lastMessageAt: string; awaitingReplySince: string | null; replyDueBy: string | null;
+}
+export interface Reason { category: string; level: Risk; phrase: string; start: number; end: number; why?: string }
+export interface Msg {
+  id: string; direction: 'in' | 'out'; authorKind: 'contact' | 'clinician' | 'auto' | 'system'; authorName: string | null; autoReplyKind: string | null;
+  text: string; createdAt: string; risk: { level: Risk; reasons: Reason[] } | null;
+  delivery: { status: string; attempts: number; providerStatus: string | null; lastError: string | null } | null;
+}
+export interface Detail extends Summary {
+  contact: { id: string; channel: string; address: string; consent: string; blocked: boolean };
+  escalation: { id: string; status: string; acknowledgedBy: string | null; notificationsSent: number } | null;
+  messages: Msg[];
+  notes: { id: string; kind: string; authorName: string | null; text: string; createdAt: string }[];
+  history: { id: string; service: string; status: string; riskLevel: Risk; outcome: string | null; createdAt: string; closedAt: string | null }[];
+}
+export interface Counts { escalated: number; unassigned: number; mine: number; open: number; unread: number; notRecorded: number }
+export interface ServiceInfo {
+  slug: string; name: string; role: string; replyPromiseMinutes: number; replyPromise: string;
+  templates: { id: string; title: string; text: string }[]; colleagues: { id: string; name: string; role: string }[];
+}
+export interface Services { outcomes: string[]; all: { slug: string; name: string }[]; mine: ServiceInfo[] }
+export interface Me { id: string; email: string; name: string; memberships: { serviceSlug: string; role: string }[] }

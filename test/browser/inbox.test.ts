@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { Lamplight, startLamplight } from '../../bot/app';
+import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { Keyring } from '../../db/crypto';
+import { scratchDatabase, ScratchDatabase } from '../support/database';
+import { chromiumAvailable, launchBrowser, SCREENSHOTS, seriousAxeViolations } from '../support/browser';
+import { IN_HOURS } from '../support/harness';
+
+/** The clinician's path through the tab in a real browser, against the embedded default. */
+describe('clinician inbox (headless Chromium)', function () {
+  let app: Lamplight;
+  let database: ScratchDatabase;
+  let browser: Browser;
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      if (process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw new Error('Chromium is required (LAMPLIGHT_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing');
+      this.skip();
+    }
+    database = await scratchDatabase();
+    // In hours on a known Tuesday, but moving: messages written a moment apart keep their order.
+    const anchor = Date.parse(IN_HOURS);
+    const started = Date.now();
+    app = await startLamplight({
+      port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
+      keyring: new Keyring(randomBytes(32)), twilio: undefined, auth: undefined, appInsightsConnectionString: undefined,
+      production: false, logLevel: 'silent', seedDemoData: true,
+    }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)) });
+    browser = await launchBrowser();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await database?.drop();
+  });
+
+  async function signIn(page: Page, email: string, query = '') {
+    await page.goto(`${app.url}/app/${query}`);
+    await page.getByLabel('Demo staff member').selectOption(email);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Inbox' }).waitFor();
+    await page.getByText('● Live').waitFor({ timeout: 5000 });
+  }
+
+  async function textFromPhone(number: string, text: string) {
+    const response = await fetch(`${app.url}/simulator/api/phones/${encodeURIComponent(number)}/sms`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'school-nursing', text }),
+    });
+    expect(await response.json()).to.deep.equal({ webhookStatus: 200 });
+  }
+
+  it('when a text arrives, then it shows without reload; the clinician claims it, replies with a template, and the phone receives it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'sam.patel@lamplight.example');
+    const phone = await browser.newPage({ viewport: { width: 480, height: 900 } });
+    await phone.goto(`${app.url}/simulator`);
+    await phone.fill('#number', '+447700900444');
+    await phone.dispatchEvent('#number', 'change');
+    await phone.fill('#text', 'Hi, is this the school nurse? I need to talk to someone about home');
+    await phone.click('button[type=submit]');
+
+    const row = page.locator('[data-conversation]').first();
+    await row.waitFor({ timeout: 5000 });
+    expect(await row.textContent()).to.contain('•••• 0444');
+    await page.screenshot({ path: join(SCREENSHOTS, 'inbox-default.png') });
+    expect(await seriousAxeViolations(page), 'inbox').to.deep.equal([]);
+
+    await row.click();
+    await page.getByRole('button', { name: 'Claim' }).click();
+    await page.getByText('With Sam Patel').first().waitFor();
+    const reply = page.getByLabel(/Reply/);
+    await reply.fill('/intro');
+    await page.getByRole('listbox', { name: 'Templates' }).waitFor();
+    await reply.press('Enter');
+    expect(await reply.inputValue()).to.match(/^Hi, I'm one of the school nurses/);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.locator('[data-author="clinician"]').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-default.png') });
+    expect(await seriousAxeViolations(page), 'conversation').to.deep.equal([]);
+
+    await phone.locator('.bubble.received', { hasText: "I'm one of the school nurses" }).waitFor({ timeout: 5000 });
+    await phone.close();
+    await page.close();
+  });
+
+  it('in the dark theme, the inbox and conversation render and stay accessible', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+    await signIn(page, 'sam.patel@lamplight.example', '?theme=dark');
+    await page.locator('[data-conversation]').first().click();
+    await page.locator('[data-author="contact"]').first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-dark.png') });
+    expect(await seriousAxeViolations(page)).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('when a message holds markup and a right-to-left override, then both show as inert text', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    let dialog = false;
+    page.on('dialog', async (d) => { dialog = true; await d.dismiss(); });
+    await signIn(page, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900445', '<img src=x onerror=alert(1)> hello \u202Egnp.exe');
+    const row = page.locator('[data-conversation]', { hasText: '0445' });
+    await row.waitFor({ timeout: 5000 });
+    await row.click();
+    const bubble = page.locator('[data-author="contact"]').first();
+    await bubble.waitFor();
+    expect(await page.locator('section[aria-label="Conversation"] img').count()).to.equal(0);
+    const text = await bubble.textContent();
+    expect(text).to.contain('<img src=x onerror=alert(1)> hello ').and.contain('[U+202E]gnp.exe');
+    expect(dialog).to.equal(false);
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-hostile-text.png') });
+    await page.close();
+  });
+});
