@@ -98,8 +98,11 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
 
   const senders: Partial<Record<string, ChannelSender>> = { sms };
-  const outbox = new OutboxWorker({ db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox });
   const events = new LiveEvents();
+  const outbox = new OutboxWorker({
+    db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox,
+    onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
+  });
   const escalations = new EscalationLadder({ db, directory, notifier: new InAppNotifier(events), log, now: () => now().getTime(), pollIntervalMs: overrides.escalationPollIntervalMs });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
   const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, triage, escalations, now });

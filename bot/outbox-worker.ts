@@ -22,6 +22,8 @@ export interface OutboxWorkerOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   batchSize?: number;
+  /** Told after a row's status is recorded (sent, retrying, failed), for live updates. */
+  onStatus?: (change: { conversationId: string; serviceSlug: string; status: string }) => void;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface OutboxWorkerOptions {
  * case that can repeat: providers offer no idempotency key for new messages.
  */
 export class OutboxWorker {
-  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders'>> & Pick<OutboxWorkerOptions, 'senders'>;
+  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus'>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
@@ -142,10 +144,11 @@ export class OutboxWorker {
     const message = await manager.findOneByOrFail(Message, { id: item.messageId });
     const conversation = await manager.findOneByOrFail(Conversation, { id: item.conversationId });
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
+    const announce = (status: string) => this.o.onStatus?.({ conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status });
     const refusal = this.channelRuleRefusal(item, contact);
-    if (refusal) return this.fail(item, refusal);
+    if (refusal) return this.fail(item, refusal).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
-    if (!sender) return this.fail(item, `no ${item.channel} provider is configured`);
+    if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
     try {
       const { providerMessageId } = await sender.send({
         from: conversation.endpointAddress,
@@ -156,11 +159,12 @@ export class OutboxWorker {
       await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
       this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
       this.o.telemetry.event('MessageSent', { channel: item.channel, authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' });
+      announce('sent');
     } catch (error) {
       const retryable = !(error instanceof ProviderError) || error.retryable;
       const reason = error instanceof Error ? error.message.slice(0, 300) : 'send failed';
-      if (retryable && item.attempts < this.o.maxAttempts) return this.retryLater(item, reason);
-      return this.fail(item, reason);
+      if (retryable && item.attempts < this.o.maxAttempts) await this.retryLater(item, reason).then(() => announce('retrying'));
+      else await this.fail(item, reason).then(() => announce('failed'));
     }
   }
 

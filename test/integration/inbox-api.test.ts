@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { AuditEvent, Conversation, Message, Note, StaffMember } from '../../db/entities';
+import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+
+const PHONE = '+447700900555';
+const MINUTE = 60_000;
+
+describe('clinician inbox API', () => {
+  let h: Harness;
+  let nurse: string;
+  let colleague: string;
+  let lead: string;
+  let otherService: string;
+  let conversationId: string;
+
+  beforeEach(async () => {
+    h = await startHarness();
+    nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    colleague = await h.staff('colleague@example.nhs.uk', 'clinician', 'school-nursing');
+    lead = await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
+    otherService = await h.staff('hv@example.nhs.uk', 'clinician', 'health-visiting');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hi, can i talk to someone' });
+    conversationId = (await h.app.db.manager.findOneByOrFail(Conversation, {})).id;
+    h.clock.advance(MINUTE);
+  });
+  afterEach(async () => h?.close());
+
+  const post = (path: string, token: string, body?: unknown) => h.api('POST', `/api/v1/conversations/${conversationId}/${path}`, { token, body });
+  const staffId = async (email: string) => (await h.app.db.manager.findOneByOrFail(StaffMember, { email })).id;
+  const audited = async (action: string) => h.app.db.manager.findOneBy(AuditEvent, { action, subjectId: conversationId });
+
+  it('when two clinicians claim at the same moment, then exactly one wins and the other gets 409 naming who has it', async () => {
+    const [a, b] = await Promise.all([post('claim', nurse), post('claim', colleague)]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses).to.deep.equal([200, 409]);
+    const loser = a.status === 409 ? a : b;
+    const winner = a.status === 200 ? 'nurse' : 'colleague';
+    expect(loser.body).to.deep.equal({ error: 'already_claimed', message: `${winner} has this conversation` });
+    expect((await h.app.db.manager.findOneByOrFail(Conversation, { id: conversationId })).assignedStaffId).to.equal(await staffId(`${winner}@example.nhs.uk`));
+    expect(await audited('conversation.claim')).to.not.equal(null);
+  });
+
+  it('queues: unassigned until claimed, then mine; counts follow; unread clears when opened', async () => {
+    const list = async (queue: string) => (await h.api('GET', `/api/v1/conversations?queue=${queue}`, { token: nurse })).body;
+    expect((await list('unassigned')).conversations).to.have.length(1);
+    expect((await list('open')).counts).to.deep.equal({ escalated: 0, unassigned: 1, mine: 0, open: 1, unread: 1, notRecorded: 1 });
+    await post('claim', nurse);
+    await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse });
+    expect((await list('mine')).conversations.map((c: any) => c.id)).to.deep.equal([conversationId]);
+    expect((await list('unassigned')).conversations).to.have.length(0);
+    expect((await list('open')).counts).to.include({ mine: 1, unassigned: 0, unread: 0 });
+    expect((await h.api('GET', '/api/v1/conversations?queue=everything', { token: nurse })).status).to.equal(400);
+  });
+
+  it('assign: to a colleague of the service; not to someone outside it; not by a clinician who does not have it', async () => {
+    await post('claim', nurse);
+    expect((await post('assign', nurse, { staffId: await staffId('hv@example.nhs.uk') })).status).to.equal(400);
+    const assigned = await post('assign', nurse, { staffId: await staffId('colleague@example.nhs.uk') });
+    expect(assigned.body.assignedTo.name).to.equal('colleague');
+    expect((await post('assign', nurse, { staffId: await staffId('nurse@example.nhs.uk') })).status).to.equal(403);
+    expect((await post('assign', lead, { staffId: await staffId('nurse@example.nhs.uk') })).status).to.equal(200);
+  });
+
+  it('transfer: needs a note, moves the conversation to the other service, which now sees it and the note', async () => {
+    expect((await post('transfer', nurse, { service: 'health-visiting' })).status).to.equal(400);
+    expect((await post('transfer', nurse, { service: 'dentistry', note: 'x' })).status).to.equal(400);
+    const moved = await post('transfer', nurse, { service: 'health-visiting', note: 'Parent asking about a baby under 1' });
+    expect(moved.status).to.equal(200);
+    expect((await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse })).status).to.equal(404);
+    const { body } = await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: otherService });
+    expect(body.service).to.equal('health-visiting');
+    expect(body.notes[0]).to.include({ kind: 'transfer', text: 'Transferred from School Nursing to Health Visiting: Parent asking about a baby under 1' });
+  });
+
+  it('transfer: refused when the contact already has an open conversation with that service', async () => {
+    await h.sendSms({ from: PHONE, to: HEALTH_VISITING_SMS, body: 'hello health visitors' });
+    const refused = await post('transfer', nurse, { service: 'health-visiting', note: 'moving' });
+    expect(refused.status).to.equal(409);
+    expect(refused.body.error).to.equal('already_open_there');
+  });
+
+  it('close: needs a known outcome; then replies are refused, and the next text opens a new conversation', async () => {
+    expect((await post('close', nurse, { outcome: 'vibes' })).status).to.equal(400);
+    expect((await post('close', nurse, { outcome: 'advice-given' })).status).to.equal(200);
+    expect((await post('close', nurse, { outcome: 'advice-given' })).status).to.equal(409);
+    expect((await post('messages', nurse, { text: 'hello?' })).status).to.equal(409);
+    const closed = (await h.api('GET', '/api/v1/conversations?queue=closed', { token: nurse })).body.conversations;
+    expect(closed.map((c: any) => [c.id, c.outcome])).to.deep.equal([[conversationId, 'advice-given']]);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'me again' });
+    expect(await h.app.db.manager.count(Conversation)).to.equal(2);
+    const fresh = await h.app.db.manager.findOneByOrFail(Conversation, { status: 'open' });
+    const { body } = await h.api('GET', `/api/v1/conversations/${fresh.id}`, { token: nurse });
+    expect(body.history.map((c: any) => c.id)).to.deep.equal([conversationId]);
+  });
+
+  it('notes are staff-only, encrypted at rest, never sent; the clinical-record flag is set once', async () => {
+    const note = await post('notes', nurse, { text: 'Discussed with safeguarding lead' });
+    expect(note.status).to.equal(201);
+    expect((await h.app.db.manager.findOneByOrFail(Note, {})).bodyCipher).not.to.contain('safeguarding');
+    expect((await post('notes', nurse, { text: '  ' })).status).to.equal(400);
+    expect((await post('recorded', nurse)).body).to.deep.equal({ recorded: true });
+    const { body } = await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse });
+    expect(body.recorded).to.equal(true);
+    expect(body.notes.map((n: any) => n.text)).to.deep.equal(['Discussed with safeguarding lead']);
+    await eventually(() => h.twilio.sent.length === 1, 'only the welcome was ever sent');
+    await h.app.outbox.runOnce();
+    expect(h.twilio.sent).to.have.length(1);
+  });
+
+  it('block: a clinician can block; replies are refused; only a duty lead or admin can unblock (403 otherwise)', async () => {
+    expect((await post('block', nurse)).status).to.equal(200);
+    expect((await post('messages', nurse, { text: 'hi' })).body.error).to.equal('contact_blocked');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'still here' });
+    expect(await h.app.db.manager.count(Message, { where: { direction: 'in' } })).to.equal(2);
+    expect((await post('unblock', nurse)).status).to.equal(403);
+    expect((await post('unblock', lead)).status).to.equal(200);
+    expect((await post('messages', nurse, { text: 'hi' })).status).to.equal(201);
+  });
+
+  it('every action on another service\'s conversation is 404, and changes nothing', async () => {
+    for (const [path, body] of [['claim'], ['assign', { staffId: 'x' }], ['transfer', { service: 'sexual-health', note: 'n' }], ['close', { outcome: 'other' }],
+      ['recorded'], ['notes', { text: 'n' }], ['clear-risk'], ['block'], ['unblock'], ['messages', { text: 'hi' }]] as [string, unknown?][]) {
+      expect((await post(path, otherService, body)).status, path).to.equal(404);
+    }
+    expect((await h.api('GET', `/api/v1/conversations/${conversationId}/transcript.txt`, { token: otherService })).status).to.equal(404);
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, { id: conversationId });
+    expect(conversation).to.include({ status: 'open', assignedStaffId: null, serviceSlug: 'school-nursing', recordedAt: null });
+  });
+
+  it('the audit trail is an admin action: 403 for a clinician; an admin sees this service\'s events', async () => {
+    expect((await h.api('GET', '/api/v1/audit', { token: nurse })).status).to.equal(403);
+    const admin = await h.staff('admin@example.nhs.uk', 'admin', 'school-nursing');
+    await post('claim', nurse);
+    const { status, body } = await h.api('GET', '/api/v1/audit', { token: admin });
+    expect(status).to.equal(200);
+    expect(body.events.map((e: any) => e.action)).to.include('conversation.claim');
+  });
+
+  it('the transcript is plain text with who said what, and its export is audited', async () => {
+    await post('messages', nurse, { text: 'Hello, I am the school nurse' });
+    const response = await fetch(`${h.app.url}/api/v1/conversations/${conversationId}/transcript.txt`, { headers: { authorization: `Bearer ${nurse}` } });
+    expect(response.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
+    const text = await response.text();
+    expect(text).to.contain('Service user').and.contain('hi, can i talk to someone').and.contain('Clinician (nurse)').and.contain('Hello, I am the school nurse').and.contain('Auto-reply (welcome)');
+    expect(await audited('conversation.export')).to.not.equal(null);
+  });
+});

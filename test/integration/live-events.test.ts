@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+
+interface Received { type: string; data: any }
+
+/** A client of the event stream as the tab uses it: fetch with a bearer token, reading SSE frames. */
+function listen(h: Harness, token: string, lastEventId?: number) {
+  const received: Received[] = [];
+  const controller = new AbortController();
+  const done = (async () => {
+    const response = await fetch(`${h.app.url}/api/v1/events`, {
+      headers: { authorization: `Bearer ${token}`, ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}) },
+      signal: controller.signal,
+    });
+    if (response.status !== 200) {
+      received.push({ type: 'http', data: response.status });
+      return;
+    }
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done: ended } = await reader.read();
+      if (ended) return;
+      buffer += value;
+      let split: number;
+      while ((split = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, split);
+        buffer = buffer.slice(split + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (type && data) received.push({ type, data: JSON.parse(data) });
+      }
+    }
+  })().catch(() => undefined);
+  return { received, stop: () => { controller.abort(); return done; } };
+}
+
+describe('live events', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('when a text arrives, then every open inbox of that service hears of it, and another service\'s inbox does not', async () => {
+    h = await startHarness();
+    const a = listen(h, await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing'));
+    const b = listen(h, await h.staff('colleague@example.nhs.uk', 'clinician', 'school-nursing'));
+    const other = listen(h, await h.staff('hv@example.nhs.uk', 'clinician', 'health-visiting'));
+    await eventually(() => [a, b, other].every((l) => l.received.some((e) => e.type === 'ready')), 'three streams ready');
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'im going to kill myself' });
+    for (const inbox of [a, b]) {
+      const event = await eventually(() => inbox.received.find((e) => e.type === 'message.created'), 'message.created');
+      expect(event.data).to.include({ serviceSlug: 'school-nursing', level: 'high' });
+      expect(JSON.stringify(event.data)).not.to.contain('kill');
+      await eventually(() => inbox.received.find((e) => e.type === 'escalation.notified'), 'escalation.notified');
+      await eventually(() => inbox.received.find((e) => e.type === 'delivery.updated'), 'delivery.updated from the outbox');
+    }
+    await h.sendSms({ from: '+447700900556', to: HEALTH_VISITING_SMS, body: 'hello' });
+    await eventually(() => other.received.find((e) => e.type === 'message.created'), 'the other service hears its own');
+    expect(other.received.filter((e) => e.data.serviceSlug === 'school-nursing')).to.deep.equal([]);
+    expect(a.received.filter((e) => e.data.serviceSlug === 'health-visiting')).to.deep.equal([]);
+    await Promise.all([a.stop(), b.stop(), other.stop()]);
+  });
+
+  it('when an inbox reconnects with the last event id it saw, then it gets exactly what it missed; too old, it is told to reload', async () => {
+    h = await startHarness();
+    const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const first = listen(h, token);
+    await eventually(() => first.received.find((e) => e.type === 'ready'), 'ready');
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'one' });
+    const seen = await eventually(() => first.received.find((e) => e.type === 'message.created'), 'first message');
+    await first.stop();
+
+    await h.sendSms({ from: '+447700900556', to: SCHOOL_NURSING_SMS, body: 'two' });
+    await h.sendSms({ from: '+447700900557', to: SCHOOL_NURSING_SMS, body: 'three' });
+    const missedIds = h.app.events.since(seen.data.id)!.filter((e) => e.serviceSlug === 'school-nursing').map((e) => e.id);
+    const resumed = listen(h, token, seen.data.id);
+    await eventually(() => resumed.received.filter((e) => e.data.id).length >= missedIds.length, 'the missed events');
+    expect(resumed.received.filter((e) => e.data.id).map((e) => e.data.id).slice(0, missedIds.length)).to.deep.equal(missedIds);
+    expect(resumed.received.filter((e) => e.type === 'message.created')).to.have.length(2);
+    await resumed.stop();
+
+    const stale = listen(h, token, h.app.events.lastId + 1000);
+    await eventually(() => stale.received.find((e) => e.type === 'resync'), 'resync');
+    await stale.stop();
+  });
+
+  it('without a token, the stream is 401', async () => {
+    h = await startHarness();
+    const response = await fetch(`${h.app.url}/api/v1/events`);
+    expect(response.status).to.equal(401);
+  });
+});
