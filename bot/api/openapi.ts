@@ -17,9 +17,10 @@ export function openApiDocument(serverUrl: string) {
       '/me': { get: { summary: 'The signed-in staff member and their service memberships', responses: responses({ 200: { description: 'staff member' } }) } },
       '/conversations': {
         get: {
-          summary: 'Conversations of my services, high risk first, then longest waiting',
+          summary: 'A queue of my services\' conversations, high risk first, then longest waiting, with the counts of every queue',
           parameters: [
-            { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'closed'], default: 'open' } },
+            { name: 'queue', in: 'query', schema: { type: 'string', enum: ['escalated', 'unassigned', 'mine', 'open', 'closed'], default: 'open' } },
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'closed'] }, description: 'older spelling of queue=open|closed' },
             { name: 'service', in: 'query', schema: { type: 'string' } },
           ],
           responses: responses({ 200: { description: 'list', content: { 'application/json': { schema: { type: 'object', properties: { conversations: { type: 'array', items: { $ref: '#/components/schemas/ConversationSummary' } } } } } } } }, { 400: 'bad filter' }),
@@ -34,6 +35,33 @@ export function openApiDocument(serverUrl: string) {
           parameters: [id],
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: 1600 } } } } } },
           responses: responses({ 201: { description: 'queued' } }, { 400: 'empty or too long', 404: 'no such conversation in my services', 409: 'conversation closed, or contact opted out' }),
+        },
+      },
+      '/services': { get: { summary: 'My services (role, reply promise, templates, colleagues), every service for transfers, and the outcome codes', responses: responses({ 200: { description: 'services' } }) } },
+      '/conversations/{id}/transcript.txt': { get: { summary: 'The transcript as plain text (audited as an export)', parameters: [id], responses: responses({ 200: { description: 'text/plain transcript' } }, { 404: 'no such conversation in my services' }) } },
+      ...Object.fromEntries(([
+        ['claim', 'Claim: first claim wins (409 names who has it)', undefined, { 409: 'someone else has it, or it is closed' }],
+        ['assign', 'Assign to a colleague of the service (the holder, a duty lead or an admin)', { staffId: { type: 'string' } }, { 400: 'not a member of the service', 403: 'someone else has it' }],
+        ['transfer', 'Transfer to another service with a note for the receiving team', { service: { type: 'string' }, note: { type: 'string', maxLength: 4000 } }, { 400: 'unknown service or no note', 409: 'the contact already has an open conversation there' }],
+        ['close', 'Close with an outcome code', { outcome: { type: 'string' } }, { 400: 'unknown outcome', 409: 'already closed' }],
+        ['recorded', 'Mark as recorded in the clinical record', undefined, {}],
+        ['notes', 'Add an internal note (staff only, never sent)', { text: { type: 'string', maxLength: 4000 } }, { 400: 'empty or too long' }],
+        ['block', 'Block the contact: messages are still stored and triaged, nothing is sent', undefined, {}],
+        ['unblock', 'Unblock the contact (duty lead or admin)', undefined, { 403: 'a clinician cannot unblock' }],
+      ] as [string, string, Record<string, object> | undefined, Record<string, string>][]).map(([path, summary, properties, errors]) => [`/conversations/{id}/${path}`, {
+        post: {
+          summary,
+          parameters: [id],
+          ...(properties ? { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: Object.keys(properties), properties } } } } } : {}),
+          responses: responses({ [path === 'notes' ? 201 : 200]: { description: 'done' } }, { 404: 'no such conversation in my services', ...errors }),
+        },
+      }])),
+      '/audit': { get: { summary: 'The audit trail of the services where I am an admin', responses: responses({ 200: { description: 'events' } }) } },
+      '/events': {
+        get: {
+          summary: 'Live events (text/event-stream): ids, kinds and levels for my services; resume with Last-Event-ID, `resync` when too old',
+          parameters: [{ name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } }],
+          responses: responses({ 200: { description: 'an event stream: ready, message.created, conversation.updated, delivery.updated, escalation.notified, escalation.acknowledged, resync' } }),
         },
       },
       '/conversations/{id}/clear-risk': {
