@@ -26,7 +26,7 @@ import { Settings } from './settings';
 import { seedDemoStaff } from './staff';
 import { createTelemetry, Telemetry } from './telemetry';
 import { EscalationLadder } from './escalations';
-import { InAppNotifier, LiveEvents } from './live-events';
+import { FanOut, InAppNotifier, LiveEvents, redisFanOut } from './live-events';
 import { ServiceTriage } from '../triage/service-engines';
 
 export interface Overrides {
@@ -99,6 +99,11 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
 
   const senders: Partial<Record<string, ChannelSender>> = { sms };
   const events = new LiveEvents();
+  let fanOut: FanOut | undefined;
+  if (settings.redisUrl) {
+    fanOut = await redisFanOut(settings.redisUrl, (error) => log.warn({ event: 'live.redis_error', err: { name: error.name } }, 'live events: Redis trouble'), settings.redisChannel);
+    events.useFanOut(fanOut);
+  }
   const outbox = new OutboxWorker({
     db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox,
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
@@ -188,6 +193,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       });
       await outbox.stop();
       await escalations.stop();
+      await fanOut?.close();
       await telemetry.flush().catch(() => undefined);
       await simulatedTwilio?.close();
       await db.close();

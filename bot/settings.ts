@@ -19,6 +19,10 @@ export interface Settings {
   /** Undefined = the dev identity provider signs tokens (never in production). */
   auth: TokenSettings | undefined;
   appInsightsConnectionString: string | undefined;
+  /** When set, live events fan out across instances through Redis pub/sub. */
+  redisUrl?: string;
+  /** The pub/sub channel (and counter key prefix); one per deployment sharing a Redis. */
+  redisChannel?: string;
   production: boolean;
   logLevel: string;
   /** Seed demo staff into an empty database (the embedded default). */
@@ -70,6 +74,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     twilio,
     auth,
     appInsightsConnectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    redisChannel: env.LAMPLIGHT_REDIS_CHANNEL || undefined,
     production,
     logLevel: env.LOG_LEVEL || 'info',
     seedDemoData: !production && env.LAMPLIGHT_DEMO_DATA !== 'false',

@@ -3,6 +3,16 @@ import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarn
 
 interface Received { type: string; data: any }
 
+async function reachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 1000 }, () => { socket.end(); resolve(true); });
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => { socket.destroy(); resolve(false); });
+  });
+}
+
 /** A client of the event stream as the tab uses it: fetch with a bearer token, reading SSE frames. */
 function listen(h: Harness, token: string, lastEventId?: number) {
   const received: Received[] = [];
@@ -81,6 +91,29 @@ describe('live events', () => {
     const stale = listen(h, token, h.app.events.lastId + 1000);
     await eventually(() => stale.received.find((e) => e.type === 'resync'), 'resync');
     await stale.stop();
+  });
+
+  it('with REDIS_URL, a text taken by one instance reaches inboxes connected to another, with the same event ids', async function () {
+    const redis = { url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', channel: `lamplight-test-${Math.random().toString(36).slice(2)}` };
+    if (!(await reachable(redis.url))) {
+      if (process.env.CI) throw new Error(`Redis is not reachable at ${redis.url}`);
+      this.skip();
+    }
+    h = await startHarness({ redis });
+    const second = await startHarness({ redis, database: h.database, dataKey: h.dataKey });
+    try {
+      const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+      const onFirst = listen(h, token);
+      const onSecond = listen(second, await second.idp.token('nurse@example.nhs.uk'));
+      await eventually(() => [onFirst, onSecond].every((l) => l.received.some((e) => e.type === 'ready')), 'both streams ready');
+      await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'hello' });
+      const there = await eventually(() => onSecond.received.find((e) => e.type === 'message.created'), 'the event on the other instance');
+      const here = await eventually(() => onFirst.received.find((e) => e.type === 'message.created'), 'the event on this instance');
+      expect(there.data.id).to.equal(here.data.id);
+      await Promise.all([onFirst.stop(), onSecond.stop()]);
+    } finally {
+      await second.close({ keepDatabase: true });
+    }
   });
 
   it('without a token, the stream is 401', async () => {

@@ -33,6 +33,8 @@ export interface HarnessOptions {
   /** Reuse a database (to restart against the same data); otherwise a scratch one is made. */
   database?: ScratchDatabase;
   dataKey?: string;
+  /** Live events through Redis (REDIS_URL), on this channel. */
+  redis?: { url: string; channel: string };
   /** Where the app's logs go (default: nowhere), for tests that inspect them. */
   logDestination?: { write(line: string): void };
 }
@@ -71,6 +73,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: twilioUrl },
     auth: { issuer: idp.issuer, audience: idp.audience, jwksUrl: idp.jwksUrl },
     appInsightsConnectionString: undefined,
+    redisUrl: options.redis?.url,
+    redisChannel: options.redis?.channel,
     production: false,
     logLevel: 'silent',
     seedDemoData: false,
