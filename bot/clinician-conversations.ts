@@ -9,6 +9,7 @@ import type { StaffIdentity } from './api/clinician-auth';
 import { badRequest } from './api/http-error';
 import { recordAudit } from './audit';
 import type { ServiceDirectory } from './config';
+import { transcriptPdf, transcriptText } from './transcript';
 
 interface Dependencies {
   db: Database;
@@ -110,24 +111,14 @@ export class ClinicianConversations {
     };
   }
 
-  /** The transcript as plain text, for the clinical record. Audited as an export. */
-  async transcript(staff: StaffIdentity, conversationId: string): Promise<string> {
+  /** The transcript for the clinical record, as text or PDF. Audited as an export. */
+  async transcript(staff: StaffIdentity, conversationId: string, format: 'text' | 'pdf'): Promise<string | Buffer> {
     const view = await this.get(staff, conversationId);
-    await recordAudit(this.deps.db.manager, this.deps.now(), {
-      actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, serviceSlug: view.service, detail: { format: 'text' },
+    const at = this.deps.now();
+    await recordAudit(this.deps.db.manager, at, {
+      actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, serviceSlug: view.service, detail: { format },
     });
-    const who = (m: (typeof view.messages)[number]) =>
-      m.authorKind === 'contact' ? 'Service user' : m.authorKind === 'clinician' ? `Clinician (${m.authorName ?? 'unknown'})` : m.authorKind === 'auto' ? `Auto-reply (${m.autoReplyKind})` : 'System';
-    const lines = [
-      `Lamplight transcript: ${view.serviceName}`,
-      `Conversation ${view.id} (${view.channel}), contact ${view.contact.address}`,
-      `Started ${view.createdAt}${view.closedAt ? `, closed ${view.closedAt} (${view.outcome ?? 'no outcome'})` : ''}`,
-      `Exported ${new Date(this.deps.now()).toISOString()} by ${staff.name}`,
-      '',
-      ...view.messages.map((m) => `[${m.createdAt}] ${who(m)}${m.risk && m.risk.level !== 'none' ? ` [risk: ${m.risk.level}]` : ''}${m.delivery ? ` [${m.delivery.status}]` : ''}\n${m.text}\n`),
-      ...(view.notes.length ? ['Internal notes:', ...view.notes.map((n) => `[${n.createdAt}] ${n.authorName ?? 'System'} (${n.kind})\n${n.text}\n`)] : []),
-    ];
-    return lines.join('\n');
+    return format === 'pdf' ? transcriptPdf(view, staff.name, new Date(at)) : transcriptText(view, staff.name, new Date(at));
   }
 
   private async contactsById(ids: string[]): Promise<Map<string, Contact>> {

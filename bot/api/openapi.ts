@@ -39,6 +39,7 @@ export function openApiDocument(serverUrl: string) {
       },
       '/services': { get: { summary: 'My services (role, reply promise, templates, colleagues), every service for transfers, and the outcome codes', responses: responses({ 200: { description: 'services' } }) } },
       '/conversations/{id}/transcript.txt': { get: { summary: 'The transcript as plain text (audited as an export)', parameters: [id], responses: responses({ 200: { description: 'text/plain transcript' } }, { 404: 'no such conversation in my services' }) } },
+      '/conversations/{id}/transcript.pdf': { get: { summary: 'The transcript as PDF (audited as an export)', parameters: [id], responses: responses({ 200: { description: 'application/pdf transcript' } }, { 404: 'no such conversation in my services' }) } },
       ...Object.fromEntries(([
         ['claim', 'Claim: first claim wins (409 names who has it)', undefined, { 409: 'someone else has it, or it is closed' }],
         ['assign', 'Assign to a colleague of the service (the holder, a duty lead or an admin)', { staffId: { type: 'string' } }, { 400: 'not a member of the service', 403: 'someone else has it' }],

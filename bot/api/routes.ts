@@ -72,15 +72,17 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
 
   server.get('/api/v1/conversations/:id', jsonRoute(log, async (req) => conversations.get(await staffOf(req), id(req))));
 
-  server.get('/api/v1/conversations/:id/transcript.txt', async (req: Request, res: Response) => {
-    try {
-      const text = await conversations.transcript(await staffOf(req), id(req));
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-disposition': `attachment; filename="lamplight-${id(req)}.txt"`, 'cache-control': 'no-store' });
-      res.end(text);
-    } catch (error) {
-      await jsonRoute(log, async () => { throw error; })(req, res);
-    }
-  });
+  for (const [extension, format, type] of [['txt', 'text', 'text/plain; charset=utf-8'], ['pdf', 'pdf', 'application/pdf']] as const) {
+    server.get(`/api/v1/conversations/:id/transcript.${extension}`, async (req: Request, res: Response) => {
+      try {
+        const body = await conversations.transcript(await staffOf(req), id(req), format);
+        res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="lamplight-${id(req)}.${extension}"`, 'cache-control': 'no-store' });
+        res.end(body);
+      } catch (error) {
+        await jsonRoute(log, async () => { throw error; })(req, res);
+      }
+    });
+  }
 
   const action = (path: string, run: (staff: StaffIdentity, id: string, body: unknown) => Promise<unknown>, status = 200, needsBody = true) =>
     server.post(`/api/v1/conversations/:id/${path}`, jsonRoute(log, async (req) => {

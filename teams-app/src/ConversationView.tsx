@@ -104,7 +104,8 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
         {!detail.recorded && <Button onClick={() => run(() => api.post(`/conversations/${id}/recorded`))}>Mark recorded in clinical record</Button>}
         {detail.recorded && <Badge appearance="tint" color="success">In clinical record</Badge>}
         {detail.riskLevel !== 'none' && <Button onClick={() => run(() => api.post(`/conversations/${id}/clear-risk`))}>Clear risk flag</Button>}
-        <Button onClick={() => run(() => api.download(`/api/v1/conversations/${id}/transcript.txt`, `lamplight-${id}.txt`))}>Export transcript</Button>
+        <Button onClick={() => run(() => api.download(`/api/v1/conversations/${id}/transcript.pdf`, `lamplight-${id}.pdf`))}>Export PDF</Button>
+        <Button onClick={() => run(() => api.download(`/api/v1/conversations/${id}/transcript.txt`, `lamplight-${id}.txt`))}>Export text</Button>
         {detail.contact.blocked
           ? <Button onClick={() => run(() => api.post(`/conversations/${id}/unblock`))}>Unblock</Button>
           : <Button onClick={() => run(() => api.post(`/conversations/${id}/block`))}>Block contact</Button>}
