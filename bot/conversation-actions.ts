@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Keyring } from '../db/crypto';
 import { Database } from '../db/database';
-import { Contact, Conversation, Note, ServiceMembership, StaffMember } from '../db/entities';
+import { Contact, Conversation, Note, OutboxItem, ServiceMembership, StaffMember } from '../db/entities';
 import { sealNoteBody } from '../db/sealed-fields';
 import { findVisibleConversation, requireRole, roleIn } from './access';
 import type { StaffIdentity } from './api/clinician-auth';
@@ -117,6 +117,23 @@ export class ConversationActions {
       const id = await this.addNoteRow(tx, conversation.id, staff.id, 'note', text, at);
       return { audit: { noteId: id, length: text.length }, view: { id, kind: 'note', authorName: staff.name, text, createdAt: new Date(at).toISOString() } };
     });
+  }
+
+  /** Sends a failed message again (after the provider's trouble, or an unblock / START). */
+  async retry(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const messageId = requiredText(body, 'messageId', 36, 'messageId');
+    const result = await this.act(staff, conversationId, 'message.retry', async (tx, conversation, at) => {
+      const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
+      if (contact.consent === 'opted_out' || contact.blockedAt) throw conflict('contact_unreachable', 'the contact has opted out or is blocked');
+      const requeued = await tx.createQueryBuilder().update(OutboxItem)
+        .set({ status: 'pending', attempts: 0, nextAttemptAt: at, lastError: null, updatedAt: at })
+        .where('"messageId" = :messageId AND "conversationId" = :conversationId AND status = :failed', { messageId, conversationId: conversation.id, failed: 'failed' })
+        .execute();
+      if (requeued.affected !== 1) throw conflict('not_failed', 'only a failed message of this conversation can be retried');
+      return { audit: { messageId }, view: { messageId, delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null } } };
+    });
+    this.deps.onQueued();
+    return result;
   }
 
   /** The highest risk seen stays until a clinician says it no longer applies; that decision is audited. */

@@ -49,6 +49,7 @@ export function openApiDocument(serverUrl: string) {
         ['notes', 'Add an internal note (staff only, never sent)', { text: { type: 'string', maxLength: 4000 } }, { 400: 'empty or too long' }],
         ['block', 'Block the contact: messages are still stored and triaged, nothing is sent', undefined, {}],
         ['unblock', 'Unblock the contact (duty lead or admin)', undefined, { 403: 'a clinician cannot unblock' }],
+        ['retry', 'Send a failed message again', { messageId: { type: 'string' } }, { 409: 'the message has not failed, or the contact opted out or is blocked' }],
       ] as [string, string, Record<string, object> | undefined, Record<string, string>][]).map(([path, summary, properties, errors]) => [`/conversations/{id}/${path}`, {
         post: {
           summary,

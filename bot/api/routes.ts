@@ -99,6 +99,7 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   action('clear-risk', (s, i) => actions.clearRisk(s, i), 200, false);
   action('block', (s, i) => actions.block(s, i), 200, false);
   action('unblock', (s, i) => actions.unblock(s, i), 200, false);
+  action('retry', (s, i, b) => actions.retry(s, i, b));
 
   server.get('/api/v1/escalations', jsonRoute(log, async (req) => {
     const staff = await staffOf(req);

@@ -117,7 +117,9 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
             <SafeText text={m.text} reasons={m.risk?.reasons} />
             {m.delivery && (
               <span className={styles.meta}>
-                {m.delivery.status === 'failed' ? <Text className={styles.meta} style={{ color: tokens.colorPaletteRedForeground1 }}>Not delivered: {m.delivery.lastError}</Text> : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
+                {m.delivery.status === 'failed'
+                  ? <>Not delivered: {m.delivery.lastError} <Button size="small" onClick={() => run(() => api.post(`/conversations/${id}/retry`, { messageId: m.id }))}>Retry</Button></>
+                  : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
               </span>
             )}
           </li>

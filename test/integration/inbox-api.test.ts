@@ -117,9 +117,25 @@ describe('clinician inbox API', () => {
     expect((await post('messages', nurse, { text: 'hi' })).status).to.equal(201);
   });
 
+  it('retry: a failed reply is sent again on request; anything not failed is 409', async () => {
+    await eventually(() => h.twilio.sent.length === 1, 'the welcome');
+    h.twilio.failNext(1, 400, 21211);
+    const reply = await post('messages', nurse, { text: 'Are you OK?' });
+    const failed = await eventually(async () => {
+      const { body } = await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse });
+      return body.messages.find((m: any) => m.id === reply.body.id && m.delivery.status === 'failed');
+    }, 'the reply failing');
+    expect(failed.delivery.lastError).to.equal('Twilio answered 400 (code 21211)');
+    expect((await post('retry', nurse, { messageId: failed.id })).status).to.equal(200);
+    await eventually(() => h.twilio.sent.some((m) => m.body === 'Are you OK?'), 'the retried reply');
+    await eventually(async () => (await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse })).body.messages.find((m: any) => m.id === failed.id).delivery.status === 'sent', 'recorded as sent');
+    expect((await post('retry', nurse, { messageId: failed.id })).status).to.equal(409);
+    expect(await audited('message.retry')).to.not.equal(null);
+  });
+
   it('every action on another service\'s conversation is 404, and changes nothing', async () => {
     for (const [path, body] of [['claim'], ['assign', { staffId: 'x' }], ['transfer', { service: 'sexual-health', note: 'n' }], ['close', { outcome: 'other' }],
-      ['recorded'], ['notes', { text: 'n' }], ['clear-risk'], ['block'], ['unblock'], ['messages', { text: 'hi' }]] as [string, unknown?][]) {
+      ['recorded'], ['notes', { text: 'n' }], ['clear-risk'], ['block'], ['unblock'], ['messages', { text: 'hi' }], ['retry', { messageId: 'x' }]] as [string, unknown?][]) {
       expect((await post(path, otherService, body)).status, path).to.equal(404);
     }
     expect((await h.api('GET', `/api/v1/conversations/${conversationId}/transcript.txt`, { token: otherService })).status).to.equal(404);
