@@ -8,6 +8,7 @@ import { conflict, HttpError, notFound } from './api/http-error';
 import { recordAudit } from './audit';
 import type { ServiceConfig, ServiceDirectory } from './config';
 import { openingState } from './hours';
+import { Poller } from './poller';
 
 /** What a notification carries: ids, levels and categories, never message text. */
 export interface EscalationNotification {
@@ -46,11 +47,11 @@ interface Dependencies {
  * or a second instance neither loses nor repeats one.
  */
 export class EscalationLadder {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly poller: Poller;
 
-  constructor(private readonly deps: Dependencies) {}
+  constructor(private readonly deps: Dependencies) {
+    this.poller = new Poller(() => this.runDue(), deps.pollIntervalMs ?? 1000, (error) => deps.log.error({ event: 'escalation.poll_failed', err: { name: (error as Error).name } }, 'escalation poll failed'));
+  }
 
   /** Told after an acknowledgement commits (live events). */
   onAcknowledged: (escalation: { id: string; serviceSlug: string; conversationId: string }) => void = () => undefined;
@@ -86,32 +87,16 @@ export class EscalationLadder {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.poller.start();
   }
 
+  /** A new escalation commits: fire its first step now rather than at the next poll. */
   wake(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
+    this.poller.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.runDue()
-        .then(() => undefined, (error) => this.deps.log.error({ event: 'escalation.poll_failed', err: { name: (error as Error).name } }, 'escalation poll failed'))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule(this.deps.pollIntervalMs ?? 1000);
-        });
-    }, delayMs);
-    this.timer.unref?.();
+    await this.poller.stop();
   }
 
   /** Fires every step that is due now; returns how many fired. */

@@ -5,6 +5,7 @@ import { Keyring } from '../db/crypto';
 import { Database } from '../db/database';
 import { Channel, Contact, Conversation, Message, OutboxItem } from '../db/entities';
 import { openContactAddress, openMessageBody } from '../db/sealed-fields';
+import { Poller } from './poller';
 import type { Telemetry } from './telemetry';
 
 export interface OutboxWorkerOptions {
@@ -34,10 +35,7 @@ export interface OutboxWorkerOptions {
  */
 export class OutboxWorker {
   private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus'>;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private rerun = false;
-  private stopped = true;
+  private readonly poller: Poller;
   /** Set while stop() waits: the pass in flight finishes its current send and takes no more. */
   private draining = false;
 
@@ -53,46 +51,26 @@ export class OutboxWorker {
       batchSize: 25,
       ...options,
     };
+    this.poller = new Poller(() => this.runOnce(), this.o.pollIntervalMs, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'));
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.poller.start();
   }
 
   /** Called after a commit that queued something, so replies do not wait for the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) this.rerun = true;
-    else this.schedule(0);
+    this.poller.wake();
   }
 
   /** Stops polling and waits for the send in flight to finish and be recorded. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
     this.draining = true;
     try {
-      await this.running;
+      await this.poller.stop();
     } finally {
       this.draining = false;
     }
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .then(() => undefined, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'))
-        .finally(() => {
-          this.running = undefined;
-          const again = this.rerun;
-          this.rerun = false;
-          this.schedule(again ? 0 : this.o.pollIntervalMs);
-        });
-    }, delayMs);
-    this.timer.unref?.();
   }
 
   /** One pass over what is due; returns how many rows were attempted. */

@@ -1,44 +1,19 @@
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
-import { Lamplight, startLamplight } from '../../bot/app';
-import { DEMO_CONFIG_PATH } from '../../bot/config';
-import { Keyring } from '../../db/crypto';
-import { scratchDatabase, ScratchDatabase } from '../support/database';
-import { chromiumAvailable, launchBrowser, SCREENSHOTS, seriousAxeViolations } from '../support/browser';
-import { IN_HOURS } from '../support/harness';
+import type { Lamplight } from '../../bot/app';
+import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
 
 /** The clinician's path through the tab in a real browser, against the embedded default. */
 describe('clinician inbox (headless Chromium)', function () {
   let app: Lamplight;
-  let database: ScratchDatabase;
   let browser: Browser;
+  let close: (() => Promise<void>) | undefined;
 
   before(async function () {
-    if (!chromiumAvailable()) {
-      if (process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw new Error('Chromium is required (LAMPLIGHT_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing');
-      this.skip();
-    }
-    database = await scratchDatabase();
-    // In hours on a known Tuesday, but moving: messages written a moment apart keep their order.
-    const anchor = Date.parse(IN_HOURS);
-    const started = Date.now();
-    app = await startLamplight({
-      port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
-      keyring: new Keyring(randomBytes(32)), twilio: undefined, auth: undefined, appInsightsConnectionString: undefined,
-      production: false, logLevel: 'silent', seedDemoData: true,
-    }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)) });
-    browser = await launchBrowser();
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    ({ app, browser, close } = await startBrowserSession(this));
   });
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.drop();
-  });
+  after(async () => close?.());
 
   async function signIn(page: Page, email: string, query = '') {
     await page.goto(`${app.url}/app/${query}`);

@@ -1,40 +1,18 @@
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import type { Browser } from 'playwright-core';
-import { Lamplight, startLamplight } from '../../bot/app';
-import { DEMO_CONFIG_PATH } from '../../bot/config';
-import { Keyring } from '../../db/crypto';
-import { scratchDatabase, ScratchDatabase } from '../support/database';
-import { chromiumAvailable, launchBrowser, SCREENSHOTS, seriousAxeViolations } from '../support/browser';
-import { IN_HOURS } from '../support/harness';
+import type { Lamplight } from '../../bot/app';
+import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
 
 describe('channel simulator page (headless Chromium)', function () {
   let app: Lamplight;
-  let database: ScratchDatabase;
   let browser: Browser;
+  let close: (() => Promise<void>) | undefined;
 
   before(async function () {
-    if (!chromiumAvailable()) {
-      if (process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw new Error('Chromium is required (LAMPLIGHT_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing');
-      this.skip();
-    }
-    database = await scratchDatabase();
-    app = await startLamplight({
-      port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
-      keyring: new Keyring(randomBytes(32)), twilio: undefined, auth: undefined, appInsightsConnectionString: undefined,
-      production: false, logLevel: 'silent', seedDemoData: true,
-    }, { logger: pino({ level: 'silent' }), now: () => new Date(IN_HOURS) });
-    browser = await launchBrowser();
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    ({ app, browser, close } = await startBrowserSession(this));
   });
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.drop();
-  });
+  after(async () => close?.());
 
   it('when a text is sent from the phone, then the service\'s welcome appears on it without reload, and the page has no serious accessibility violations', async () => {
     const page = await browser.newPage({ viewport: { width: 480, height: 900 } });

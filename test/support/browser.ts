@@ -1,4 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { Lamplight, startLamplight } from '../../bot/app';
+import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { Keyring } from '../../db/crypto';
+import { scratchDatabase, ScratchDatabase } from './database';
+import { IN_HOURS } from './harness';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 
@@ -35,4 +42,34 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ ...v, nodes: v.nodes.filter((n) => !isTabsterDummy(v, n)) }))
     .filter((v) => v.nodes.length > 0);
+}
+
+/**
+ * The embedded default (simulator, dev sign-in, demo staff) on a scratch database, with Chromium.
+ * The clock starts in hours on a known Tuesday and moves, so messages keep their order.
+ */
+export async function startBrowserSession(context: Mocha.Context): Promise<{ app: Lamplight; browser: Browser; close: () => Promise<void> }> {
+  if (!chromiumAvailable()) {
+    if (process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw new Error(`Chromium is required (LAMPLIGHT_REQUIRE_BROWSER=1) but ${CHROMIUM} is missing`);
+    context.skip();
+  }
+  const database: ScratchDatabase = await scratchDatabase();
+  const anchor = Date.parse(IN_HOURS);
+  const started = Date.now();
+  const app = await startLamplight({
+    port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
+    keyring: new Keyring(randomBytes(32)), twilio: undefined, auth: undefined, appInsightsConnectionString: undefined,
+    production: false, logLevel: 'silent', seedDemoData: true,
+  }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)) });
+  const browser = await launchBrowser();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return {
+    app,
+    browser,
+    close: async () => {
+      await browser.close();
+      await app.close();
+      await database.drop();
+    },
+  };
 }
