@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import restify, { Request, Response, Server } from 'restify';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { AllNotifiers, DutyLeadBot, TeamsCardNotifier } from './teams/duty-lead-bot';
 import { ChannelSender } from '../adapters/channel';
 import { registerSimulator } from '../adapters/simulator/simulator';
 import { FakeTwilio } from '../adapters/sms/fake-twilio';
@@ -108,7 +110,25 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox,
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
   });
-  const escalations = new EscalationLadder({ db, directory, notifier: new InAppNotifier(events), log, now: () => now().getTime(), pollIntervalMs: overrides.escalationPollIntervalMs });
+  // The Teams bot: Bot Framework authentication when MICROSOFT_APP_ID is set; unauthenticated
+  // (like the Bot Framework Emulator) only outside production, for local testing.
+  const teamsAdapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(settings.microsoftApp ? {
+    MicrosoftAppId: settings.microsoftApp.appId,
+    MicrosoftAppPassword: settings.microsoftApp.password,
+    MicrosoftAppTenantId: settings.microsoftApp.tenantId,
+    MicrosoftAppType: settings.microsoftApp.tenantId ? 'SingleTenant' : 'MultiTenant',
+  } : {}));
+  teamsAdapter.onTurnError = async (_context, error) => log.error({ event: 'teams.turn_error', err: { name: error.name } }, 'Teams bot turn failed');
+  const teamsCards = new TeamsCardNotifier({
+    db, directory, log, inboxUrl: () => `${publicUrl}/app/`,
+    send: (reference, activity) => teamsAdapter.continueConversationAsync(settings.microsoftApp?.appId ?? '', reference, async (context) => {
+      // The SDK would make this a reply to its own synthetic continuation event; a card is a new channel post.
+      context.activity.id = undefined as unknown as string;
+      await context.sendActivity(activity);
+    }),
+  });
+  const escalations = new EscalationLadder({ db, directory, notifier: new AllNotifiers([new InAppNotifier(events), teamsCards], log), log, now: () => now().getTime(), pollIntervalMs: overrides.escalationPollIntervalMs });
+  const dutyLeadBot = new DutyLeadBot({ db, escalations, log, now: () => now().getTime() });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
   const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, triage, escalations, now });
   const bot = new GatewayBot(inbound, telemetry, log);
@@ -148,6 +168,10 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: () => now().getTime(), log });
 
   registerTab(server);
+  server.post('/api/messages', async (req: Request, res: Response) => {
+    if (!settings.microsoftApp && settings.production) return sendJson(res, 503, { error: 'not_configured', message: 'set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for the Teams bot' });
+    await teamsAdapter.process(req as never, res as never, (context) => dutyLeadBot.run(context));
+  });
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
   if (simulatedTwilio) {
     registerSimulator(server, {

@@ -58,6 +58,8 @@ const serviceSchema = z.strictObject({
     rounds: z.number().int().min(1).max(5).default(2),
     /** Who gets the final alert when nobody has acknowledged. */
     fallback: z.array(recipient).min(1),
+    /** The duty-lead Teams channel id (19:...@thread.tacv2) where the bot posts escalation cards. */
+    teamsChannel: z.string().regex(/^19:[^\s]+$/, 'must be a Teams channel id like 19:...@thread.tacv2').optional(),
   }),
   /** Reply templates: typing "/" in the reply box opens them. */
   templates: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().trim().min(1).max(60), text: z.string().trim().min(1).max(1600) })).default([]),

@@ -16,6 +16,8 @@ export interface Settings {
   keyring: Keyring;
   /** Provider credentials; undefined = the built-in simulator stands in (never in production). */
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string } | undefined;
+  /** The Teams bot's identity; undefined = the bot runs unauthenticated, for local testing only (never in production). */
+  microsoftApp?: { appId: string; password: string; tenantId?: string };
   /** Undefined = the dev identity provider signs tokens (never in production). */
   auth: TokenSettings | undefined;
   appInsightsConnectionString: string | undefined;
@@ -74,6 +76,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     twilio,
     auth,
     appInsightsConnectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
+    microsoftApp: env.MICROSOFT_APP_ID ? { appId: env.MICROSOFT_APP_ID, password: required(env, 'MICROSOFT_APP_PASSWORD'), tenantId: env.MICROSOFT_APP_TENANT_ID || undefined } : undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisChannel: env.LAMPLIGHT_REDIS_CHANNEL || undefined,
     production,

@@ -207,4 +207,12 @@ export class AuditEvent {
   @Column({ type: 'text', nullable: true }) detail!: string | null;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, Escalation, EscalationNotice, Note];
+/** Where the bot can post in a Teams channel: the conversation reference Teams gave it. */
+@Entity('teams_channel')
+export class TeamsChannel {
+  @PrimaryColumn({ type: 'varchar', length: 200 }) channelId!: string;
+  @Column({ type: 'text' }) reference!: string;
+  @Column(time) updatedAt!: number;
+}
+
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, Escalation, EscalationNotice, Note, TeamsChannel];

@@ -5,8 +5,8 @@ import { zip } from './zip';
 
 /**
  * `npm run teams:package`: the Teams app package (manifest.json, color.png 192x192, outline.png
- * 32x32 transparent, at the zip root) with a personal static tab and `webApplicationInfo` for tab
- * SSO. Values come from the environment so the same build serves any trust:
+ * 32x32 transparent, at the zip root) with a personal static tab, `webApplicationInfo` for tab
+ * SSO, and the duty-lead bot for team channels. Values come from the environment so the same build serves any trust:
  *   PUBLIC_URL (https, where Teams loads the tab), MICROSOFT_APP_ID (the Entra app / bot id),
  *   AUTH_AUDIENCE (the API's application id URI, e.g. api://lamplight.example.nhs.uk/<app id>).
  */
@@ -39,6 +39,8 @@ export function buildManifest(env: NodeJS.ProcessEnv = process.env) {
     staticTabs: [
       { entityId: 'inbox', name: 'Inbox', contentUrl: `${base.origin}/app/?inTeams=1`, websiteUrl: `${base.origin}/app/`, scopes: ['personal'] },
     ],
+    // The duty-lead bot: added to a channel, it posts escalation cards there (escalation.teamsChannel).
+    bots: [{ botId: appId, scopes: ['team'], isNotificationOnly: false, supportsFiles: false }],
     permissions: ['identity'],
     validDomains: [base.host],
     webApplicationInfo: { id: appId, resource: env.AUTH_AUDIENCE || `api://${base.host}/${appId}` },

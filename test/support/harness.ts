@@ -35,6 +35,8 @@ export interface HarnessOptions {
   dataKey?: string;
   /** Live events through Redis (REDIS_URL), on this channel. */
   redis?: { url: string; channel: string };
+  /** Run as NODE_ENV=production would (the dev-only paths refuse). */
+  production?: boolean;
   /** Where the app's logs go (default: nowhere), for tests that inspect them. */
   logDestination?: { write(line: string): void };
 }
@@ -75,7 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     appInsightsConnectionString: undefined,
     redisUrl: options.redis?.url,
     redisChannel: options.redis?.channel,
-    production: false,
+    production: options.production ?? false,
     logLevel: 'silent',
     seedDemoData: false,
   };

@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { Escalation, StaffMember } from '../../db/entities';
+import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+
+const CHANNEL = '19:duty-school@thread.tacv2';
+
+/** A stand-in for the Bot Connector service: records what the bot posts, as Teams would receive it. */
+async function fakeConnector(): Promise<{ url: string; posts: { path: string; body: any }[]; close: () => Promise<void> }> {
+  const posts: { path: string; body: any }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      posts.push({ path: decodeURIComponent(req.url ?? ''), body: JSON.parse(body || '{}') });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `activity-${posts.length}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posts, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe('Teams duty-lead channel', () => {
+  let h: Harness;
+  let dir: string;
+  let connector: Awaited<ReturnType<typeof fakeConnector>>;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lamplight-teams-'));
+    const config = join(dir, 'services.yaml');
+    writeFileSync(config, readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('      fallback: [role:admin]\n', `      fallback: [role:admin]\n      teamsChannel: "${CHANNEL}"\n`));
+    connector = await fakeConnector();
+    h = await startHarness({ configPath: config });
+  });
+  afterEach(async () => {
+    await h?.close();
+    await connector.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const activity = (type: string, fromOid: string, extra: object = {}) => ({
+    type, id: `in-${Math.random()}`, channelId: 'msteams', serviceUrl: connector.url, timestamp: new Date().toISOString(),
+    from: { id: `29:${fromOid}`, aadObjectId: fromOid, name: 'Someone' }, recipient: { id: '28:lamplight-bot', name: 'Lamplight' },
+    conversation: { id: `${CHANNEL};messageid=1`, conversationType: 'channel', isGroup: true },
+    channelData: { channel: { id: CHANNEL }, team: { id: '19:team@thread.tacv2' }, tenant: { id: 'tenant-1' } }, ...extra,
+  });
+  const toBot = (body: object) => fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('when the app is in the duty-lead channel, then a high-risk message posts a card there, without the message text, and the duty lead acknowledges from it', async () => {
+    await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
+    await h.app.db.manager.update(StaffMember, { email: 'lead@example.nhs.uk' }, { oid: 'oid-lead' });
+    expect((await toBot(activity('conversationUpdate', 'oid-installer', { membersAdded: [{ id: '28:lamplight-bot' }] }))).status).to.equal(200);
+
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i took 30 of my mums pills' });
+    const card = await eventually(() => connector.posts.find((p) => p.body.attachments?.[0]?.contentType === 'application/vnd.microsoft.card.adaptive'), 'the card');
+    expect(card.path).to.equal(`/v3/conversations/${CHANNEL}/activities`);
+    const escalation = await h.app.db.manager.findOneByOrFail(Escalation, {});
+    const content = JSON.stringify(card.body.attachments[0].content);
+    expect(content).to.contain('overdose').and.contain(escalation.id).and.contain('Acknowledge');
+    expect(content).not.to.contain('pills').and.not.to.contain('447700900555');
+
+    await toBot(activity('message', 'oid-stranger', { value: { action: 'acknowledge', escalationId: escalation.id } }));
+    await eventually(() => connector.posts.some((p) => /does not know your Teams account/.test(p.body.text ?? '')), 'the stranger told no');
+    expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).status).to.equal('open');
+
+    await toBot(activity('message', 'oid-lead', { value: { action: 'acknowledge', escalationId: escalation.id } }));
+    await eventually(() => connector.posts.some((p) => p.body.text === 'Acknowledged by lead.'), 'the acknowledgement reply');
+    const acknowledged = await h.app.db.manager.findOneByOrFail(Escalation, {});
+    expect(acknowledged.status).to.equal('acknowledged');
+    expect(acknowledged.acknowledgedBy).to.equal((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'lead@example.nhs.uk' })).id);
+  });
+
+  it('when the bot has not been added to the channel yet, then the escalation still runs in the app and nothing is posted', async () => {
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
+    await eventually(async () => (await h.app.db.manager.findOneByOrFail(Escalation, {})).step === 1, 'level 1 notified in the app');
+    expect(connector.posts).to.deep.equal([]);
+  });
+});
+
+describe('the Teams bot endpoint in production', () => {
+  it('when no MICROSOFT_APP_ID is set, then /api/messages refuses (503) rather than trusting unauthenticated activities', async () => {
+    const h = await startHarness({ production: true });
+    try {
+      const response = await fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'hi' }) });
+      expect(response.status).to.equal(503);
+    } finally {
+      await h.close();
+    }
+  });
+});
