@@ -19,6 +19,13 @@ const CSP = [
 ].join('; ');
 
 export function registerTab(server: Server): void {
+  // The built files do not change while the server runs: read each once.
+  const files = new Map<string, Buffer>();
+  const read = (file: string) => {
+    let body = files.get(file);
+    if (!body) files.set(file, (body = readFileSync(file)));
+    return body;
+  };
   const send = (res: Response, file: string) => {
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
@@ -27,7 +34,7 @@ export function registerTab(server: Server): void {
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
     });
-    res.end(readFileSync(file));
+    res.end(read(file));
   };
   server.get('/', async (_req: Request, res: Response) => {
     res.writeHead(302, { location: '/app/' });
