@@ -25,7 +25,7 @@ export interface Assessment {
 type Owner =
   | { kind: 'entry'; entry: LexiconEntry }
   | { kind: 'signal'; name: string }
-  | { kind: 'figurative' | 'joking' | 'media' | 'accident' };
+  | { kind: 'figurative' | 'joking' | 'media' | 'accident' | 'reassured' };
 
 interface Indexed {
   owner: Owner;
@@ -65,13 +65,13 @@ export class TriageEngine {
         try {
           all.push({ owner, pattern: compilePattern(text, lexicon.classes, where, owner.kind === 'figurative'), where: `${where}: ${text}` });
         } catch (error) {
-          throw new LexiconError('lexicon', (error as Error).message);
+          throw new LexiconError('triage/lexicon.yaml', (error as Error).message);
         }
       }
     };
     for (const entry of source.entries) add({ kind: 'entry', entry }, entry.patterns, `entry "${entry.id}"`);
     for (const [name, patterns] of Object.entries(source.signals)) add({ kind: 'signal', name }, patterns, `signal "${name}"`);
-    for (const kind of ['figurative', 'joking', 'media', 'accident'] as const) add({ kind }, source.modifiers[kind], `modifier ${kind}`);
+    for (const kind of ['figurative', 'joking', 'media', 'accident', 'reassured'] as const) add({ kind }, source.modifiers[kind], `modifier ${kind}`);
     for (const item of all) this.addToIndex(item);
     this.negators = new Set(source.modifiers.negators.filter((n) => !n.includes(' ')));
     this.breakers = new Set(source.modifiers.negationBreakers);
@@ -130,6 +130,11 @@ export class TriageEngine {
         if (entry.jokeable && joking && level === 'high') {
           level = 'medium';
           why.push(`lowered one level: joking cue "${phrase(joking).phrase}"`);
+        }
+        const reassured = entry.reassurable ? byKind('reassured')[0] : undefined;
+        if (reassured && level === 'high') {
+          level = 'medium';
+          why.push(`lowered one level: reassurance "${phrase(reassured).phrase}"`);
         }
       }
       reasons.push({ category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}) });

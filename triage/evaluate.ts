@@ -60,7 +60,11 @@ export const THRESHOLDS = {
 
 export function formatFigures(f: Figures): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const denominator: Record<keyof typeof THRESHOLDS, number> = {
+    highScoredHigh: f.counts.high, highFlagged: f.counts.high, mediumFlagged: f.counts.medium, routineScoredHigh: f.counts.none, routineFlagged: f.counts.none,
+  };
   const line = (name: keyof typeof THRESHOLDS, label: string) => {
+    if (denominator[name] === 0) return `${label.padEnd(34)}     n/a   (no such messages in this file)`;
     const t = THRESHOLDS[name] as { min?: number; max?: number };
     const ok = t.min !== undefined ? f[name] >= t.min : f[name] <= t.max!;
     return `${label.padEnd(34)} ${pct(f[name]).padStart(7)}   target ${t.min !== undefined ? '>=' : '<='} ${pct(t.min ?? t.max!)}  ${ok ? 'ok' : 'MISSED'}`;

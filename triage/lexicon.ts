@@ -18,6 +18,7 @@ const entrySchema = z.strictObject({
   jokeable: z.boolean().default(false),
   topic: z.boolean().default(false),
   accidental: z.boolean().default(false),
+  reassurable: z.boolean().default(false),
   raisedBy: z.array(z.string()).default([]),
   raiseTo: z.enum(['medium', 'high']).default('high'),
   supersedes: z.array(z.string()).default([]),
@@ -41,6 +42,7 @@ const lexiconSchema = z.strictObject({
     joking: z.array(pattern).default([]),
     media: z.array(pattern).default([]),
     accident: z.array(pattern).default([]),
+    reassured: z.array(pattern).default([]),
   }),
   entries: z.array(entrySchema).min(1),
   combinations: z.array(combinationSchema).default([]),
@@ -110,6 +112,7 @@ export function compilePattern(text: string, classes: Map<string, Phrase[]>, whe
     }
     const optional = part.startsWith('?');
     if (optional) part = part.slice(1);
+    if (!part || part.endsWith('?')) throw new Error(`${where}: a "?" marks the word after it as optional ("?word"), not the one before, in "${text}"`);
     const group = /^\((.*)\)$/.exec(part);
     const cls = /^<([a-z0-9-]+)>$/.exec(part);
     if (group) {

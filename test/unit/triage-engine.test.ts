@@ -99,6 +99,18 @@ const PHENOMENA: Record<string, [string, Level][]> = {
     ['my baby has been sick twice today', 'none'],
     ['rash that does not fade under a glass', 'high'],
     ['my toddler drank some bleach', 'high'],
+    ['my baby choked a bit on her milk but she is fine now', 'none'],
+    ['my baby is choking and going blue', 'high'],
+    ['my son has a seizure but he seems fine now', 'medium'],
+    ['my daughter is fitting in well at her new school', 'none'],
+    ['baby hit his head, seems fine now but has been sick 3 times', 'high'],
+  ],
+  'danger, exploitation and sexual violence': [
+    ['there is a man outside my house and i am scared', 'high'],
+    ['someone is outside my house', 'medium'],
+    ['he made me have sex last night', 'high'],
+    ['my friend posted a goodbye and now her phone is off', 'high'],
+    ['goodbye! see you monday', 'none'],
   ],
   'context: lessons, media and accidents': [
     ['we learned about suicide awareness in assembly', 'none'],
