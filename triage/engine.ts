@@ -104,7 +104,7 @@ export class TriageEngine {
 
     const reasons: Reason[] = [];
     const phrase = (m: { from: number; to: number }) => ({ phrase: text.slice(tokens[m.from].start, tokens[m.to - 1].end), start: tokens[m.from].start, end: tokens[m.to - 1].end });
-    for (const m of dedupe(supersededOut)) {
+    for (const m of supersededOut) {
       const entry = entryOf(m);
       let level: Level = entry.level;
       const why: string[] = [];
@@ -149,9 +149,9 @@ export class TriageEngine {
       }
     }
 
-    reasons.sort((a, b) => a.start - b.start || rank(b.level) - rank(a.level));
-    const level = reasons.reduce<Level>((max, r) => (rank(r.level) > rank(max) ? r.level : max), 'none');
-    return { level, reasons };
+    const final = dedupeReasons(reasons);
+    const level = final.reduce<Level>((max, r) => (rank(r.level) > rank(max) ? r.level : max), 'none');
+    return { level, reasons: final };
   }
 
   private addToIndex(item: Indexed): void {
@@ -222,13 +222,18 @@ function entryOf(m: Match): LexiconEntry {
   return (m.owner as { entry: LexiconEntry }).entry;
 }
 
-/** One reason per entry and place: the longest of overlapping matches of the same entry. */
-function dedupe(matches: Match[]): Match[] {
-  const out: Match[] = [];
-  for (const m of [...matches].sort((a, b) => b.to - b.from - (a.to - a.from))) {
-    if (!out.some((o) => entryOf(o) === entryOf(m) && overlaps(o, m))) out.push(m);
+/**
+ * One reason per rule and place: of overlapping reasons from the same rule, the highest level
+ * (after modifiers), then the longest. Deduplicating after the modifiers matters: a longer match
+ * can be negated where a shorter one inside it is not.
+ */
+function dedupeReasons(reasons: Reason[]): Reason[] {
+  const out: Reason[] = [];
+  const ordered = [...reasons].sort((a, b) => rank(b.level) - rank(a.level) || b.end - b.start - (a.end - a.start));
+  for (const r of ordered) {
+    if (!out.some((o) => o.rule === r.rule && o.start < r.end && r.start < o.end)) out.push(r);
   }
-  return out.sort((a, b) => a.from - b.from);
+  return out.sort((a, b) => a.start - b.start || rank(b.level) - rank(a.level));
 }
 
 const overlaps = (a: { from: number; to: number }, b: { from: number; to: number }) => a.from < b.to && b.from < a.to;
