@@ -69,6 +69,22 @@ export type Phrase = Atom[];
 export type Slot = { kind: 'phrases'; phrases: Phrase[]; optional: boolean } | { kind: 'gap'; max: number };
 export type CompiledPattern = Slot[];
 
+// A several-word alternative written without parentheses ("at home|in the house") leaves a bare
+// alternative whose first word ends one phrase ("home") and whose last word starts the next ("in"):
+// it compiles, and silently matches the wrong thing. That shape is refused.
+const PHRASE_STARTERS = new Set(['the', 'a', 'an', 'to', 'in', 'at', 'on', 'of', 'for', 'with', 'by', 'from', 'into']);
+const NOT_PHRASE_ENDS = new Set([...PHRASE_STARTERS, 'about', 'up', 'out', 'over', 'around', 'through', 'after', 'before', 'my', 'your', 'his', 'her', 'their', 'our', 'its', 'this', 'that', 'some', 'all', 'i', 'me', 'us', 'him', 'them', 'he', 'she', 'they', 'we', 'you', 'it']);
+
+function assertNotSplitPhrase(text: string, where: string, pattern: string): void {
+  const alternatives = text.split('|').map((a) => a.replace(/^=/, ''));
+  if (alternatives.length < 2) return;
+  const first = alternatives[0];
+  const last = alternatives[alternatives.length - 1];
+  if (PHRASE_STARTERS.has(last) && !NOT_PHRASE_ENDS.has(first)) {
+    throw new Error(`${where}: "${text}" in "${pattern}" looks like phrases run together ("${first}" ... "${last}"): for alternatives of several words, write (phrase one|phrase two)`);
+  }
+}
+
 function compileAtom(text: string, where: string, exactOnly = false): Atom {
   const num = /^\{num(?::(\d+)-(\d+))?\}$/.exec(text);
   if (num) return { num: num[1] ? [Number(num[1]), Number(num[2])] : [-Infinity, Infinity] };
@@ -127,6 +143,7 @@ export function compilePattern(text: string, classes: Map<string, Phrase[]>, whe
       if (!phrases) throw new Error(`${where}: unknown class <${cls[1]}> in "${text}"`);
       slots.push({ kind: 'phrases', phrases, optional });
     } else {
+      assertNotSplitPhrase(part, where, text);
       slots.push({ kind: 'phrases', phrases: [[compileAtom(part, where, exactOnly)]], optional });
     }
   }

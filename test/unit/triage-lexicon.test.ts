@@ -19,8 +19,9 @@ describe('triage lexicon', () => {
   const broken: [string, string, string, RegExp][] = [
     ['an entry with an unknown field', '  - id: suicide-intent\n', '  - id: suicide-intent\n    colour: red\n', /entry "suicide-intent".*colour/],
     ['an entry with a bad level', "    category: overdose\n    level: high\n", "    category: overdose\n    level: urgent\n", /entry "overdose-taken".*level/],
-    ['a pattern naming an unknown class', '"took|taken|swallowed|downed <big-quantity> ...4 <pills>"', '"took <huge-quantity> <pills>"', /entry "overdose-taken": unknown class <huge-quantity>/],
+    ['a pattern naming an unknown class', '"after (taking|swallowing) <big-quantity> ...4 <pills>"', '"took <huge-quantity> <pills>"', /entry "overdose-taken": unknown class <huge-quantity>/],
     ['a raise by an unknown signal', 'raisedBy: [now, soon, plan, means, farewell]', 'raisedBy: [now, tomorrowish]', /raisedBy names no signal "tomorrowish"/],
+    ['a several-word alternative without parentheses', '"(do not|can not) see the point"', '"no electric|food ...3 at home|in the house"', /"home\|in" .*phrases run together.* write \(phrase one\|phrase two\)/],
     ['unbalanced parentheses', '"(do not|can not) see the point"', '"(do not|can not see the point"', /unbalanced parentheses/],
     ['YAML that does not parse', 'version: 1\n', 'version: 1\n  - : [\n', /not readable as YAML/],
   ];
@@ -55,7 +56,7 @@ function expectThresholds(file: string, expectedCount?: number) {
 describe('triage quality', () => {
   it('on the development set, meets every threshold of the triage issue', () => expectThresholds(DEV_SET, 118));
   it('on our own probe set (written to check generalisation), meets every threshold', () => {
-    expectThresholds(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage', 'probes.jsonl'), 240);
+    expectThresholds(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage', 'probes.jsonl'), 290);
   });
 });
 
