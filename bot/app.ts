@@ -58,6 +58,7 @@ export interface Lamplight {
 export async function startLamplight(settings: Settings, overrides: Overrides = {}): Promise<Lamplight> {
   const log = overrides.logger ?? createLogger(settings.logLevel);
   const now = overrides.now ?? (() => new Date());
+  const nowMs = () => now().getTime();
   const directory = new ServiceDirectory(loadConfig(settings.configPath));
   // Built before anything opens: a malformed lexicon stops the start, naming the entry.
   const triage = new ServiceTriage(directory.services);
@@ -79,6 +80,13 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   let url = '';
   let publicUrl = settings.publicUrl ?? '';
 
+  const events = new LiveEvents();
+  let fanOut: FanOut | undefined;
+  if (settings.redisUrl) {
+    fanOut = await redisFanOut(settings.redisUrl, (error) => log.warn({ event: 'live.redis_error', err: { name: error.name } }, 'live events: Redis trouble'), settings.redisChannel);
+    events.useFanOut(fanOut);
+  }
+
   let simulatedTwilio: FakeTwilio | undefined;
   let twilio = settings.twilio;
   if (!twilio) {
@@ -94,20 +102,14 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     client: twilioClient,
     log,
     onDeliveryStatus: async (update) => {
-      const changed = await recordDeliveryStatus(db, log, update, now().getTime());
+      const changed = await recordDeliveryStatus(db, log, update, nowMs());
       if (changed) events.publish({ type: 'delivery.updated', serviceSlug: changed.serviceSlug, conversationId: changed.conversationId, level: changed.status });
     },
   });
 
   const senders: Partial<Record<string, ChannelSender>> = { sms };
-  const events = new LiveEvents();
-  let fanOut: FanOut | undefined;
-  if (settings.redisUrl) {
-    fanOut = await redisFanOut(settings.redisUrl, (error) => log.warn({ event: 'live.redis_error', err: { name: error.name } }, 'live events: Redis trouble'), settings.redisChannel);
-    events.useFanOut(fanOut);
-  }
   const outbox = new OutboxWorker({
-    db, keyring: settings.keyring, senders, log, telemetry, now: () => now().getTime(), ...overrides.outbox,
+    db, keyring: settings.keyring, senders, log, telemetry, now: nowMs, ...overrides.outbox,
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
   });
   // The Teams bot: Bot Framework authentication when MICROSOFT_APP_ID is set; unauthenticated
@@ -127,13 +129,13 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       await context.sendActivity(activity);
     }),
   });
-  const escalations = new EscalationLadder({ db, directory, notifier: new AllNotifiers([new InAppNotifier(events), teamsCards], log), log, now: () => now().getTime(), pollIntervalMs: overrides.escalationPollIntervalMs });
-  const dutyLeadBot = new DutyLeadBot({ db, escalations, log, now: () => now().getTime() });
+  const escalations = new EscalationLadder({ db, directory, notifier: new AllNotifiers([new InAppNotifier(events), teamsCards], log), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs });
+  const dutyLeadBot = new DutyLeadBot({ db, escalations, log, now: nowMs });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
   const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, triage, escalations, now });
   const bot = new GatewayBot(inbound, telemetry, log);
-  const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: () => now().getTime() });
-  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: () => now().getTime(), onQueued: () => outbox.wake() });
+  const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: nowMs });
+  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake() });
   bot.onStored = (result) => {
     if (result.risk?.escalationIsNew) escalations.wake();
     events.publish({ type: 'message.created', serviceSlug: result.serviceSlug, conversationId: result.conversationId, level: result.risk?.level ?? 'none' });
@@ -165,7 +167,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   server.post('/api/sms/twilio/status', async (req: Request, res: Response) => sendWebhookResponse(res, await sms.handleStatus(toWebhookRequest(req))));
 
-  const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: () => now().getTime(), log });
+  const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log });
 
   registerTab(server);
   server.post('/api/messages', async (req: Request, res: Response) => {

@@ -12,10 +12,6 @@ export class Poller {
 
   constructor(private readonly pass: () => Promise<unknown>, private readonly intervalMs: number, private readonly onError: (error: unknown) => void) {}
 
-  get isRunning(): boolean {
-    return this.running !== undefined;
-  }
-
   start(): void {
     this.stopped = false;
     this.schedule(0);

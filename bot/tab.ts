@@ -26,6 +26,7 @@ export function registerTab(server: Server): void {
     if (!body) files.set(file, (body = readFileSync(file)));
     return body;
   };
+  const exists = (file: string) => files.has(file) || existsSync(file);
   const send = (res: Response, file: string) => {
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
@@ -44,9 +45,9 @@ export function registerTab(server: Server): void {
     const path = normalize(decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\/app\/?/, '')));
     const file = join(WEB_ROOT, path);
     if (!file.startsWith(WEB_ROOT)) return void res.send(404);
-    if (path && path !== '.' && existsSync(file) && !file.endsWith('/')) return send(res, file);
+    if (path && path !== '.' && !file.endsWith('/') && exists(file)) return send(res, file);
     const index = join(WEB_ROOT, 'index.html');
-    if (!existsSync(index)) {
+    if (!exists(index)) {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
       return void res.end('The clinician tab is not built: run npm run build');
     }

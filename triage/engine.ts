@@ -30,7 +30,6 @@ type Owner =
 interface Indexed {
   owner: Owner;
   pattern: CompiledPattern;
-  where: string;
 }
 
 interface Match {
@@ -38,7 +37,6 @@ interface Match {
   from: number;
   /** Exclusive token index. */
   to: number;
-  where: string;
 }
 
 const FIRST_PERSON = ['i', 'me', 'my', 'myself', 'mine'];
@@ -63,7 +61,7 @@ export class TriageEngine {
     const add = (owner: Owner, patterns: string[], where: string) => {
       for (const text of patterns) {
         try {
-          all.push({ owner, pattern: compilePattern(text, lexicon.classes, where, owner.kind === 'figurative'), where: `${where}: ${text}` });
+          all.push({ owner, pattern: compilePattern(text, lexicon.classes, where, owner.kind === 'figurative') });
         } catch (error) {
           throw new LexiconError('triage/lexicon.yaml', (error as Error).message);
         }
@@ -90,8 +88,9 @@ export class TriageEngine {
   assess(text: string): Assessment {
     const tokens = tokenize(text, this.speller);
     const matches = this.findMatches(tokens);
-    const entries = matches.filter((m) => m.owner.kind === 'entry');
+    // A message has a handful of matches: filtering them is cheaper than grouping (measured).
     const byKind = (kind: Owner['kind']) => matches.filter((m) => m.owner.kind === kind);
+    const entries = byKind('entry');
     const figurative = byKind('figurative');
     const signals = byKind('signal').filter((m) => !this.negatorBefore(tokens, m));
     const present = (name: string) => signals.find((s) => (s.owner as { name: string }).name === name);
@@ -194,7 +193,7 @@ export class TriageEngine {
     for (let i = 0; i < tokens.length; i++) {
       for (const item of this.candidates(tokens[i])) {
         const end = matchSlots(tokens, i, item.pattern, 0);
-        if (end > i) matches.push({ owner: item.owner, from: i, to: end, where: item.where });
+        if (end > i) matches.push({ owner: item.owner, from: i, to: end });
       }
     }
     return matches;

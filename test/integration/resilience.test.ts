@@ -59,6 +59,14 @@ describe('nothing lost: shutting down', () => {
   });
 });
 
+/** Waits until the only outbox row has failed once and been put back for a retry (not merely claimed). */
+async function firstAttemptRecordedAsFailed(h: Harness): Promise<void> {
+  await eventually(async () => {
+    const row = await h.app.db.manager.findOneByOrFail(OutboxItem, {});
+    return row.attempts === 1 && row.status === 'pending';
+  }, 'first attempt recorded as failed');
+}
+
 describe('nothing lost: the outbox', () => {
   let h: Harness;
   afterEach(async () => h?.close());
@@ -105,10 +113,7 @@ describe('nothing lost: the outbox', () => {
     h = await startHarness({ outbox: { maxAttempts: 2 } });
     h.twilio.failNext(5, 503);
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
-    await eventually(async () => {
-      const row = await h.app.db.manager.findOneByOrFail(OutboxItem, {});
-      return row.attempts === 1 && row.status === 'pending';
-    }, 'first attempt recorded as failed');
+    await firstAttemptRecordedAsFailed(h);
     h.clock.advance(60_000);
     const failed = await eventually(async () => (await h.app.db.manager.findOneBy(OutboxItem, { status: 'failed' })) ?? undefined, 'failed after two attempts');
     expect(failed.attempts).to.equal(2);
@@ -118,10 +123,7 @@ describe('nothing lost: the outbox', () => {
     h = await startHarness();
     h.twilio.failNext(1, 500);
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
-    await eventually(async () => {
-      const row = await h.app.db.manager.findOneByOrFail(OutboxItem, {});
-      return row.attempts === 1 && row.status === 'pending';
-    }, 'first attempt recorded as failed');
+    await firstAttemptRecordedAsFailed(h);
     const { database, dataKey } = h;
     const clock = h.clock.now().toISOString();
     await h.close({ keepDatabase: true });
