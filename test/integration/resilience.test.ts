@@ -43,7 +43,8 @@ describe('nothing lost: shutting down', () => {
   it('when the server is stopped while webhooks are arriving, then every one answered 200 is stored', async () => {
     const h = await startHarness();
     const posts = Array.from({ length: 15 }, (_, i) => h.sendSms({ from: `+447700900${700 + i}`, to: SCHOOL_NURSING_SMS, body: 'hello' }).then((r) => r.status, () => 'no answer'));
-    await new Promise((r) => setTimeout(r, 15));
+    // Stop mid-stream: once the first message is stored, the rest are still arriving.
+    await eventually(async () => (await h.app.db.manager.count(Message, { where: { direction: 'in' } })) > 0, 'the first webhook stored');
     const { database } = h;
     await h.close({ keepDatabase: true });
     const statuses = await Promise.all(posts);

@@ -135,8 +135,11 @@ describe('the escalation ladder', () => {
     const { database, dataKey } = h;
     await h.close({ keepDatabase: true });
     h = await startHarness({ database, dataKey, clockStart: new Date(Date.parse(TUESDAY_10AM) + 10 * MINUTE).toISOString() });
+    // Three passes race here, and the restarted server's own poller runs a fourth at start-up: any
+    // one of them may win the step. Wait for the poller's pass too, then count what was sent.
     const fired = await Promise.all([h.app.escalations.runDue(), h.app.escalations.runDue(), h.app.escalations.runDue()]);
-    expect(fired.reduce((a, b) => a + b, 0)).to.equal(1);
+    await h.app.escalations.stop();
+    expect(fired.reduce((a, b) => a + b, 0)).to.be.at.most(1);
     expect((await notices(h)).map((n) => n.level)).to.deep.equal([1, 2]);
   });
 
