@@ -13,6 +13,7 @@ import { Database } from '../db/database';
 import { StaffMember } from '../db/entities';
 import { ClinicianAuth } from './api/clinician-auth';
 import { DEV_AUDIENCE, DevIdentityProvider } from './api/dev-identity';
+import { WebSignIn } from './api/web-sign-in';
 import { registerClinicianApi } from './api/routes';
 import { ClinicianConversations } from './clinician-conversations';
 import { ConversationActions } from './conversation-actions';
@@ -169,7 +170,9 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
 
   const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log });
 
-  registerTab(server);
+  const webSignIn = new WebSignIn(settings.webSignIn, settings.auth ? 'token-only' : 'dev', log);
+  webSignIn.warm();
+  registerTab(server, webSignIn);
   server.post('/api/messages', async (req: Request, res: Response) => {
     if (!settings.microsoftApp && settings.production) return sendJson(res, 503, { error: 'not_configured', message: 'set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for the Teams bot' });
     await teamsAdapter.process(req as never, res as never, (context) => dutyLeadBot.run(context));

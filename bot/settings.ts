@@ -20,6 +20,12 @@ export interface Settings {
   microsoftApp?: { appId: string; password: string; tenantId?: string };
   /** Undefined = the dev identity provider signs tokens (never in production). */
   auth: TokenSettings | undefined;
+  /**
+   * Sign-in for the tab opened in a browser outside Teams (authorization code + PKCE against an
+   * OpenID Connect provider). Undefined with `auth` set: outside Teams the tab asks to be opened
+   * from Teams. Ignored in the embedded default, where the dev sign-in runs.
+   */
+  webSignIn?: WebSignInSettings;
   appInsightsConnectionString: string | undefined;
   /** When set, live events fan out across instances through Redis pub/sub. */
   redisUrl?: string;
@@ -29,6 +35,15 @@ export interface Settings {
   logLevel: string;
   /** Seed demo staff into an empty database (the embedded default). */
   seedDemoData: boolean;
+}
+
+export interface WebSignInSettings {
+  /** Where `/.well-known/openid-configuration` is found; default AUTH_ISSUER. */
+  authority: string;
+  /** The public client (SPA) registration; its redirect URI is PUBLIC_URL + /app/. */
+  clientId: string;
+  /** Scopes asked for; the access token must be for AUTH_AUDIENCE. */
+  scope: string;
 }
 
 export class SettingsError extends Error {
@@ -56,6 +71,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ? { jwksUrl: required(env, 'AUTH_JWKS_URL'), issuer: required(env, 'AUTH_ISSUER'), audience: required(env, 'AUTH_AUDIENCE') }
     : undefined;
 
+  const webSignIn = env.AUTH_CLIENT_ID
+    ? {
+      authority: (env.AUTH_AUTHORITY || auth?.issuer || '').replace(/\/$/, ''),
+      clientId: env.AUTH_CLIENT_ID,
+      scope: env.AUTH_SCOPE || (auth ? `openid profile ${auth.audience.replace(/\/$/, '')}/access_as_user` : ''),
+    }
+    : undefined;
+  if (webSignIn && !auth) throw new SettingsError('AUTH_CLIENT_ID needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL: it signs in to the same identity provider');
+  if (webSignIn && !/^https?:\/\//.test(webSignIn.authority)) throw new SettingsError('AUTH_AUTHORITY must be an http(s) URL');
+  if (webSignIn && production && !webSignIn.authority.startsWith('https://')) throw new SettingsError('AUTH_AUTHORITY (or AUTH_ISSUER) must be https:// in production: tokens travel through it');
+
   if (production) {
     const missing = [
       !env.DATA_KEY && 'DATA_KEY',
@@ -75,6 +101,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     keyring: loadKeyring(env, databaseUrl),
     twilio,
     auth,
+    webSignIn,
     appInsightsConnectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
     microsoftApp: env.MICROSOFT_APP_ID ? { appId: env.MICROSOFT_APP_ID, password: required(env, 'MICROSOFT_APP_PASSWORD'), tenantId: env.MICROSOFT_APP_TENANT_ID || undefined } : undefined,
     redisUrl: env.REDIS_URL || undefined,

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import type { Request, Response, Server } from 'restify';
+import type { WebSignIn } from './api/web-sign-in';
+import { sendJson } from './http';
 
 const WEB_ROOT = join(__dirname, '..', 'teams-app', 'web');
 const TYPES: Record<string, string> = {
@@ -12,13 +14,13 @@ const TYPES: Record<string, string> = {
  * The clinician tab (teams-app/, built by Vite) under /app/. Only Teams and this origin may frame
  * it. Fluent UI writes its styles at run time, hence inline styles; scripts come only from here.
  */
-const CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:", "connect-src 'self'",
+const csp = (connectOrigins: string[]) => [
+  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:", `connect-src ${["'self'", ...connectOrigins].join(' ')}`,
   "frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com https://*.cloud.microsoft https://*.office.com",
   "base-uri 'none'", "form-action 'none'",
 ].join('; ');
 
-export function registerTab(server: Server): void {
+export function registerTab(server: Server, signIn: WebSignIn): void {
   // The built files do not change while the server runs: read each once.
   const files = new Map<string, Buffer>();
   const read = (file: string) => {
@@ -31,7 +33,7 @@ export function registerTab(server: Server): void {
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-      'content-security-policy': CSP,
+      'content-security-policy': csp(signIn.connectOrigins()),
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
     });
@@ -40,6 +42,14 @@ export function registerTab(server: Server): void {
   server.get('/', async (_req: Request, res: Response) => {
     res.writeHead(302, { location: '/app/' });
     res.end();
+  });
+  // How the page signs in when it is not inside Teams: public, no token needed.
+  server.get('/app/sign-in.json', async (_req: Request, res: Response) => {
+    try {
+      sendJson(res, 200, await signIn.config(), { 'cache-control': 'no-store' });
+    } catch {
+      sendJson(res, 503, { error: 'sign_in_unavailable', message: 'the identity provider cannot be reached; try again in a minute' });
+    }
   });
   server.get('/app/*', async (req: Request, res: Response) => {
     const path = normalize(decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\/app\/?/, '')));

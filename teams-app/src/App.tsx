@@ -5,6 +5,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api } from './api';
 import { ConversationView } from './ConversationView';
 import { Inbox } from './Inbox';
+import { beginSignIn, completeSignIn, hasSession, isReturnFromProvider, OidcConfig, SignInError, signOut, tokenSource } from './oidc';
+import { setLocale } from './format';
 import { detectHost, Host, Theme } from './teams';
 import type { Counts, Me, Services, Summary } from './types';
 
@@ -16,7 +18,7 @@ const useStyles = makeStyles({
   header: { display: 'flex', alignItems: 'center', gap: '12px', marginBottom: '12px', flexWrap: 'wrap' },
   grid: { display: 'grid', gridTemplateColumns: 'minmax(260px, 360px) 1fr', gap: '16px', alignItems: 'start' },
   panel: { backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusLarge, padding: '12px', boxShadow: tokens.shadow4 },
-  signin: { maxWidth: '420px', margin: '10vh auto', display: 'grid', gap: '12px' },
+  signin: { maxWidth: '420px', margin: '10vh auto', padding: '0 16px', display: 'grid', gridTemplateColumns: 'minmax(0, 1fr)', gap: '12px' },
 });
 
 export function App() {
@@ -24,6 +26,7 @@ export function App() {
   const [theme, setTheme] = useState<Theme>('default');
   useEffect(() => {
     void detectHost().then((h) => {
+      setLocale(h.locale);
       setHost(h);
       setTheme(h.theme);
       h.onThemeChange(setTheme);
@@ -38,25 +41,88 @@ export function App() {
 
 function SignedIn({ host }: { host: Host }) {
   const styles = useStyles();
-  const [token, setToken] = useState<string | null>(() => sessionStorage.getItem(TOKEN_KEY));
-  const api = useMemo(() => new Api(host.getToken ?? (async () => token ?? '')), [host, token]);
-  if (!host.inTeams && !token) return <DevSignIn onToken={(t) => { sessionStorage.setItem(TOKEN_KEY, t); setToken(t); }} />;
-  return <div className={styles.page}><Workspace api={api} onSignOut={host.inTeams ? undefined : () => { sessionStorage.removeItem(TOKEN_KEY); setToken(null); }} /></div>;
+  const api = useMemo(() => (host.getToken ? new Api(host.getToken) : undefined), [host]);
+  if (host.inTeams && api) return <div className={styles.page}><Workspace api={api} /></div>;
+  return <WebSession />;
 }
 
-/** Outside Teams in the embedded default: pick a demo staff member; the server's dev identity provider signs the token. */
-function DevSignIn({ onToken }: { onToken: (token: string) => void }) {
+type SignInConfig = { mode: 'dev' } | { mode: 'teams-only' } | OidcConfig;
+
+/** Outside Teams: the server says how to sign in (dev sign-in, the organisation's identity provider, or Teams only). */
+function WebSession() {
+  const [config, setConfig] = useState<SignInConfig | 'unavailable'>();
+  const load = useCallback(() => {
+    setConfig(undefined);
+    fetch('/app/sign-in.json').then((r) => (r.ok ? r.json() : Promise.reject(new Error()))).then(setConfig, () => setConfig('unavailable'));
+  }, []);
+  useEffect(load, [load]);
+  if (!config) return <Spinner label="Signing in…" />;
+  if (config === 'unavailable') {
+    return <SignInPage title="Lamplight"><MessageBar intent="error" layout="multiline"><MessageBarBody>Sign-in is unavailable: the identity provider cannot be reached. Try again in a minute.</MessageBarBody></MessageBar><Button onClick={load}>Try again</Button></SignInPage>;
+  }
+  if (config.mode === 'teams-only') return <SignInPage title="Lamplight"><MessageBar intent="info" layout="multiline"><MessageBarBody>Open Lamplight from its tab in Microsoft Teams to sign in.</MessageBarBody></MessageBar></SignInPage>;
+  if (config.mode === 'dev') return <DevSession />;
+  return <OidcSession config={config} />;
+}
+
+function SignInPage({ title, children }: { title: string; children: React.ReactNode }) {
   const styles = useStyles();
+  return <main className={styles.signin}><Text as="h1" size={600} weight="semibold">{title}</Text>{children}</main>;
+}
+
+const SIGNED_OUT_KEY = 'lamplight-signed-out';
+/** Once per page load, even when React runs the effect twice: a code can be exchanged only once. */
+let establishing: Promise<'signed-in' | 'signed-out'> | undefined;
+
+/** Outside Teams with an identity provider configured: authorization code + PKCE, then the inbox. */
+function OidcSession({ config }: { config: OidcConfig }) {
+  const styles = useStyles();
+  const [state, setState] = useState<'working' | 'signed-in' | 'signed-out' | { error: string }>('working');
+  const api = useMemo(() => new Api(tokenSource(config)), [config]);
+  useEffect(() => {
+    establishing ??= (async () => {
+      if (isReturnFromProvider()) {
+        await completeSignIn(config);
+        sessionStorage.removeItem(SIGNED_OUT_KEY);
+        return 'signed-in';
+      }
+      if (hasSession()) return 'signed-in';
+      if (sessionStorage.getItem(SIGNED_OUT_KEY)) return 'signed-out';
+      return beginSignIn(config);
+    })();
+    establishing.then(setState, (e: unknown) => setState({ error: e instanceof SignInError ? e.message : 'The sign-in failed. Sign in again.' }));
+  }, [config]);
+  const signInAgain = () => { sessionStorage.removeItem(SIGNED_OUT_KEY); setState('working'); void beginSignIn(config); };
+  if (state === 'working') return <Spinner label="Signing in…" />;
+  if (state === 'signed-in') {
+    return <div className={styles.page}><Workspace api={api} onSignOut={() => { signOut(); establishing = undefined; sessionStorage.setItem(SIGNED_OUT_KEY, '1'); setState('signed-out'); }} /></div>;
+  }
+  return (
+    <SignInPage title="Lamplight">
+      {typeof state === 'object' ? <MessageBar intent="error" layout="multiline"><MessageBarBody>{state.error}</MessageBarBody></MessageBar> : <Text>You have signed out.</Text>}
+      <Button appearance="primary" onClick={signInAgain}>Sign in</Button>
+    </SignInPage>
+  );
+}
+
+/** The embedded default outside Teams: a demo staff member, signed by the server's dev identity provider. */
+function DevSession() {
+  const styles = useStyles();
+  const [token, setToken] = useState<string | null>(() => sessionStorage.getItem(TOKEN_KEY));
+  const api = useMemo(() => new Api(async () => token ?? ''), [token]);
+  if (!token) return <DevSignIn onToken={(t) => { sessionStorage.setItem(TOKEN_KEY, t); setToken(t); }} />;
+  return <div className={styles.page}><Workspace api={api} onSignOut={() => { sessionStorage.removeItem(TOKEN_KEY); setToken(null); }} /></div>;
+}
+
+/** Pick a demo staff member; the server's dev identity provider signs the token. */
+function DevSignIn({ onToken }: { onToken: (token: string) => void }) {
   const [staff, setStaff] = useState<{ email: string; name: string }[]>();
   const [choice, setChoice] = useState('');
-  const [unavailable, setUnavailable] = useState(false);
   useEffect(() => {
-    fetch('/dev/idp/staff').then((r) => (r.ok ? r.json() : Promise.reject())).then((b) => setStaff(b.staff), () => setUnavailable(true));
+    fetch('/dev/idp/staff').then((r) => (r.ok ? r.json() : Promise.reject())).then((b) => setStaff(b.staff), () => setStaff([]));
   }, []);
-  if (unavailable) return <main className={styles.signin}><Text as="h1" size={600}>Lamplight</Text><MessageBar intent="info"><MessageBarBody>Open Lamplight from its tab in Microsoft Teams to sign in.</MessageBarBody></MessageBar></main>;
   return (
-    <main className={styles.signin}>
-      <Text as="h1" size={600} weight="semibold">Lamplight: dev sign-in</Text>
+    <SignInPage title="Lamplight: dev sign-in">
       <Text>Outside Teams, the embedded default signs you in as a demo staff member.</Text>
       <Select aria-label="Demo staff member" value={choice} onChange={(_, d) => setChoice(d.value)}>
         <option value="">Choose a person…</option>
@@ -66,7 +132,7 @@ function DevSignIn({ onToken }: { onToken: (token: string) => void }) {
         const r = await fetch('/dev/idp/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: choice }) });
         if (r.ok) onToken((await r.json()).access_token);
       }}>Sign in</Button>
-    </main>
+    </SignInPage>
   );
 }
 

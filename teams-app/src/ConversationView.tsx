@@ -4,6 +4,7 @@ import {
 } from '@fluentui/react-components';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from './api';
+import { date, dateTime } from './format';
 import { SafeText } from './SafeText';
 import type { Detail, Me, Msg, Services } from './types';
 
@@ -113,7 +114,7 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       <ol className={styles.thread} ref={threadRef} aria-label="Messages">
         {detail.messages.map((m) => (
           <li key={m.id} className={`${styles.bubble} ${m.direction === 'in' ? styles.inbound : m.authorKind === 'auto' ? styles.auto : styles.outbound}`} data-author={m.authorKind}>
-            <span className={styles.meta}>{author(m)} · {new Date(m.createdAt).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' })}{m.risk && m.risk.level !== 'none' ? ` · ${m.risk.level} risk` : ''}</span>
+            <span className={styles.meta}>{author(m)} · {dateTime(m.createdAt)}{m.risk && m.risk.level !== 'none' ? ` · ${m.risk.level} risk` : ''}</span>
             <SafeText text={m.text} reasons={m.risk?.reasons} />
             {m.delivery && (
               <span className={styles.meta}>
@@ -157,11 +158,11 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       <div className={styles.side}>
         <Text as="h3" weight="semibold">Internal notes</Text>
         {detail.notes.length === 0 && <Text size={200}>No notes yet.</Text>}
-        {detail.notes.map((n) => <Text key={n.id} size={200}>{n.authorName ?? 'System'} · {new Date(n.createdAt).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short' })}: <SafeText text={n.text} /></Text>)}
+        {detail.notes.map((n) => <Text key={n.id} size={200}>{n.authorName ?? 'System'} · {dateTime(n.createdAt)}: <SafeText text={n.text} /></Text>)}
         <Field label="Add a note (staff only, never sent)"><Textarea value={note} onChange={(_, d) => setNote(d.value)} /></Field>
         <div className={styles.actions}><Button onClick={() => note.trim() && run(async () => { await api.post(`/conversations/${id}/notes`, { text: note }); setNote(''); })} disabled={!note.trim()}>Add note</Button></div>
         <Text as="h3" weight="semibold">Previous conversations with this contact</Text>
-        {detail.history.length === 0 ? <Text size={200}>None.</Text> : detail.history.map((h) => <Text key={h.id} size={200}>{new Date(h.createdAt).toLocaleDateString('en-GB')} · {h.service} · {h.status}{h.outcome ? ` (${h.outcome})` : ''}{h.riskLevel !== 'none' ? ` · ${h.riskLevel} risk` : ''}</Text>)}
+        {detail.history.length === 0 ? <Text size={200}>None.</Text> : detail.history.map((h) => <Text key={h.id} size={200}>{date(h.createdAt)} · {h.service} · {h.status}{h.outcome ? ` (${h.outcome})` : ''}{h.riskLevel !== 'none' ? ` · ${h.riskLevel} risk` : ''}</Text>)}
       </div>
       <Dialog open={dialog !== undefined} onOpenChange={(_, d) => !d.open && setDialog(undefined)}>
         <DialogSurface>

@@ -6,6 +6,8 @@ export interface Host {
   inTeams: boolean;
   theme: Theme;
   userPrincipalName?: string;
+  /** Teams' locale inside Teams, else the browser's language. */
+  locale?: string;
   getToken?: () => Promise<string>;
   onThemeChange(handler: (theme: Theme) => void): void;
 }
@@ -18,7 +20,7 @@ const toTheme = (t: string | undefined): Theme => (t === 'dark' ? 'dark' : t ===
  * up after about five seconds); a framed page not hosted by Teams gives up after 2.5 s.
  */
 export async function detectHost(): Promise<Host> {
-  const webOnly: Host = { inTeams: false, theme: preferredTheme(), onThemeChange: () => undefined };
+  const webOnly: Host = { inTeams: false, theme: preferredTheme(), locale: navigator.language, onThemeChange: () => undefined };
   if (window.self === window.top || new URLSearchParams(location.search).has('web')) return webOnly;
   try {
     await Promise.race([app.initialize(), new Promise((_, reject) => setTimeout(() => reject(new Error('not in Teams')), 2500))]);
@@ -27,6 +29,7 @@ export async function detectHost(): Promise<Host> {
       inTeams: true,
       theme: toTheme(context.app.theme),
       userPrincipalName: context.user?.userPrincipalName,
+      locale: context.app.locale,
       getToken: () => authentication.getAuthToken(),
       onThemeChange: (handler) => app.registerOnThemeChangeHandler((t) => handler(toTheme(t))),
     };

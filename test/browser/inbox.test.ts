@@ -74,6 +74,20 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.close();
   });
 
+  it("dates and times follow the clinician's locale (the browser's language outside Teams)", async () => {
+    const shown: Record<string, string> = {};
+    for (const locale of ['en-GB', 'en-US']) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale, timezoneId: 'Europe/London' });
+      await signIn(page, 'sam.patel@lamplight.example');
+      await page.locator('[data-conversation]').first().click();
+      shown[locale] = (await page.locator('[data-author="contact"]').first().textContent()) ?? '';
+      await page.close();
+    }
+    // The app's clock starts on Tuesday 24 November 2026, in hours.
+    expect(shown['en-GB']).to.match(/24\/11\/2026, 1\d:\d\d/);
+    expect(shown['en-US']).to.match(/11\/24\/26, 1\d:\d\d (AM|PM)/);
+  });
+
   it('when a message holds markup and a right-to-left override, then both show as inert text', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     let dialog = false;

@@ -37,6 +37,10 @@ export interface HarnessOptions {
   redis?: { url: string; channel: string };
   /** Run as NODE_ENV=production would (the dev-only paths refuse). */
   production?: boolean;
+  /** The test identity provider also speaks OpenID Connect, and the tab signs in with it outside Teams. */
+  webSignIn?: boolean;
+  /** The identity provider answers 503 to OpenID Connect requests until `idp.down` is cleared. */
+  identityProviderDown?: boolean;
   /** Where the app's logs go (default: nowhere), for tests that inspect them. */
   logDestination?: { write(line: string): void };
 }
@@ -63,7 +67,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const database = options.database ?? (await scratchDatabase());
   const twilio = new FakeTwilio({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN });
   const twilioUrl = await twilio.listen();
-  const idp = await new TestIdentityProvider().start();
+  const idp = await new TestIdentityProvider({ oidc: options.webSignIn }).start();
+  idp.down = options.identityProviderDown ?? false;
   const dataKey = options.dataKey ?? randomBytes(32).toString('base64');
   const settings: Settings = {
     port: 0,
@@ -74,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     keyring: Keyring.fromBase64(dataKey),
     twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: twilioUrl },
     auth: { issuer: idp.issuer, audience: idp.audience, jwksUrl: idp.jwksUrl },
+    webSignIn: options.webSignIn ? { authority: idp.issuer, clientId: idp.clientId, scope: `openid ${idp.audience}/access_as_user` } : undefined,
     appInsightsConnectionString: undefined,
     redisUrl: options.redis?.url,
     redisChannel: options.redis?.channel,
