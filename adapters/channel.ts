@@ -28,6 +28,17 @@ export interface OutboundText {
   outboxItemId: string;
 }
 
+/** What a provider's delivery callback says about a message Lamplight sent. */
+export interface DeliveryStatusUpdate {
+  channel: ChannelName;
+  providerMessageId: string;
+  /** The provider's own word: queued, sent, delivered, undelivered, failed, read. */
+  status: string;
+  errorCode?: string;
+  /** Lamplight's outbox id, when the provider echoes it (Twilio: in the signed StatusCallback URL). */
+  outboxItemId?: string;
+}
+
 export interface ChannelSender {
   readonly channel: ChannelName;
   send(message: OutboundText): Promise<{ providerMessageId: string }>;

@@ -95,7 +95,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     simulatedTwilio = new FakeTwilio({ ...credentials, sendStatusCallbacks: true });
     twilio = { ...credentials, apiBaseUrl: await simulatedTwilio.listen() };
   }
-  const twilioClient = new TwilioClient({ ...twilio, statusCallbackUrl: () => `${publicUrl}/api/sms/twilio/status` });
+  const twilioClient = new TwilioClient({ ...twilio, statusCallbackUrl: (m) => `${publicUrl}/api/sms/twilio/status?outbox=${encodeURIComponent(m.outboxItemId)}` });
   const sms = new SmsAdapter({
     authToken: twilio.authToken,
     publicUrl: () => publicUrl,

@@ -1,14 +1,8 @@
 import type { Logger } from 'pino';
 import { Database } from '../db/database';
-import { Channel, Conversation, OutboxItem, OutboxStatus } from '../db/entities';
+import type { DeliveryStatusUpdate } from '../adapters/channel';
+import { Conversation, OutboxItem, OutboxStatus } from '../db/entities';
 
-export interface DeliveryStatusUpdate {
-  channel: Channel;
-  providerMessageId: string;
-  /** The provider's own word: queued, sent, delivered, undelivered, failed, read. */
-  status: string;
-  errorCode?: string;
-}
 
 // Providers' callbacks can arrive out of order; a status only ever moves forwards.
 const RANK: Record<OutboxStatus, number> = { pending: 0, sending: 1, sent: 2, delivered: 3, failed: 3 };
@@ -31,21 +25,41 @@ function toOutboxStatus(providerStatus: string): OutboxStatus | undefined {
   }
 }
 
-/** Returns where the change happened (for live events), or undefined when nothing was recorded. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Returns where the change happened (for live events), or undefined when nothing was recorded.
+ * The row is found by the outbox id the callback carries, else by the provider's message id; so a
+ * callback that arrives before the worker has recorded the provider's id (the provider answered the
+ * send, called back, and only then did our update commit) is kept, and records that id itself.
+ */
 export async function recordDeliveryStatus(db: Database, log: Logger, update: DeliveryStatusUpdate, now: number): Promise<{ conversationId: string; serviceSlug: string; status: string } | undefined> {
-  const item = await db.manager.findOneBy(OutboxItem, { channel: update.channel, providerMessageId: update.providerMessageId });
+  const byOutboxId = update.outboxItemId && UUID.test(update.outboxItemId)
+    ? await db.manager.findOneBy(OutboxItem, { id: update.outboxItemId, channel: update.channel })
+    : null;
+  const item = byOutboxId ?? (await db.manager.findOneBy(OutboxItem, { channel: update.channel, providerMessageId: update.providerMessageId }));
   if (!item) {
     log.warn({ event: 'delivery.unknown_message', channel: update.channel }, 'delivery status for a message Lamplight did not send');
     return undefined;
   }
   const next = toOutboxStatus(update.status);
-  const changes: Partial<OutboxItem> = { providerStatus: update.status.slice(0, 32), updatedAt: now };
-  if (next && RANK[next] >= RANK[item.status] && item.status !== 'delivered') {
-    changes.status = next;
-    if (next === 'failed') changes.lastError = `provider reported ${update.status}${update.errorCode ? ` (code ${update.errorCode})` : ''}`;
+  // A status only moves forwards, checked in the update itself: two callbacks racing (sent,
+  // delivered) cannot leave the earlier one on top. Nothing moves a delivered message.
+  const from = next ? (Object.keys(RANK) as OutboxStatus[]).filter((s) => s !== 'delivered' && RANK[s] <= RANK[next]) : [];
+  const failure = next === 'failed' ? `provider reported ${update.status}${update.errorCode ? ` (code ${update.errorCode})` : ''}` : undefined;
+  let moved = false;
+  if (next && from.length) {
+    const result = await db.manager.createQueryBuilder().update(OutboxItem)
+      .set({ status: next, providerStatus: update.status.slice(0, 32), lockedUntil: null, updatedAt: now, ...(failure ? { lastError: failure } : {}) })
+      .where('id = :id AND status IN (:...from)', { id: item.id, from })
+      .execute();
+    moved = result.affected === 1;
   }
-  await db.manager.update(OutboxItem, { id: item.id }, changes);
-  log.info({ event: 'delivery.status', outboxItemId: item.id, status: update.status }, 'delivery status');
+  if (!item.providerMessageId) {
+    await db.manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId: update.providerMessageId }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
+  }
+  log.info({ event: 'delivery.status', outboxItemId: item.id, status: update.status, moved }, 'delivery status');
+  const current = await db.manager.findOneByOrFail(OutboxItem, { id: item.id });
   const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
-  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: changes.status ?? item.status } : undefined;
+  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: current.status } : undefined;
 }

@@ -135,6 +135,9 @@ export class OutboxWorker {
         outboxItemId: item.id,
       });
       await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
+      // A delivery callback may have got here first (it names the outbox row) and moved the status
+      // on: keep its status, and still record the provider's id.
+      await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
       this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
       this.o.telemetry.event('MessageSent', { channel: item.channel, authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' });
       announce('sent');
@@ -163,7 +166,8 @@ export class OutboxWorker {
   }
 
   private async fail(item: OutboxItem, reason: string): Promise<void> {
-    await this.o.db.manager.update(OutboxItem, { id: item.id }, { status: 'failed', lockedUntil: null, lastError: reason, updatedAt: this.o.now() });
+    // Only the attempt in flight fails: a delivery callback that came first (see recordDeliveryStatus) stands.
+    await this.o.db.manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'failed', lockedUntil: null, lastError: reason, updatedAt: this.o.now() });
     this.o.log.error({ event: 'outbox.failed', outboxItemId: item.id, attempts: item.attempts, reason }, 'send failed permanently');
     this.o.telemetry.event('MessageFailed', { channel: item.channel });
   }

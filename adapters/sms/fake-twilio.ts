@@ -33,6 +33,12 @@ export class FakeTwilio {
   private failures: { status: number; code: number }[] = [];
   private listeners = new Set<(sms: FakeSms) => void>();
   requests = 0;
+  /**
+   * Post `sent` and `delivered` to the StatusCallback before answering the create-message call:
+   * Twilio can do this (its answer and its callbacks travel separately), and the sender must not
+   * lose the status because it has not yet recorded the message's SID.
+   */
+  callbacksBeforeAnswer = false;
 
   constructor(private readonly options: FakeTwilioOptions) {}
 
@@ -78,6 +84,9 @@ export class FakeTwilio {
     const sms: FakeSms = { sid: `SM${randomBytes(16).toString('hex')}`, to, from, body, statusCallback: form.get('StatusCallback') ?? undefined, at: Date.now() };
     this.sent.push(sms);
     for (const listener of this.listeners) listener(sms);
+    if (this.callbacksBeforeAnswer && sms.statusCallback) {
+      await this.postStatus(sms, 'sent').then(() => this.postStatus(sms, 'delivered')).catch(() => undefined);
+    }
     reply(res, 201, {
       sid: sms.sid, account_sid: this.options.accountSid, to, from, body, status: 'queued', direction: 'outbound-api',
       num_segments: String(Math.ceil(body.length / 153) || 1), api_version: '2010-04-01', date_created: new Date().toUTCString(),

@@ -1,15 +1,8 @@
 import { Activity, ActivityTypes, BotAdapter, ConversationReference, ResourceResponse, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
-import { ChannelSender, OutboundText, WebhookRequest, WebhookResponse, header, text } from '../channel';
+import { ChannelSender, DeliveryStatusUpdate, OutboundText, WebhookRequest, WebhookResponse, header, text } from '../channel';
 import { TwilioClient } from './twilio-client';
 import { isValidTwilioSignature } from './twilio-signature';
-
-export interface DeliveryStatusUpdate {
-  channel: 'sms';
-  providerMessageId: string;
-  status: string;
-  errorCode?: string;
-}
 
 export interface SmsAdapterOptions {
   authToken: string;
@@ -75,7 +68,9 @@ export class SmsAdapter extends BotAdapter implements ChannelSender {
     const status = fields.get('MessageStatus') ?? fields.get('SmsStatus');
     if (!providerMessageId || !status) return text(400, 'a Twilio status callback needs MessageSid and MessageStatus');
     try {
-      await this.options.onDeliveryStatus({ channel: 'sms', providerMessageId, status, errorCode: fields.get('ErrorCode') ?? undefined });
+      // The signed callback URL names our outbox row (see TwilioClient): trust it only after the signature check.
+      const outboxItemId = new URL(request.url, 'http://callback').searchParams.get('outbox') ?? undefined;
+      await this.options.onDeliveryStatus({ channel: 'sms', providerMessageId, status, errorCode: fields.get('ErrorCode') ?? undefined, outboxItemId });
     } catch (error) {
       this.options.log.error({ event: 'sms.status_failed', providerMessageId, err: errorSummary(error) }, 'delivery status not stored');
       return text(503, 'temporarily unable to record the status');

@@ -5,8 +5,11 @@ export interface TwilioClientOptions {
   authToken: string;
   /** `https://api.twilio.com` in production; the simulator or a test fake otherwise. */
   apiBaseUrl: string;
-  /** Read per send: the public URL may only be known once the server listens. */
-  statusCallbackUrl?: () => string;
+  /**
+   * Read per send: the public URL may only be known once the server listens, and the URL names the
+   * outbox row, so a callback that beats the create-message answer still finds its message.
+   */
+  statusCallbackUrl?: (message: OutboundText) => string;
   timeoutMs?: number;
 }
 
@@ -17,7 +20,7 @@ export class TwilioClient {
   async createMessage(message: OutboundText): Promise<{ sid: string; status: string }> {
     const { accountSid, authToken, apiBaseUrl, statusCallbackUrl, timeoutMs = 15_000 } = this.options;
     const form = new URLSearchParams({ To: message.to, From: message.from, Body: message.text });
-    if (statusCallbackUrl) form.set('StatusCallback', statusCallbackUrl());
+    if (statusCallbackUrl) form.set('StatusCallback', statusCallbackUrl(message));
     const url = `${apiBaseUrl.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
     let response: Response;
     try {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import twilio from 'twilio';
-import { Contact, Conversation, Message } from '../../db/entities';
+import { Contact, Conversation, Message, OutboxItem } from '../../db/entities';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness, TWILIO_AUTH_TOKEN } from '../support/harness';
 import delivered from '../../adapters/sms/fixtures/status__delivered.json';
 import undelivered from '../../adapters/sms/fixtures/status__undelivered.json';
@@ -21,7 +21,7 @@ describe('inbound SMS (Twilio webhook)', () => {
     expect(sms.to).to.equal(PHONE);
     expect(sms.from).to.equal(SCHOOL_NURSING_SMS);
     expect(sms.body).to.contain('School Nursing team at Lamplight Demo Community NHS Trust');
-    expect(sms.statusCallback).to.equal(`${h.app.publicUrl}/api/sms/twilio/status`);
+    expect(sms.statusCallback).to.match(new RegExp(`^${h.app.publicUrl}/api/sms/twilio/status\\?outbox=[0-9a-f-]{36}$`));
   });
 
   it('when Twilio\'s own library computes the signature, then the server accepts the webhook', async () => {
@@ -165,6 +165,31 @@ describe('SMS delivery callbacks', () => {
     const welcome = body.messages.find((m: any) => m.autoReplyKind === 'welcome');
     expect(welcome.delivery.status).to.equal('failed');
     expect(welcome.delivery.lastError).to.equal('provider reported undelivered (code 30003)');
+  });
+
+  it('when Twilio calls back before it answers the send, then the status is kept and the SID recorded, and the send is not retried', async () => {
+    h = await startHarness();
+    h.twilio.callbacksBeforeAnswer = true;
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hi' });
+    const sms = await eventually(() => h.twilio.sent[0], 'the welcome');
+    const row = await eventually(async () => {
+      const r = await h.app.db.manager.findOneBy(OutboxItem, {});
+      return r?.status === 'delivered' && r.providerMessageId ? r : undefined;
+    }, 'the row delivered, with its SID');
+    expect(row).to.include({ providerMessageId: sms.sid, providerStatus: 'delivered', lockedUntil: null });
+    await new Promise((r) => setTimeout(r, 200)); // a few outbox polls
+    expect(h.twilio.sent).to.have.length(1);
+  });
+
+  it('when a status callback names an outbox row of another channel or no row, then it falls back to the SID', async () => {
+    h = await startHarness();
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hi' });
+    const sms = await eventually(() => h.twilio.sent[0], 'the welcome');
+    await eventually(async () => (await h.app.db.manager.findOneByOrFail(OutboxItem, {})).providerMessageId === sms.sid, 'the SID recorded');
+    const fields = new URLSearchParams({ ...delivered, MessageSid: sms.sid, SmsSid: sms.sid });
+    const url = `/api/sms/twilio/status?outbox=not-a-uuid`;
+    expect((await h.twilio.postSigned(`${h.app.url}${url}`, fields, `${h.app.publicUrl}${url}`)).status).to.equal(200);
+    expect((await h.app.db.manager.findOneByOrFail(OutboxItem, {})).status).to.equal('delivered');
   });
 
   it('when a status callback is not signed by Twilio, then 403', async () => {
