@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import restify, { Request, Response, Server } from 'restify';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
-import { AllNotifiers, DutyLeadBot, TeamsCardNotifier } from './teams/duty-lead-bot';
+import { DutyLeadBot, TeamsCards } from './teams/duty-lead-bot';
 import { ChannelSender } from '../adapters/channel';
 import { registerSimulator } from '../adapters/simulator/simulator';
 import { FakeTwilio } from '../adapters/sms/fake-twilio';
@@ -111,6 +111,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const senders: Partial<Record<string, ChannelSender>> = { sms };
   const outbox = new OutboxWorker({
     db, keyring: settings.keyring, senders, log, telemetry, now: nowMs, ...overrides.outbox,
+    // Escalation cards for the duty-lead channels (the Teams bot, below).
+    cards: { send: (item) => teamsCards.send(db, item) },
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
   });
   // The Teams bot: Bot Framework authentication when MICROSOFT_APP_ID is set; unauthenticated
@@ -122,15 +124,28 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     MicrosoftAppType: settings.microsoftApp.tenantId ? 'SingleTenant' : 'MultiTenant',
   } : {}));
   teamsAdapter.onTurnError = async (_context, error) => log.error({ event: 'teams.turn_error', err: { name: error.name } }, 'Teams bot turn failed');
-  const teamsCards = new TeamsCardNotifier({
-    db, directory, log, inboxUrl: () => `${publicUrl}/app/`,
-    send: (reference, activity) => teamsAdapter.continueConversationAsync(settings.microsoftApp?.appId ?? '', reference, async (context) => {
-      // The SDK would make this a reply to its own synthetic continuation event; a card is a new channel post.
-      context.activity.id = undefined as unknown as string;
-      await context.sendActivity(activity);
-    }),
+  const teamsCards = new TeamsCards({
+    directory, log, inboxUrl: () => `${publicUrl}/app/`,
+    post: async (reference, activity) => {
+      let id: string | undefined;
+      let failure: unknown;
+      await teamsAdapter.continueConversationAsync(settings.microsoftApp?.appId ?? '', reference, async (context) => {
+        // The SDK would make this a reply to its own synthetic continuation event; a card is a new channel post.
+        context.activity.id = undefined as unknown as string;
+        // Caught here: the adapter would hand an error to onTurnError and resolve, and the outbox must see it.
+        try {
+          id = (await context.sendActivity(activity))?.id;
+        } catch (error) {
+          failure = error;
+        }
+      });
+      if (failure) throw failure;
+      return id;
+    },
   });
-  const escalations = new EscalationLadder({ db, directory, notifier: new AllNotifiers([new InAppNotifier(events), teamsCards], log), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs });
+  const escalations = new EscalationLadder({
+    db, directory, notifier: new InAppNotifier(events), queued: teamsCards, onQueued: () => outbox.wake(), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs,
+  });
   const dutyLeadBot = new DutyLeadBot({ db, escalations, log, now: nowMs });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
   const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, triage, escalations, now });

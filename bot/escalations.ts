@@ -24,15 +24,27 @@ export interface EscalationNotification {
   recipientStaffIds: string[];
 }
 
-/** The one way a notification leaves the ladder: in-app live events now, a Teams card later. */
+/** Told after a step commits: immediate and best-effort (in-app live events). */
 export interface Notifier {
   notify(notification: EscalationNotification): Promise<void>;
+}
+
+/**
+ * Queues what must reach people even if the process dies a moment later (the Teams card): rows
+ * written in the step's own transaction and sent by the outbox, with its retries. Returns true
+ * when it queued something.
+ */
+export interface QueuedNotifier {
+  queue(tx: EntityManager, notification: EscalationNotification & { noticeId: string }, now: number): Promise<boolean>;
 }
 
 interface Dependencies {
   db: Database;
   directory: ServiceDirectory;
   notifier: Notifier;
+  queued?: QueuedNotifier;
+  /** After a commit that queued outbox rows (wake the outbox). */
+  onQueued?: () => void;
   log: Logger;
   now: () => number;
   pollIntervalMs?: number;
@@ -118,6 +130,7 @@ export class EscalationLadder {
     const round = Math.floor(escalation.step / levels) + 1;
     const recipientsSpec = final ? service.escalation.fallback : ladder.levels.slice(0, level).flat();
 
+    let queued = false;
     const notification = await this.deps.db.transaction(async (tx) => {
       const claimed = await tx.createQueryBuilder().update(Escalation)
         .set(final ? { status: 'exhausted', nextDueAt: null, step: escalation.step + 1 } : { step: escalation.step + 1, nextDueAt: now + ladder.acknowledgeWithinMinutes * 60_000 })
@@ -125,11 +138,15 @@ export class EscalationLadder {
         .execute();
       if (claimed.affected !== 1) return undefined;
       const recipientStaffIds = await resolveRecipients(tx, service, recipientsSpec);
-      await tx.insert(EscalationNotice, { id: randomUUID(), escalationId: escalation.id, step: escalation.step, level, round, final, recipients: recipientStaffIds.join(','), createdAt: now });
+      const noticeId = randomUUID();
+      await tx.insert(EscalationNotice, { id: noticeId, escalationId: escalation.id, step: escalation.step, level, round, final, recipients: recipientStaffIds.join(','), createdAt: now });
       await recordAudit(tx, now, { actorType: 'system', action: final ? 'escalation.final_alert' : 'escalation.notify', subjectType: 'escalation', subjectId: escalation.id, serviceSlug: service.slug, detail: { step: escalation.step, level, round, recipients: recipientStaffIds.length } });
-      return { escalationId: escalation.id, conversationId: escalation.conversationId, serviceSlug: service.slug, step: escalation.step, level, round, final, categories: escalation.categories.split(',').filter(Boolean), recipientStaffIds };
+      const built: EscalationNotification = { escalationId: escalation.id, conversationId: escalation.conversationId, serviceSlug: service.slug, step: escalation.step, level, round, final, categories: escalation.categories.split(',').filter(Boolean), recipientStaffIds };
+      queued = (await this.deps.queued?.queue(tx, { ...built, noticeId }, now)) ?? false;
+      return built;
     });
     if (!notification) return false;
+    if (queued) this.deps.onQueued?.();
     this.deps.log.warn({ event: final ? 'escalation.final_alert' : 'escalation.notify', escalationId: escalation.id, level, round, recipients: notification.recipientStaffIds.length }, 'escalation notified');
     await this.deps.notifier.notify(notification).catch((error) => this.deps.log.error({ event: 'escalation.notifier_failed', err: { name: (error as Error).name } }, 'notifier failed'));
     return true;

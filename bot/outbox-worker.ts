@@ -23,6 +23,8 @@ export interface OutboxWorkerOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   batchSize?: number;
+  /** Posts escalation cards to Teams (rows with channel `teams`); absent = such rows fail. */
+  cards?: { send(item: OutboxItem): Promise<{ providerMessageId: string }> };
   /** Told after a row's status is recorded (sent, retrying, failed), for live updates. */
   onStatus?: (change: { conversationId: string; serviceSlug: string; status: string }) => void;
 }
@@ -34,7 +36,7 @@ export interface OutboxWorkerOptions {
  * case that can repeat: providers offer no idempotency key for new messages.
  */
 export class OutboxWorker {
-  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus'>;
+  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards'>;
   private readonly poller: Poller;
   /** Set while stop() waits: the pass in flight finishes its current send and takes no more. */
   private draining = false;
@@ -98,7 +100,8 @@ export class OutboxWorker {
   private async isNextInConversation(item: OutboxItem): Promise<boolean> {
     const first = await this.o.db.manager.findOne(OutboxItem, {
       select: { id: true },
-      where: { conversationId: item.conversationId, status: In(['pending', 'sending']) },
+      // In order per conversation and channel: a card to the duty leads never waits behind a reply's retries.
+      where: { conversationId: item.conversationId, channel: item.channel, status: In(['pending', 'sending']) },
       order: { createdAt: 'ASC' },
     });
     return first?.id === item.id;
@@ -118,6 +121,11 @@ export class OutboxWorker {
   }
 
   private async deliver(item: OutboxItem): Promise<void> {
+    if (item.channel === 'teams') {
+      const cards = this.o.cards;
+      if (!cards) return this.fail(item, 'the Teams bot is not configured');
+      return this.attempt(item, () => cards.send(item), { authorKind: 'system', kind: 'escalation-card' }, () => undefined);
+    }
     const { manager } = this.o.db;
     const message = await manager.findOneByOrFail(Message, { id: item.messageId });
     const conversation = await manager.findOneByOrFail(Conversation, { id: item.conversationId });
@@ -127,19 +135,25 @@ export class OutboxWorker {
     if (refusal) return this.fail(item, refusal).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
     if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
+    await this.attempt(item, () => sender.send({
+      from: conversation.endpointAddress,
+      to: openContactAddress(this.o.keyring, contact),
+      text: openMessageBody(this.o.keyring, message),
+      outboxItemId: item.id,
+    }), { authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' }, announce);
+  }
+
+  /** One provider call for a claimed row, and what it means for the row: sent, retry later, or failed. */
+  private async attempt(item: OutboxItem, send: () => Promise<{ providerMessageId: string }>, telemetry: Record<string, string>, announce: (status: string) => void): Promise<void> {
+    const { manager } = this.o.db;
     try {
-      const { providerMessageId } = await sender.send({
-        from: conversation.endpointAddress,
-        to: openContactAddress(this.o.keyring, contact),
-        text: openMessageBody(this.o.keyring, message),
-        outboxItemId: item.id,
-      });
+      const { providerMessageId } = await send();
       await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
       // A delivery callback may have got here first (it names the outbox row) and moved the status
       // on: keep its status, and still record the provider's id.
       await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
       this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
-      this.o.telemetry.event('MessageSent', { channel: item.channel, authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' });
+      this.o.telemetry.event('MessageSent', { channel: item.channel, ...telemetry });
       announce('sent');
     } catch (error) {
       const retryable = !(error instanceof ProviderError) || error.retryable;

@@ -15,6 +15,8 @@ const optionalTime = { ...time, nullable: true };
 const id = { type: 'varchar' as const, length: 36 };
 
 export type Channel = 'sms' | 'whatsapp' | 'webchat';
+/** Where outbox rows go: a contact's channel, or the duty-lead channel in Teams (escalation cards). */
+export type OutboxChannel = Channel | 'teams';
 export type Role = 'clinician' | 'duty-lead' | 'admin';
 export type Consent = 'active' | 'opted_out';
 export type RiskLevel = 'none' | 'medium' | 'high';
@@ -175,9 +177,10 @@ export class EscalationNotice {
 @Index('ix_outbox_provider', ['channel', 'providerMessageId'])
 export class OutboxItem {
   @PrimaryColumn(id) id!: string;
+  /** The message to send; for channel `teams`, the EscalationNotice whose card this is. */
   @Column(id) messageId!: string;
   @Column(id) conversationId!: string;
-  @Column({ type: 'varchar', length: 16 }) channel!: Channel;
+  @Column({ type: 'varchar', length: 16 }) channel!: OutboxChannel;
   @Column({ type: 'varchar', length: 16 }) status!: OutboxStatus;
   /** Consent confirmations are the one thing still sent to a contact who has just opted out. */
   @Column({ type: Boolean, default: false }) consentNotice!: boolean;

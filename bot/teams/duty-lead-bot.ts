@@ -1,10 +1,13 @@
 import { Activity, CardFactory, ConversationReference, TeamsActivityHandler, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import { Database } from '../../db/database';
-import { ServiceMembership, StaffMember, TeamsChannel } from '../../db/entities';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { ProviderError } from '../../adapters/channel';
+import { Escalation, EscalationNotice, OutboxItem, ServiceMembership, StaffMember, TeamsChannel } from '../../db/entities';
 import type { StaffIdentity } from '../api/clinician-auth';
 import { HttpError } from '../api/http-error';
-import type { EscalationLadder, EscalationNotification, Notifier } from '../escalations';
+import type { EscalationLadder, EscalationNotification, QueuedNotifier } from '../escalations';
 import type { ServiceDirectory } from '../config';
 
 /**
@@ -86,35 +89,59 @@ export function escalationCard(n: EscalationNotification, serviceName: string, i
   });
 }
 
-/** Posts escalation cards to the service's duty-lead channel, when one is configured and known. */
-export class TeamsCardNotifier implements Notifier {
+/**
+ * Escalation cards for the service's duty-lead channel, through the one outbox: the card is queued
+ * in the ladder step's own transaction, and the outbox worker posts it with its retries, so a
+ * restart or a Teams outage neither loses nor repeats an alert.
+ */
+export class TeamsCards implements QueuedNotifier {
   constructor(private readonly deps: {
-    db: Database;
     directory: ServiceDirectory;
-    send: (reference: Partial<ConversationReference>, activity: Partial<Activity>) => Promise<void>;
+    /** Posts the activity as a new message in the channel; returns the Teams activity id. */
+    post: (reference: Partial<ConversationReference>, activity: Partial<Activity>) => Promise<string | undefined>;
     inboxUrl: () => string;
     log: Logger;
   }) {}
 
-  async notify(notification: EscalationNotification): Promise<void> {
+  async queue(tx: EntityManager, notification: EscalationNotification & { noticeId: string }, now: number): Promise<boolean> {
     const service = this.deps.directory.bySlugOrUndefined(notification.serviceSlug);
     const channelId = service?.escalation.teamsChannel;
-    if (!service || !channelId) return;
-    const channel = await this.deps.db.manager.findOneBy(TeamsChannel, { channelId });
-    if (!channel) {
+    if (!service || !channelId) return false;
+    if (!(await tx.findOneBy(TeamsChannel, { channelId }))) {
       this.deps.log.warn({ event: 'teams.channel_unknown', service: service.slug }, 'the duty-lead channel has not been seen by the bot yet: add the Lamplight app to it');
-      return;
+      return false;
     }
-    await this.deps.send(JSON.parse(channel.reference), { attachments: [escalationCard(notification, service.name, this.deps.inboxUrl())] });
-    this.deps.log.info({ event: 'teams.card_posted', escalationId: notification.escalationId, service: service.slug }, 'escalation card posted');
+    const item: OutboxItem = {
+      id: randomUUID(), messageId: notification.noticeId, conversationId: notification.conversationId, channel: 'teams', status: 'pending',
+      consentNotice: false, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, createdAt: now, updatedAt: now,
+    };
+    await tx.insert(OutboxItem, item);
+    return true;
   }
-}
 
-/** Tells every notifier; one failing does not stop the others. */
-export class AllNotifiers implements Notifier {
-  constructor(private readonly notifiers: Notifier[], private readonly log: Logger) {}
-
-  async notify(notification: EscalationNotification): Promise<void> {
-    await Promise.all(this.notifiers.map((n) => n.notify(notification).catch((error) => this.log.error({ event: 'notifier.failed', err: { name: (error as Error).name } }, 'a notifier failed'))));
+  /** For the outbox worker: rebuilds the card from the stored notice and posts it. */
+  async send(db: Database, item: OutboxItem): Promise<{ providerMessageId: string }> {
+    const notice = await db.manager.findOneByOrFail(EscalationNotice, { id: item.messageId });
+    const escalation = await db.manager.findOneByOrFail(Escalation, { id: notice.escalationId });
+    const service = this.deps.directory.bySlugOrUndefined(escalation.serviceSlug);
+    const channelId = service?.escalation.teamsChannel;
+    const channel = channelId ? await db.manager.findOneBy(TeamsChannel, { channelId }) : null;
+    if (!service || !channel) throw new ProviderError('the duty-lead channel is no longer configured or known', false);
+    const notification: EscalationNotification = {
+      escalationId: escalation.id, conversationId: escalation.conversationId, serviceSlug: service.slug, step: notice.step, level: notice.level,
+      round: notice.round, final: notice.final, categories: escalation.categories.split(',').filter(Boolean), recipientStaffIds: notice.recipients.split(',').filter(Boolean),
+    };
+    let activityId: string | undefined;
+    try {
+      activityId = await this.deps.post(JSON.parse(channel.reference), { attachments: [escalationCard(notification, service.name, this.deps.inboxUrl())] });
+    } catch (error) {
+      // The Bot Connector's answer: 429 and 5xx (or no answer) may pass; 401/403/404 (bot removed
+      // from the team, wrong credentials) will not. The SDK's client has already retried 5xx a few
+      // times within this attempt; the outbox's backoff comes on top.
+      const status = (error as { statusCode?: number }).statusCode;
+      throw new ProviderError(`Teams answered ${status ?? (error as Error).name}`, status === undefined || status === 429 || status >= 500, status);
+    }
+    this.deps.log.info({ event: 'teams.card_posted', escalationId: escalation.id, service: service.slug }, 'escalation card posted');
+    return { providerMessageId: activityId ?? `teams:${item.id}` };
   }
 }

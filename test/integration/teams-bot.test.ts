@@ -5,25 +5,32 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CONFIG_PATH } from '../../bot/config';
-import { Escalation, StaffMember } from '../../db/entities';
+import { Escalation, OutboxItem, StaffMember } from '../../db/entities';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 const CHANNEL = '19:duty-school@thread.tacv2';
 
 /** A stand-in for the Bot Connector service: records what the bot posts, as Teams would receive it. */
-async function fakeConnector(): Promise<{ url: string; posts: { path: string; body: any }[]; close: () => Promise<void> }> {
+async function fakeConnector(): Promise<{ url: string; posts: { path: string; body: any }[]; failures: number[]; close: () => Promise<void> }> {
   const posts: { path: string; body: any }[] = [];
+  /** Statuses to answer the next posts with instead of accepting them (Bot Connector error shape). */
+  const failures: number[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
+      const failure = failures.shift();
+      if (failure) {
+        res.writeHead(failure, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ error: { code: failure === 403 ? 'BotNotInConversationRoster' : 'ServiceError', message: 'injected' } }));
+      }
       posts.push({ path: decodeURIComponent(req.url ?? ''), body: JSON.parse(body || '{}') });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id: `activity-${posts.length}` }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posts, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posts, failures, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 describe('Teams duty-lead channel', () => {
@@ -80,6 +87,72 @@ describe('Teams duty-lead channel', () => {
     await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
     await eventually(async () => (await h.app.db.manager.findOneByOrFail(Escalation, {})).step === 1, 'level 1 notified in the app');
     expect(connector.posts).to.deep.equal([]);
+  });
+});
+
+describe('Teams escalation cards go through the outbox', () => {
+  let h: Harness;
+  let dir: string;
+  let config: string;
+  let connector: Awaited<ReturnType<typeof fakeConnector>>;
+  const cardPosts = () => connector.posts.filter((p) => p.body.attachments?.[0]?.contentType === 'application/vnd.microsoft.card.adaptive');
+  const cardRow = () => h.app.db.manager.findOneByOrFail(OutboxItem, { channel: 'teams' });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lamplight-teams-'));
+    config = join(dir, 'services.yaml');
+    writeFileSync(config, readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('      fallback: [role:admin]\n', `      fallback: [role:admin]\n      teamsChannel: "${CHANNEL}"\n`));
+    connector = await fakeConnector();
+    h = await startHarness({ configPath: config });
+    await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
+    await fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({
+      type: 'conversationUpdate', id: 'in-1', channelId: 'msteams', serviceUrl: connector.url, timestamp: new Date().toISOString(),
+      from: { id: '29:installer', aadObjectId: 'oid-installer', name: 'Someone' }, recipient: { id: '28:lamplight-bot', name: 'Lamplight' },
+      conversation: { id: `${CHANNEL};messageid=1`, conversationType: 'channel', isGroup: true }, membersAdded: [{ id: '28:lamplight-bot' }],
+      channelData: { channel: { id: CHANNEL }, team: { id: '19:team@thread.tacv2' }, tenant: { id: 'tenant-1' } },
+    }) });
+  });
+  afterEach(async () => {
+    await h?.close();
+    await connector.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // 429 without Retry-After: the Bot Framework client itself retries 5xx within one attempt, so a
+  // throttled post is the failure that reaches the outbox's own backoff.
+  it('when Teams throttles the post (429), then the card is retried with backoff and posted once, and the row records the Teams activity id', async () => {
+    connector.failures.push(429);
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
+    const retrying = await eventually(async () => ((await cardRow()).attempts === 1 && (await cardRow()).status === 'pending' ? cardRow() : undefined), 'the first attempt recorded as failed');
+    expect(retrying.lastError).to.equal('Teams answered 429');
+    expect(cardPosts()).to.have.length(0);
+    h.clock.advance(2000);
+    await eventually(() => cardPosts().length === 1, 'the card posted on the retry');
+    const sent = await eventually(async () => ((await cardRow()).status === 'sent' ? cardRow() : undefined), 'the row sent');
+    expect(sent.providerMessageId).to.equal('activity-1');
+    // The SMS safety reply did not wait behind the card's retry.
+    expect(h.twilio.sent.length).to.be.greaterThan(0);
+  });
+
+  it('when Teams refuses the post (403: the bot was removed), then the card fails without retries and the ladder carries on in the app', async () => {
+    connector.failures.push(403);
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
+    const failed = await eventually(async () => ((await cardRow()).status === 'failed' ? cardRow() : undefined), 'the card row failed');
+    expect(failed).to.include({ attempts: 1, lastError: 'Teams answered 403' });
+    expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).step).to.equal(1);
+  });
+
+  it('when the server stops after the step committed but before Teams took the card, then the restarted server posts it once', async () => {
+    connector.failures.push(429);
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
+    await eventually(async () => (await cardRow()).attempts === 1, 'the first attempt');
+    const { database, dataKey } = h;
+    const at = new Date(h.clock.now().getTime() + 60_000).toISOString();
+    await h.close({ keepDatabase: true });
+    h = await startHarness({ configPath: config, database, dataKey, clockStart: at });
+    await eventually(async () => (await cardRow()).status === 'sent', 'the card sent after the restart');
+    expect(cardPosts()).to.have.length(1);
+    expect(await h.app.db.manager.count(OutboxItem, { where: { channel: 'teams' } })).to.equal(1);
   });
 });
 
