@@ -11,6 +11,11 @@ import { recordAudit } from './audit';
 import type { ServiceDirectory } from './config';
 import { transcriptPdf, transcriptText } from './transcript';
 
+/** A queue shows at most this many (the counts are always whole); risk first, so nothing urgent is beyond it. */
+const OPEN_LIMIT = 500;
+const CLOSED_LIMIT = 200;
+const ESCALATION_OPEN = ['open', 'exhausted'];
+
 interface Dependencies {
   db: Database;
   keyring: Keyring;
@@ -33,39 +38,67 @@ export class ClinicianConversations {
     if (filter.service !== undefined && !this.deps.directory.bySlugOrUndefined(filter.service)) throw badRequest('no such service');
     const services = visibleServices(staff, this.deps.directory, filter.service);
     const { manager } = this.deps.db;
-    const open = services.length ? await manager.find(Conversation, { where: { serviceSlug: In(services), status: 'open' }, take: 2000 }) : [];
-    const escalated = new Set(open.length
-      ? (await manager.find(Escalation, { select: { conversationId: true }, where: { conversationId: In(open.map((c) => c.id)), status: In(['open', 'exhausted']) } })).map((e) => e.conversationId)
+    const counts = await this.counts(services, staff.id);
+    let chosen: Conversation[] = [];
+    if (services.length && queue === 'closed') {
+      chosen = await manager.find(Conversation, { where: { serviceSlug: In(services), status: 'closed' }, order: { closedAt: 'DESC' }, take: CLOSED_LIMIT });
+    } else if (services.length) {
+      // Risk first, then whoever has waited longest for a person to answer, then the most recent.
+      const q = this.openIn(services)
+        .addSelect("CASE c.riskLevel WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END", 'risk_rank')
+        .addSelect('CASE WHEN c.awaitingReplySince IS NULL THEN 1 ELSE 0 END', 'not_waiting')
+        .orderBy('risk_rank', 'DESC').addOrderBy('not_waiting', 'ASC').addOrderBy('c.awaitingReplySince', 'ASC').addOrderBy('c.lastMessageAt', 'DESC')
+        .take(OPEN_LIMIT);
+      if (queue === 'escalated') q.andWhere(`EXISTS ${this.openEscalationOf(q)}`);
+      if (queue === 'unassigned') q.andWhere('c.assignedStaffId IS NULL');
+      if (queue === 'mine') q.andWhere('c.assignedStaffId = :me', { me: staff.id });
+      chosen = await q.getMany();
+    }
+    const escalated = new Set(chosen.length
+      ? (await manager.find(Escalation, { select: { conversationId: true }, where: { conversationId: In(chosen.map((c) => c.id)), status: In(ESCALATION_OPEN) } })).map((e) => e.conversationId)
       : []);
-    const closed = queue === 'closed' && services.length
-      ? await manager.find(Conversation, { where: { serviceSlug: In(services), status: 'closed' }, order: { closedAt: 'DESC' }, take: 200 })
-      : [];
-    const inQueue: Record<Queue, (c: Conversation) => boolean> = {
-      escalated: (c) => escalated.has(c.id),
-      unassigned: (c) => c.assignedStaffId === null,
-      mine: (c) => c.assignedStaffId === staff.id,
-      open: () => true,
-      closed: () => true,
-    };
-    const chosen = queue === 'closed' ? closed : open.filter(inQueue[queue]);
-    const counts = {
-      escalated: open.filter(inQueue.escalated).length,
-      unassigned: open.filter(inQueue.unassigned).length,
-      mine: open.filter(inQueue.mine).length,
-      open: open.length,
-      unread: open.filter(isUnread).length,
-      notRecorded: open.filter((c) => c.recordedAt === null).length,
-    };
     await recordAudit(manager, this.deps.now(), {
       actorType: 'staff', actorId: staff.id, action: 'conversation.list', subjectType: 'service', subjectId: null,
       detail: { services: services.join(','), queue, count: chosen.length },
     });
     const contacts = await this.contactsById(chosen.map((c) => c.contactId));
     const names = await this.staffNames(chosen.map((c) => c.assignedStaffId));
-    // Risk first, then whoever has waited longest for a person to answer.
-    const sorted = queue === 'closed' ? chosen : [...chosen].sort((a, b) => riskRank(b.riskLevel) - riskRank(a.riskLevel)
-      || (a.awaitingReplySince ?? Infinity) - (b.awaitingReplySince ?? Infinity) || b.lastMessageAt - a.lastMessageAt);
-    return { queue, counts, conversations: sorted.map((c) => this.summary(c, contacts.get(c.contactId), names, escalated.has(c.id))) };
+    const total = queue === 'closed' ? chosen.length : counts[queue];
+    return { queue, counts, total, conversations: chosen.map((c) => this.summary(c, contacts.get(c.contactId), names, escalated.has(c.id))) };
+  }
+
+  /** Open conversations of these services (the queues' common ground). */
+  private openIn(services: string[]) {
+    return this.deps.db.manager.createQueryBuilder(Conversation, 'c')
+      .where('c.serviceSlug IN (:...services)', { services })
+      .andWhere('c.status = :open', { open: 'open' });
+  }
+
+  private openEscalationOf(q: ReturnType<ClinicianConversations['openIn']>): string {
+    return q.subQuery().select('1').from(Escalation, 'e')
+      .where('e.conversationId = c.id').andWhere('e.status IN (:...escalationOpen)', { escalationOpen: ESCALATION_OPEN })
+      .getQuery();
+  }
+
+  /**
+   * Every queue's count, counted by the database rather than by loading conversations, so the
+   * numbers stay right however many are open. SQL Server allows no subquery inside an aggregate,
+   * hence the escalated count on its own.
+   */
+  private async counts(services: string[], me: string) {
+    if (services.length === 0) return { escalated: 0, unassigned: 0, mine: 0, open: 0, unread: 0, notRecorded: 0 };
+    const row = await this.openIn(services)
+      .select('COUNT(*)', 'open')
+      .addSelect('SUM(CASE WHEN c.assignedStaffId IS NULL THEN 1 ELSE 0 END)', 'unassigned')
+      .addSelect('SUM(CASE WHEN c.assignedStaffId = :me THEN 1 ELSE 0 END)', 'mine')
+      .addSelect('SUM(CASE WHEN c.lastInboundAt IS NOT NULL AND (c.lastReadAt IS NULL OR c.lastInboundAt > c.lastReadAt) THEN 1 ELSE 0 END)', 'unread')
+      .addSelect('SUM(CASE WHEN c.recordedAt IS NULL THEN 1 ELSE 0 END)', 'notRecorded')
+      .setParameter('me', me)
+      .getRawOne<Record<string, string | number | null>>();
+    const escalatedQuery = this.openIn(services);
+    const escalated = await escalatedQuery.select('COUNT(*)', 'n').andWhere(`EXISTS ${this.openEscalationOf(escalatedQuery)}`).getRawOne<{ n: string | number }>();
+    const n = (v: string | number | null | undefined) => Number(v ?? 0);
+    return { escalated: n(escalated?.n), unassigned: n(row?.unassigned), mine: n(row?.mine), open: n(row?.open), unread: n(row?.unread), notRecorded: n(row?.notRecorded) };
   }
 
   async get(staff: StaffIdentity, conversationId: string) {
@@ -158,7 +191,6 @@ export class ClinicianConversations {
 }
 
 const isUnread = (c: Conversation) => c.lastInboundAt !== null && (c.lastReadAt === null || c.lastInboundAt > c.lastReadAt);
-const riskRank = (level: string) => (level === 'high' ? 2 : level === 'medium' ? 1 : 0);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Enough of an address to tell two contacts apart in a list; the whole one is in the audited read. */

@@ -137,6 +137,7 @@ export type EscalationStatus = 'open' | 'acknowledged' | 'exhausted';
 @Entity('escalation')
 @Index('ix_escalation_due', ['status', 'nextDueAt'])
 @Index('ix_escalation_service', ['serviceSlug', 'status', 'createdAt'])
+@Index('ix_escalation_conversation', ['conversationId', 'status'])
 export class Escalation {
   @PrimaryColumn(id) id!: string;
   @Column(id) conversationId!: string;

@@ -23,7 +23,7 @@ export function openApiDocument(serverUrl: string) {
             { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'closed'] }, description: 'older spelling of queue=open|closed' },
             { name: 'service', in: 'query', schema: { type: 'string' } },
           ],
-          responses: responses({ 200: { description: 'list', content: { 'application/json': { schema: { type: 'object', properties: { conversations: { type: 'array', items: { $ref: '#/components/schemas/ConversationSummary' } } } } } } } }, { 400: 'bad filter' }),
+          responses: responses({ 200: { description: 'list', content: { 'application/json': { schema: { type: 'object', properties: { queue: { type: 'string' }, counts: { type: 'object', description: 'every open queue counted in full, with unread and notRecorded' }, total: { type: 'integer', description: 'how many the queue holds; the list shows at most 500 open (200 closed), most urgent first' }, conversations: { type: 'array', items: { $ref: '#/components/schemas/ConversationSummary' } } } } } } } }, { 400: 'bad filter' }),
         },
       },
       '/conversations/{id}': {

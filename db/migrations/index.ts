@@ -2,6 +2,7 @@ import { InitialSchema1764000000000 } from './1764000000000-InitialSchema';
 import { TriageAndEscalation1764100000000 } from './1764100000000-TriageAndEscalation';
 import { InboxActions1764200000000 } from './1764200000000-InboxActions';
 import { TeamsChannels1764300000000 } from './1764300000000-TeamsChannels';
+import { EscalationByConversation1764400000000 } from './1764400000000-EscalationByConversation';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
-export const migrations = [InitialSchema1764000000000, TriageAndEscalation1764100000000, InboxActions1764200000000, TeamsChannels1764300000000];
+export const migrations = [InitialSchema1764000000000, TriageAndEscalation1764100000000, InboxActions1764200000000, TeamsChannels1764300000000, EscalationByConversation1764400000000];

@@ -153,7 +153,7 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
   const [services, setServices] = useState<Services>();
   const [service, setService] = useState('');
   const [queue, setQueue] = useState('open');
-  const [list, setList] = useState<{ counts: Counts; conversations: Summary[] }>();
+  const [list, setList] = useState<{ counts: Counts; total?: number; conversations: Summary[] }>();
   const [selected, setSelected] = useState<string>();
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [error, setError] = useState<string>();
@@ -164,7 +164,7 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
 
   const reload = useCallback(() => {
     const params = new URLSearchParams({ queue, ...(service ? { service } : {}) });
-    api.get<{ counts: Counts; conversations: Summary[] }>(`/conversations?${params}`).then((l) => { setList(l); setError(undefined); }, (e: Error) => setError(e.message));
+    api.get<{ counts: Counts; total?: number; conversations: Summary[] }>(`/conversations?${params}`).then((l) => { setList(l); setError(undefined); }, (e: Error) => setError(e.message));
   }, [api, queue, service]);
 
   useEffect(() => {
@@ -235,7 +235,7 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
       {error && <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
       <div className={styles.grid}>
         <div className={styles.panel}>
-          <Inbox services={services} service={service} onService={setService} queue={queue} onQueue={setQueue} counts={list?.counts} conversations={list?.conversations ?? []} selected={selected} onSelect={setSelected} />
+          <Inbox services={services} service={service} onService={setService} queue={queue} onQueue={setQueue} counts={list?.counts} conversations={list?.conversations ?? []} total={list?.total} selected={selected} onSelect={setSelected} />
         </div>
         <main className={styles.panel} aria-label="Selected conversation">
           {selected ? <ConversationView key={selected} api={api} id={selected} me={me} services={services} onChanged={reload} /> : <Text>Choose a conversation.</Text>}

@@ -22,7 +22,7 @@ const useStyles = makeStyles({
 
 export function Inbox(props: {
   services: Services; service: string; onService: (s: string) => void; queue: string; onQueue: (q: string) => void;
-  counts: Counts | undefined; conversations: Summary[]; selected: string | undefined; onSelect: (id: string) => void;
+  counts: Counts | undefined; conversations: Summary[]; total?: number; selected: string | undefined; onSelect: (id: string) => void;
 }) {
   const styles = useStyles();
   const countFor = (q: string) => (q === 'closed' || !props.counts ? undefined : props.counts[q as keyof Counts]);
@@ -71,6 +71,9 @@ export function Inbox(props: {
           );
         })}
       </ul>
+      {props.total !== undefined && props.total > props.conversations.length && (
+        <Text size={200} role="status">Showing the first {props.conversations.length} of {props.total}, most urgent first. Choose one service to narrow the list.</Text>
+      )}
     </nav>
   );
 }

@@ -9,6 +9,7 @@ import { twilioSignature } from '../../adapters/sms/twilio-signature';
 import inboundTemplate from '../../adapters/sms/fixtures/inbound__text.json';
 import { POSTGRES_ADMIN_URL } from '../support/database';
 import { Client } from 'pg';
+import { inboxBench } from './inbox';
 import { triageBench } from './triage';
 
 /**
@@ -89,10 +90,38 @@ const postgresUp = () => new Promise<boolean>((resolve) => {
   s.on('timeout', () => { s.destroy(); resolve(false); });
 });
 
+/** A scratch SQLite file, and a scratch PostgreSQL database when PostgreSQL answers. */
+async function inboxDatabases(): Promise<{ name: string; url: string; drop: () => Promise<void> }[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'lamplight-bench-inbox-'));
+  const targets = [{ name: 'SQLite', url: `sqlite:${join(dir, 'inbox.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }];
+  if (await postgresUp()) {
+    const name = `lamplight_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(POSTGRES_ADMIN_URL);
+    url.pathname = `/${name}`;
+    targets.push({
+      name: 'PostgreSQL',
+      url: url.toString(),
+      drop: async () => {
+        const c = new Client({ connectionString: POSTGRES_ADMIN_URL });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      },
+    });
+  }
+  return targets;
+}
+
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'triage') process.stdout.write(`${triageBench()}\n\n`);
   if (only === 'triage') return;
+  if (!only || only === 'inbox') process.stdout.write(`${await inboxBench(await inboxDatabases())}\n\n`);
+  if (only === 'inbox') return;
   const results: Result[] = [];
   results.push(await measure('baseline: bare botbuilder + restify echo bot', 'baseline', {}));
 

@@ -52,6 +52,31 @@ describe('clinician inbox API', () => {
     expect((await h.api('GET', '/api/v1/conversations?queue=everything', { token: nurse })).status).to.equal(400);
   });
 
+  it('the open queue: risk first, then longest waiting, then those answered; counts by the database, other services unseen', async () => {
+    // Beside the first conversation (waiting since the start, no risk): more of each kind.
+    await h.sendSms({ from: '+447700900601', to: SCHOOL_NURSING_SMS, body: 'can i get the pill' });
+    h.clock.advance(MINUTE);
+    await h.sendSms({ from: '+447700900602', to: SCHOOL_NURSING_SMS, body: "i've been self-harming again" });
+    h.clock.advance(MINUTE);
+    await h.sendSms({ from: '+447700900603', to: SCHOOL_NURSING_SMS, body: 'i want to kill myself' });
+    await h.sendSms({ from: '+447700900604', to: HEALTH_VISITING_SMS, body: 'i want to kill myself' });
+    const answered = (await h.app.db.manager.find(Conversation, {})).find((c) => c.id !== conversationId && c.riskLevel === 'none' && c.serviceSlug === 'school-nursing')!;
+    expect((await h.api('POST', `/api/v1/conversations/${answered.id}/messages`, { token: nurse, body: { text: 'Hello, a nurse here.' } })).status).to.equal(201);
+    await h.api('POST', `/api/v1/conversations/${answered.id}/claim`, { token: nurse });
+
+    const { body } = await h.api('GET', '/api/v1/conversations?queue=open', { token: nurse });
+    const risk = (c: any) => `${c.riskLevel}${c.awaitingReplySince ? '' : ' answered'}`;
+    expect(body.conversations.map(risk)).to.deep.equal(['high', 'medium', 'none', 'none answered']);
+    expect(body.conversations[2].id).to.equal(conversationId);
+    expect(body.conversations[0].escalated).to.equal(true);
+    expect(body.counts).to.deep.equal({ escalated: 1, unassigned: 3, mine: 1, open: 4, unread: 4, notRecorded: 4 });
+    expect(body.total).to.equal(4);
+    const escalated = (await h.api('GET', '/api/v1/conversations?queue=escalated', { token: nurse })).body;
+    expect(escalated.conversations.map((c: any) => c.riskLevel)).to.deep.equal(['high']);
+    expect((await h.api('GET', '/api/v1/conversations?queue=mine', { token: nurse })).body.conversations.map((c: any) => c.id)).to.deep.equal([answered.id]);
+    expect((await h.api('GET', '/api/v1/conversations?queue=open', { token: otherService })).body.counts).to.include({ open: 1, escalated: 1 });
+  });
+
   it('assign: to a colleague of the service; not to someone outside it; not by a clinician who does not have it', async () => {
     await post('claim', nurse);
     expect((await post('assign', nurse, { staffId: await staffId('hv@example.nhs.uk') })).status).to.equal(400);
