@@ -198,7 +198,7 @@ describe('clinician inbox API', () => {
     try {
       text = execFileSync('pdftotext', ['-', '-'], { input: pdf, encoding: 'utf8' });
     } catch (error) {
-      if (process.env.CI) throw error;
+      if (process.env.CI || process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw error; // CI installs it (.ci/run)
       return; // poppler-utils not installed on this machine (CI installs it): the header check stands
     }
     expect(text).to.contain('hi, can i talk to someone').and.contain('Привет').and.contain('μπορώ').and.contain('Service user');
