@@ -75,7 +75,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ? {
       authority: (env.AUTH_AUTHORITY || auth?.issuer || '').replace(/\/$/, ''),
       clientId: env.AUTH_CLIENT_ID,
-      scope: env.AUTH_SCOPE || (auth ? `openid profile ${auth.audience.replace(/\/$/, '')}/access_as_user` : ''),
+      scope: env.AUTH_SCOPE || (auth ? `openid profile offline_access ${auth.audience.replace(/\/$/, '')}/access_as_user` : ''),
     }
     : undefined;
   if (webSignIn && !auth) throw new SettingsError('AUTH_CLIENT_ID needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL: it signs in to the same identity provider');

@@ -20,7 +20,7 @@ describe('signing in outside Teams with the organisation identity provider (head
     idp = await new TestIdentityProvider({ oidc: true }).start();
     ({ app, browser, close } = await startBrowserSession(this, {
       auth: { issuer: idp.issuer, audience: idp.audience, jwksUrl: idp.jwksUrl },
-      webSignIn: { authority: idp.issuer, clientId: idp.clientId, scope: `openid profile ${idp.audience}/access_as_user` },
+      webSignIn: { authority: idp.issuer, clientId: idp.clientId, scope: `openid profile offline_access ${idp.audience}/access_as_user` },
     }));
     idp.redirectUris.add(`${app.url}/app/`);
   });

@@ -134,14 +134,15 @@ export class TestIdentityProvider {
     } else {
       return this.json(res, 400, { error: 'unsupported_grant_type' }, cors);
     }
-    const refreshToken = base64Url(randomBytes(24));
-    this.refreshTokens.set(refreshToken, { email, clientId: this.clientId, scope });
+    // As Entra ID: a refresh token only when offline_access was asked for.
+    const refreshToken = scope.split(' ').includes('offline_access') ? base64Url(randomBytes(24)) : undefined;
+    if (refreshToken) this.refreshTokens.set(refreshToken, { email, clientId: this.clientId, scope });
     this.json(res, 200, {
       token_type: 'Bearer',
       scope,
       expires_in: this.accessTokenSeconds,
       access_token: await this.token(email, { expiresIn: `${this.accessTokenSeconds}s`, claims: { oid: `oid-${email}`, scp: 'access_as_user' } }),
-      refresh_token: refreshToken,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
     }, cors);
   }
 

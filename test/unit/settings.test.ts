@@ -15,7 +15,7 @@ describe('settings from the environment: browser sign-in', () => {
     expect(readSettings({ ...base, AUTH_CLIENT_ID: 'spa-id' }).webSignIn).to.deep.equal({
       authority: 'https://login.microsoftonline.com/tenant-id/v2.0',
       clientId: 'spa-id',
-      scope: 'openid profile api://lamplight.example.nhs.uk/11111111-2222-3333-4444-555555555555/access_as_user',
+      scope: 'openid profile offline_access api://lamplight.example.nhs.uk/11111111-2222-3333-4444-555555555555/access_as_user',
     });
   });
 
