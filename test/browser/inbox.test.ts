@@ -74,6 +74,37 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.close();
   });
 
+  it('with alerts on, a high-risk message raises a browser notification (without its text) and a routine one does not', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // The operating system's notification surface cannot be seen from here: a stand-in records
+    // what the page asks the browser to show, with permission already granted.
+    await context.addInitScript(() => {
+      const shown: { title: string; body?: string; requireInteraction?: boolean }[] = [];
+      (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+      class RecordingNotification {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        constructor(title: string, options?: NotificationOptions) {
+          shown.push({ title, body: options?.body, requireInteraction: options?.requireInteraction });
+        }
+      }
+      (window as unknown as { Notification: unknown }).Notification = RecordingNotification;
+    });
+    const page = await context.newPage();
+    await signIn(page, 'sam.patel@lamplight.example');
+    const shown = () => page.evaluate(() => (window as unknown as { shownNotifications: { title: string; body?: string; requireInteraction?: boolean }[] }).shownNotifications);
+    await textFromPhone('+447700900446', 'can i get a flu jab at school');
+    await page.locator('[data-conversation]', { hasText: '0446' }).waitFor({ timeout: 5000 });
+    expect(await shown()).to.deep.equal([]);
+    await textFromPhone('+447700900447', 'i have taken all my mums tablets');
+    await page.locator('[data-conversation]', { hasText: '0447' }).waitFor({ timeout: 5000 });
+    const notifications = await shown();
+    expect(notifications).to.have.length(1);
+    expect(notifications[0]).to.deep.include({ title: 'Lamplight: high-risk message', requireInteraction: true });
+    expect(JSON.stringify(notifications)).not.to.contain('tablets').and.not.to.contain('0447');
+    await context.close();
+  });
+
   it("dates and times follow the clinician's locale (the browser's language outside Teams)", async () => {
     const shown: Record<string, string> = {};
     for (const locale of ['en-GB', 'en-US']) {
