@@ -38,6 +38,8 @@ export interface Overrides {
   telemetry?: Telemetry;
   outbox?: Partial<Omit<OutboxWorkerOptions, 'db' | 'keyring' | 'senders' | 'log' | 'telemetry'>>;
   escalationPollIntervalMs?: number;
+  /** The live event stream's heartbeat (default 15 s). */
+  liveHeartbeatMs?: number;
 }
 
 export interface Lamplight {
@@ -183,7 +185,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   server.post('/api/sms/twilio/status', async (req: Request, res: Response) => sendWebhookResponse(res, await sms.handleStatus(toWebhookRequest(req))));
 
-  const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log });
+  const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
 
   const webSignIn = new WebSignIn(settings.webSignIn, settings.auth ? 'token-only' : 'dev', log);
   webSignIn.warm();

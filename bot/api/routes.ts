@@ -26,6 +26,8 @@ interface ApiDependencies {
   publicUrl: () => string;
   now: () => number;
   log: Logger;
+  /** How often an idle event stream gets a comment line, so a client can tell a dead connection from a quiet one. */
+  heartbeatMs?: number;
 }
 
 /** The clinician API. Routes only translate HTTP; the rules live in the modules they call. */
@@ -133,7 +135,8 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
       if (services.has(event.serviceSlug)) res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     };
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ lastEventId: deps.events.lastId })}\n\n`);
+    const heartbeatMs = deps.heartbeatMs ?? 15_000;
+    res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ lastEventId: deps.events.lastId, heartbeatMs })}\n\n`);
     const lastId = Number(req.headers['last-event-id'] ?? (req.query ?? {}).lastEventId);
     if (Number.isInteger(lastId) && lastId >= 0) {
       const missed = deps.events.since(lastId);
@@ -141,7 +144,7 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
       else res.write(`event: resync\ndata: {"reason":"events since ${lastId} are no longer kept; reload"}\n\n`);
     }
     const unsubscribe = deps.events.subscribe(send);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
     streams.add(res);
     req.on('close', () => {
       clearInterval(heartbeat);

@@ -6,6 +6,9 @@ export class ApiError extends Error {
 }
 
 export class Api {
+  /** How long the event stream may stay silent: three of the server's heartbeats, once it has said. */
+  private silenceMs = 45_000;
+
   constructor(private readonly token: () => Promise<string>) {}
 
   async get<T>(path: string): Promise<T> {
@@ -27,31 +30,51 @@ export class Api {
     URL.revokeObjectURL(url);
   }
 
-  /** The live event stream over fetch (EventSource cannot send a bearer token), resuming by event id. */
+  /**
+   * The live event stream over fetch (EventSource cannot send a bearer token), resuming by event id.
+   * A connection that goes silent (a network that drops without closing it) is given up after
+   * three missed heartbeats, so the caller reconnects and catches up rather than waiting for ever.
+   */
   async stream(onEvent: (type: string, data: { id?: number; [k: string]: unknown }) => void, signal: AbortSignal, lastId: () => number | undefined): Promise<void> {
     const headers: Record<string, string> = { authorization: `Bearer ${await this.token()}`, accept: 'text/event-stream' };
     const last = lastId();
     if (last !== undefined) headers['last-event-id'] = String(last);
-    const response = await fetch('/api/v1/events', { headers, signal });
-    if (!response.ok || !response.body) throw new ApiError(response.status, 'stream_failed', 'live updates unavailable');
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let split: number;
-      while ((split = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, split);
-        buffer = buffer.slice(split + 2);
-        let type = 'message';
-        let data = '';
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event: ')) type = line.slice(7);
-          else if (line.startsWith('data: ')) data += line.slice(6);
+    const connection = new AbortController();
+    const stop = () => connection.abort();
+    signal.addEventListener('abort', stop);
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const heard = () => { clearTimeout(watchdog); watchdog = setTimeout(stop, this.silenceMs); };
+    try {
+      heard();
+      const response = await fetch('/api/v1/events', { headers, signal: connection.signal });
+      if (!response.ok || !response.body) throw new ApiError(response.status, 'stream_failed', 'live updates unavailable');
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        heard();
+        buffer += value;
+        let split: number;
+        while ((split = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          let type = 'message';
+          let data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) type = line.slice(7);
+            else if (line.startsWith('data: ')) data += line.slice(6);
+          }
+          if (data) {
+            const parsed = JSON.parse(data);
+            if (type === 'ready' && typeof parsed.heartbeatMs === 'number') { this.silenceMs = Math.max(1000, parsed.heartbeatMs * 3); heard(); }
+            onEvent(type, parsed);
+          }
         }
-        if (data) onEvent(type, JSON.parse(data));
       }
+    } finally {
+      clearTimeout(watchdog);
+      signal.removeEventListener('abort', stop);
     }
   }
 

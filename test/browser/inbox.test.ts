@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
 import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
+import { FlakyNetwork } from '../support/network';
 
 /** The clinician's path through the tab in a real browser, against the embedded default. */
 describe('clinician inbox (headless Chromium)', function () {
@@ -11,12 +12,13 @@ describe('clinician inbox (headless Chromium)', function () {
   let close: (() => Promise<void>) | undefined;
 
   before(async function () {
-    ({ app, browser, close } = await startBrowserSession(this));
+    // A short heartbeat on the event stream, so a dead connection is noticed within a second here.
+    ({ app, browser, close } = await startBrowserSession(this, undefined, { liveHeartbeatMs: 300 }));
   });
   after(async () => close?.());
 
-  async function signIn(page: Page, email: string, query = '') {
-    await page.goto(`${app.url}/app/${query}`);
+  async function signIn(page: Page, email: string, query = '', base = app.url) {
+    await page.goto(`${base}/app/${query}`);
     await page.getByLabel('Demo staff member').selectOption(email);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Inbox' }).waitFor();
@@ -103,6 +105,26 @@ describe('clinician inbox (headless Chromium)', function () {
     expect(notifications[0]).to.deep.include({ title: 'Lamplight: high-risk message', requireInteraction: true });
     expect(JSON.stringify(notifications)).not.to.contain('tablets').and.not.to.contain('0447');
     await context.close();
+  });
+
+  it('when the network drops without a word and comes back, then the inbox says so, reconnects, and shows what arrived meanwhile without a reload', async () => {
+    const network = await new FlakyNetwork({ host: '127.0.0.1', port: Number(new URL(app.url).port) }).start();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await signIn(page, 'sam.patel@lamplight.example', '', network.url);
+      let loads = 0;
+      page.on('load', () => loads++);
+      network.drop();
+      await page.getByText('Reconnecting…').waitFor({ timeout: 10_000 });
+      await textFromPhone('+447700900448', 'hello, sent while the nurse was offline');
+      network.restore();
+      await page.getByText('● Live').waitFor({ timeout: 15_000 });
+      await page.locator('[data-conversation]', { hasText: '0448' }).waitFor({ timeout: 5000 });
+      expect(loads).to.equal(0);
+    } finally {
+      await page.close();
+      await network.close();
+    }
   });
 
   it("dates and times follow the clinician's locale (the browser's language outside Teams)", async () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { Lamplight, startLamplight } from '../../bot/app';
+import { Lamplight, Overrides, startLamplight } from '../../bot/app';
 import { DEMO_CONFIG_PATH } from '../../bot/config';
 import type { Settings } from '../../bot/settings';
 import { Keyring } from '../../db/crypto';
@@ -49,7 +49,7 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
  * The embedded default (simulator, dev sign-in, demo staff) on a scratch database, with Chromium.
  * The clock starts in hours on a known Tuesday and moves, so messages keep their order.
  */
-export async function startBrowserSession(context: Mocha.Context, signIn: Pick<Settings, 'auth' | 'webSignIn'> = { auth: undefined }): Promise<{ app: Lamplight; browser: Browser; close: () => Promise<void> }> {
+export async function startBrowserSession(context: Mocha.Context, signIn: Pick<Settings, 'auth' | 'webSignIn'> = { auth: undefined }, overrides: Overrides = {}): Promise<{ app: Lamplight; browser: Browser; close: () => Promise<void> }> {
   if (!chromiumAvailable()) {
     if (process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw new Error(`Chromium is required (LAMPLIGHT_REQUIRE_BROWSER=1) but ${CHROMIUM} is missing`);
     context.skip();
@@ -61,7 +61,7 @@ export async function startBrowserSession(context: Mocha.Context, signIn: Pick<S
     port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
     keyring: new Keyring(randomBytes(32)), twilio: undefined, ...signIn, appInsightsConnectionString: undefined,
     production: false, logLevel: 'silent', seedDemoData: true,
-  }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)) });
+  }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)), ...overrides });
   const browser = await launchBrowser();
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
