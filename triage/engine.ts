@@ -92,7 +92,8 @@ export class TriageEngine {
     const byKind = (kind: Owner['kind']) => matches.filter((m) => m.owner.kind === kind);
     const entries = byKind('entry');
     const figurative = byKind('figurative');
-    const signals = byKind('signal').filter((m) => !this.negatorBefore(tokens, m));
+    // A signal inside a figurative phrase is no signal either ("not responding to the antibiotics").
+    const signals = byKind('signal').filter((m) => !this.negatorBefore(tokens, m) && !figurative.some((f) => overlaps(f, m)));
     const present = (name: string) => signals.find((s) => (s.owner as { name: string }).name === name);
     const sameClause = (kind: Owner['kind'], m: Match) => byKind(kind).find((c) => tokens[c.from].clause === tokens[m.from].clause);
     const joking = byKind('joking')[0];
