@@ -99,8 +99,10 @@ export class TriageEngine {
     const joking = byKind('joking')[0];
 
     const kept = entries.filter((m) => !figurative.some((f) => overlaps(f, m)));
+    // An entry gives way to a wider match of an entry that supersedes its category; never to
+    // another match of its own entry (two of them over the same words would remove each other).
     const supersededOut = kept.filter((m) => !kept.some((other) => other !== m && other.from <= m.from && other.to >= m.to
-      && entryOf(other).supersedes.includes(entryOf(m).category)));
+      && entryOf(other) !== entryOf(m) && entryOf(other).supersedes.includes(entryOf(m).category)));
 
     const reasons: Reason[] = [];
     const phrase = (m: { from: number; to: number }) => ({ phrase: text.slice(tokens[m.from].start, tokens[m.to - 1].end), start: tokens[m.from].start, end: tokens[m.to - 1].end });
