@@ -25,7 +25,7 @@ export interface Assessment {
 type Owner =
   | { kind: 'entry'; entry: LexiconEntry }
   | { kind: 'signal'; name: string }
-  | { kind: 'figurative' | 'joking' | 'media' | 'accident' | 'reassured' };
+  | { kind: 'figurative' | 'joking' | 'media' | 'accident' | 'reassured' | 'historic' };
 
 interface Indexed {
   owner: Owner;
@@ -69,7 +69,7 @@ export class TriageEngine {
     };
     for (const entry of source.entries) add({ kind: 'entry', entry }, entry.patterns, `entry "${entry.id}"`);
     for (const [name, patterns] of Object.entries(source.signals)) add({ kind: 'signal', name }, patterns, `signal "${name}"`);
-    for (const kind of ['figurative', 'joking', 'media', 'accident', 'reassured'] as const) add({ kind }, source.modifiers[kind], `modifier ${kind}`);
+    for (const kind of ['figurative', 'joking', 'media', 'accident', 'reassured', 'historic'] as const) add({ kind }, source.modifiers[kind], `modifier ${kind}`);
     for (const item of all) this.addToIndex(item);
     this.negators = new Set(source.modifiers.negators.filter((n) => !n.includes(' ')));
     this.breakers = new Set(source.modifiers.negationBreakers);
@@ -132,6 +132,13 @@ export class TriageEngine {
         if (entry.jokeable && joking && level === 'high') {
           level = 'medium';
           why.push(`lowered one level: joking cue "${phrase(joking).phrase}"`);
+        }
+        // Harm in the past ("last year", "when I was 12") is a disclosure to act on, not danger now;
+        // a raise (tonight, a plan) has already been applied and is kept.
+        const historic = entry.historic && !why.some((w) => w.startsWith('raised')) ? sameClause('historic', m) ?? byKind('historic')[0] : undefined;
+        if (historic && level === 'high') {
+          level = 'medium';
+          why.push(`lowered one level: in the past ("${phrase(historic).phrase}")`);
         }
         const reassured = entry.reassurable ? byKind('reassured')[0] : undefined;
         if (reassured && level === 'high') {

@@ -19,6 +19,8 @@ const entrySchema = z.strictObject({
   topic: z.boolean().default(false),
   accidental: z.boolean().default(false),
   reassurable: z.boolean().default(false),
+  /** Lowered one level (high to medium) when the message places it in the past ("last year", "when I was 12"). */
+  historic: z.boolean().default(false),
   raisedBy: z.array(z.string()).default([]),
   raiseTo: z.enum(['medium', 'high']).default('high'),
   supersedes: z.array(z.string()).default([]),
@@ -43,6 +45,7 @@ const lexiconSchema = z.strictObject({
     media: z.array(pattern).default([]),
     accident: z.array(pattern).default([]),
     reassured: z.array(pattern).default([]),
+    historic: z.array(pattern).default([]),
   }),
   entries: z.array(entrySchema).min(1),
   combinations: z.array(combinationSchema).default([]),

@@ -114,6 +114,18 @@ const PHENOMENA: Record<string, [string, Level][]> = {
     ['my friend posted a goodbye and now her phone is off', 'high'],
     ['goodbye! see you monday', 'none'],
   ],
+  'the past: a disclosure of harm long ago is medium, harm now is high': [
+    ['i was raped last night', 'high'],
+    ['i was raped two years ago', 'medium'],
+    ['when i was 12 my uncle sexually assaulted me', 'medium'],
+    ['my mum had a fit when she saw my grades', 'none'],
+    ['my son has had a fit', 'high'],
+  ],
+  'thoughts are not intent, unless something raises them': [
+    ['im having thoughts of killing myself', 'medium'],
+    ['thinking of killing myself and i have the pills', 'high'],
+    ['i want to kill myself', 'high'],
+  ],
   'context: lessons, media and accidents': [
     ['we learned about suicide awareness in assembly', 'none'],
     ['we did a lesson on self harm in pshe', 'none'],
