@@ -116,6 +116,8 @@ function patternParts(text: string): string[] {
 /** `exactOnly`: words match their exact form, not their stem (idioms are fixed phrases: "killing me" is not "kill me"). */
 export function compilePattern(text: string, classes: Map<string, Phrase[]>, where: string, exactOnly = false): CompiledPattern {
   const slots: CompiledPattern = [];
+  // The regular-expression habit "(word )?" reads here as a required word and an optional next one.
+  if (/\)\?/.test(text)) throw new Error(`${where}: "?" goes before what it makes optional ("?word", "?(a|b c)"), not after a group, in "${text}"`);
   let parts: string[];
   try {
     parts = patternParts(text);

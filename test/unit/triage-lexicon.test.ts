@@ -22,6 +22,7 @@ describe('triage lexicon', () => {
     ['a pattern naming an unknown class', '"after (taking|swallowing) <big-quantity> ...4 <pills>"', '"took <huge-quantity> <pills>"', /entry "overdose-taken": unknown class <huge-quantity>/],
     ['a raise by an unknown signal', 'raisedBy: [now, soon, plan, means, farewell]', 'raisedBy: [now, tomorrowish]', /raisedBy names no signal "tomorrowish"/],
     ['a several-word alternative without parentheses', '"(do not|can not) see the point"', '"no electric|food ...3 at home|in the house"', /"home\|in" .*phrases run together.* write \(phrase one\|phrase two\)/],
+    ['a group made optional the regular-expression way', '"no point ?in (living|being here|being alive)"', '"no point (in )?(living|being here|being alive)"', /"\?" goes before what it makes optional/],
     ['unbalanced parentheses', '"(do not|can not) see the point"', '"(do not|can not see the point"', /unbalanced parentheses/],
     ['YAML that does not parse', 'version: 1\n', 'version: 1\n  - : [\n', /not readable as YAML/],
   ];
@@ -56,7 +57,7 @@ function expectThresholds(file: string, expectedCount?: number) {
 describe('triage quality', () => {
   it('on the development set, meets every threshold of the triage issue', () => expectThresholds(DEV_SET, 118));
   it('on our own probe set (written to check generalisation), meets every threshold', () => {
-    expectThresholds(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage', 'probes.jsonl'), 617);
+    expectThresholds(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage', 'probes.jsonl'), 647);
   });
 });
 
