@@ -110,13 +110,6 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     },
   });
 
-  const senders: Partial<Record<string, ChannelSender>> = { sms };
-  const outbox = new OutboxWorker({
-    db, keyring: settings.keyring, senders, log, telemetry, now: nowMs, ...overrides.outbox,
-    // Escalation cards for the duty-lead channels (the Teams bot, below).
-    cards: { send: (item) => teamsCards.send(db, item) },
-    onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
-  });
   // The Teams bot: Bot Framework authentication when MICROSOFT_APP_ID is set; unauthenticated
   // (like the Bot Framework Emulator) only outside production, for local testing.
   const teamsAdapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(settings.microsoftApp ? {
@@ -127,7 +120,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   } : {}));
   teamsAdapter.onTurnError = async (_context, error) => log.error({ event: 'teams.turn_error', err: { name: error.name } }, 'Teams bot turn failed');
   const teamsCards = new TeamsCards({
-    directory, log, inboxUrl: () => `${publicUrl}/app/`,
+    db, directory, log, inboxUrl: () => `${publicUrl}/app/`,
     post: async (reference, activity) => {
       let id: string | undefined;
       let failure: unknown;
@@ -144,6 +137,13 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       if (failure) throw failure;
       return id;
     },
+  });
+  const senders: Partial<Record<string, ChannelSender>> = { sms };
+  const outbox = new OutboxWorker({
+    db, keyring: settings.keyring, senders, log, telemetry, now: nowMs, ...overrides.outbox,
+    // Escalation cards for the duty-lead channels, posted by the Teams bot.
+    cards: teamsCards,
+    onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
   });
   const escalations = new EscalationLadder({
     db, directory, notifier: new InAppNotifier(events), queued: teamsCards, onQueued: () => outbox.wake(), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs,

@@ -96,6 +96,7 @@ export function escalationCard(n: EscalationNotification, serviceName: string, i
  */
 export class TeamsCards implements QueuedNotifier {
   constructor(private readonly deps: {
+    db: Database;
     directory: ServiceDirectory;
     /** Posts the activity as a new message in the channel; returns the Teams activity id. */
     post: (reference: Partial<ConversationReference>, activity: Partial<Activity>) => Promise<string | undefined>;
@@ -120,7 +121,8 @@ export class TeamsCards implements QueuedNotifier {
   }
 
   /** For the outbox worker: rebuilds the card from the stored notice and posts it. */
-  async send(db: Database, item: OutboxItem): Promise<{ providerMessageId: string }> {
+  async send(item: OutboxItem): Promise<{ providerMessageId: string }> {
+    const { db } = this.deps;
     const notice = await db.manager.findOneByOrFail(EscalationNotice, { id: item.messageId });
     const escalation = await db.manager.findOneByOrFail(Escalation, { id: notice.escalationId });
     const service = this.deps.directory.bySlugOrUndefined(escalation.serviceSlug);
