@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
-import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
+import { SCREENSHOTS, seriousAxeViolations, startBrowserSession, textFromSimulatorPhone } from '../support/browser';
 import { FlakyNetwork } from '../support/network';
 
 /** The clinician's path through the tab in a real browser, against the embedded default. */
@@ -37,10 +37,7 @@ describe('clinician inbox (headless Chromium)', function () {
     await signIn(page, 'sam.patel@lamplight.example');
     const phone = await browser.newPage({ viewport: { width: 480, height: 900 } });
     await phone.goto(`${app.url}/simulator`);
-    await phone.fill('#number', '+447700900444');
-    await phone.dispatchEvent('#number', 'change');
-    await phone.fill('#text', 'Hi, is this the school nurse? I need to talk to someone about home');
-    await phone.click('button[type=submit]');
+    await textFromSimulatorPhone(phone, { number: '+447700900444', text: 'Hi, is this the school nurse? I need to talk to someone about home' });
 
     const row = page.locator('[data-conversation]').first();
     await row.waitFor({ timeout: 5000 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
-import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
+import { SCREENSHOTS, seriousAxeViolations, startBrowserSession, textFromSimulatorPhone } from '../support/browser';
 
 describe('channel simulator page (headless Chromium)', function () {
   let app: Lamplight;
@@ -17,11 +17,7 @@ describe('channel simulator page (headless Chromium)', function () {
   it('when a text is sent from the phone, then the service\'s welcome appears on it without reload, and the page has no serious accessibility violations', async () => {
     const page = await browser.newPage({ viewport: { width: 480, height: 900 } });
     await page.goto(`${app.url}/simulator`);
-    await page.selectOption('#service', 'school-nursing');
-    await page.fill('#number', '+447700900321');
-    await page.dispatchEvent('#number', 'change');
-    await page.fill('#text', 'Hi, can I talk to someone about stuff at home?');
-    await page.click('button[type=submit]');
+    await textFromSimulatorPhone(page, { service: 'school-nursing', number: '+447700900321', text: 'Hi, can I talk to someone about stuff at home?' });
     const welcome = page.locator('.bubble.received').first();
     await welcome.waitFor({ timeout: 5000 });
     expect(await welcome.textContent()).to.contain('School Nursing team at Lamplight Demo Community NHS Trust');
@@ -39,11 +35,8 @@ describe('channel simulator page (headless Chromium)', function () {
       await d.dismiss();
     });
     await page.goto(`${app.url}/simulator`);
-    await page.fill('#number', '+447700900322');
-    await page.dispatchEvent('#number', 'change');
     const hostile = '<img src=x onerror=alert(1)> \u202Egnp.exe';
-    await page.fill('#text', hostile);
-    await page.click('button[type=submit]');
+    await textFromSimulatorPhone(page, { number: '+447700900322', text: hostile });
     const sent = page.locator('.bubble.sent').first();
     await sent.waitFor({ timeout: 5000 });
     expect(await page.locator('#thread img').count()).to.equal(0);

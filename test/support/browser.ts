@@ -74,3 +74,12 @@ export async function startBrowserSession(context: Mocha.Context, signIn: Pick<S
     },
   };
 }
+
+/** On the simulator's phone page: choose the number (and service), type a text and send it, as a service user would. */
+export async function textFromSimulatorPhone(phone: Page, message: { number: string; text: string; service?: string }): Promise<void> {
+  if (message.service) await phone.selectOption('#service', message.service);
+  await phone.fill('#number', message.number);
+  await phone.dispatchEvent('#number', 'change');
+  await phone.fill('#text', message.text);
+  await phone.click('button[type=submit]');
+}

@@ -70,7 +70,7 @@ export class TestIdentityProvider {
     const prefix = new URL(this.issuer).pathname;
     if (url.pathname === '/keys') return this.json(res, 200, { keys: [this.jwk] });
     if (!this.options.oidc) return this.json(res, 404, { error: 'not_found' });
-    this.requests.push({ path: url.pathname });
+    if (!url.pathname.endsWith('/token')) this.requests.push({ path: url.pathname });
     if (this.down) return this.json(res, 503, { error: 'temporarily_unavailable' });
     if (url.pathname === `${prefix}/.well-known/openid-configuration`) {
       return this.json(res, 200, {
@@ -114,7 +114,7 @@ export class TestIdentityProvider {
     const origin = req.headers.origin;
     const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin } : {};
     const grantType = form.get('grant_type') ?? '';
-    this.requests[this.requests.length - 1] = { path: '/token', grantType, hadVerifier: form.has('code_verifier') };
+    this.requests.push({ path: '/token', grantType, hadVerifier: form.has('code_verifier') });
     const refuse = (description: string) => this.json(res, 400, { error: 'invalid_grant', error_description: description }, cors);
     if (form.get('client_id') !== this.clientId) return refuse('unknown client');
     let email: string;
