@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Conversation, Role } from '../db/entities';
+import { Conversation, looksLikeId, Role } from '../db/entities';
 import type { StaffIdentity } from './api/clinician-auth';
 import { HttpError, notFound } from './api/http-error';
 import type { ServiceDirectory } from './config';
@@ -23,7 +23,7 @@ export function requireRole(staff: StaffIdentity, serviceSlug: string, roles: Ro
 }
 
 export async function findVisibleConversation(manager: EntityManager, staff: StaffIdentity, directory: ServiceDirectory, conversationId: string): Promise<Conversation> {
-  if (!/^[0-9a-f-]{36}$/i.test(conversationId)) throw notFound('conversation not found');
+  if (!looksLikeId(conversationId)) throw notFound('conversation not found');
   const conversation = await manager.findOneBy(Conversation, { id: conversationId });
   if (!conversation || !visibleServices(staff, directory).includes(conversation.serviceSlug)) throw notFound('conversation not found');
   return conversation;

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { Database } from '../db/database';
 import type { DeliveryStatusUpdate } from '../adapters/channel';
-import { Conversation, OutboxItem, OutboxStatus } from '../db/entities';
-
+import { Conversation, looksLikeId, OutboxItem, OutboxStatus } from '../db/entities';
 
 // Providers' callbacks can arrive out of order; a status only ever moves forwards.
 const RANK: Record<OutboxStatus, number> = { pending: 0, sending: 1, sent: 2, delivered: 3, failed: 3 };
@@ -25,8 +24,6 @@ function toOutboxStatus(providerStatus: string): OutboxStatus | undefined {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Returns where the change happened (for live events), or undefined when nothing was recorded.
  * The row is found by the outbox id the callback carries, else by the provider's message id; so a
@@ -34,7 +31,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * send, called back, and only then did our update commit) is kept, and records that id itself.
  */
 export async function recordDeliveryStatus(db: Database, log: Logger, update: DeliveryStatusUpdate, now: number): Promise<{ conversationId: string; serviceSlug: string; status: string } | undefined> {
-  const byOutboxId = update.outboxItemId && UUID.test(update.outboxItemId)
+  const byOutboxId = update.outboxItemId && looksLikeId(update.outboxItemId)
     ? await db.manager.findOneBy(OutboxItem, { id: update.outboxItemId, channel: update.channel })
     : null;
   const item = byOutboxId ?? (await db.manager.findOneBy(OutboxItem, { channel: update.channel, providerMessageId: update.providerMessageId }));
@@ -59,7 +56,6 @@ export async function recordDeliveryStatus(db: Database, log: Logger, update: De
     await db.manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId: update.providerMessageId }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
   }
   log.info({ event: 'delivery.status', outboxItemId: item.id, status: update.status, moved }, 'delivery status');
-  const current = await db.manager.findOneByOrFail(OutboxItem, { id: item.id });
   const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
-  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: current.status } : undefined;
+  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: moved ? next! : item.status } : undefined;
 }

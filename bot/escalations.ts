@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { Database } from '../db/database';
-import { Escalation, EscalationNotice, Role, ServiceMembership, StaffMember } from '../db/entities';
+import { Escalation, EscalationNotice, looksLikeId, Role, ServiceMembership, StaffMember } from '../db/entities';
 import type { StaffIdentity } from './api/clinician-auth';
 import { conflict, HttpError, notFound } from './api/http-error';
 import { recordAudit } from './audit';
@@ -161,7 +161,7 @@ export class EscalationLadder {
   }
 
   async acknowledge(staff: StaffIdentity, id: string) {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('escalation not found');
+    if (!looksLikeId(id)) throw notFound('escalation not found');
     const now = this.deps.now();
     const view = await this.deps.db.transaction(async (tx) => {
       const escalation = await tx.findOneBy(Escalation, { id });

@@ -13,6 +13,8 @@ const epochMs: ValueTransformer = {
 const time = { type: 'bigint' as const, transformer: epochMs };
 const optionalTime = { ...time, nullable: true };
 const id = { type: 'varchar' as const, length: 36 };
+/** Whether a value from outside (a URL, a callback) could be one of our ids (random UUIDs), before it reaches a query. */
+export const looksLikeId = (value: string): boolean => /^[0-9a-f-]{36}$/i.test(value);
 
 export type Channel = 'sms' | 'whatsapp' | 'webchat';
 /** Where outbox rows go: a contact's channel, or the duty-lead channel in Teams (escalation cards). */
