@@ -148,10 +148,12 @@ export class OutboxWorker {
     const { manager } = this.o.db;
     try {
       const { providerMessageId } = await send();
-      await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
+      const recorded = await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
       // A delivery callback may have got here first (it names the outbox row) and moved the status
       // on: keep its status, and still record the provider's id.
-      await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
+      if (recorded.affected !== 1) {
+        await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
+      }
       this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
       this.o.telemetry.event('MessageSent', { channel: item.channel, ...telemetry });
       announce('sent');
