@@ -133,9 +133,8 @@ export class TriageEngine {
           level = 'medium';
           why.push(`lowered one level: joking cue "${phrase(joking).phrase}"`);
         }
-        // Harm in the past ("last year", "when I was 12") is a disclosure to act on, not danger now;
-        // a raise (tonight, a plan) has already been applied and is kept.
-        const historic = entry.historic && !why.some((w) => w.startsWith('raised')) ? sameClause('historic', m) ?? byKind('historic')[0] : undefined;
+        // Harm in the past ("last year", "when I was 12") is a disclosure to act on, not danger now.
+        const historic = entry.historic ? sameClause('historic', m) ?? byKind('historic')[0] : undefined;
         if (historic && level === 'high') {
           level = 'medium';
           why.push(`lowered one level: in the past ("${phrase(historic).phrase}")`);
