@@ -9,6 +9,9 @@ describe('settings from the environment: browser sign-in', () => {
     AUTH_ISSUER: 'https://login.microsoftonline.com/tenant-id/v2.0',
     AUTH_AUDIENCE: 'api://lamplight.example.nhs.uk/11111111-2222-3333-4444-555555555555',
     AUTH_JWKS_URL: 'https://login.microsoftonline.com/tenant-id/discovery/v2.0/keys',
+    PUBLIC_URL: 'https://lamplight.example.nhs.uk',
+    TWILIO_ACCOUNT_SID: 'AC1',
+    TWILIO_AUTH_TOKEN: 'twilio-token',
   };
 
   it('when AUTH_CLIENT_ID is set, then the authority defaults to the issuer and the scope to the API access_as_user scope', () => {
@@ -33,5 +36,53 @@ describe('settings from the environment: browser sign-in', () => {
     expect(() => readSettings({ ...base, AUTH_CLIENT_ID: 'spa-id', AUTH_AUTHORITY: 'login.example' })).to.throw(/AUTH_AUTHORITY must be an http\(s\) URL/);
     expect(() => readSettings({ ...base, NODE_ENV: 'production', PUBLIC_URL: 'https://lamplight.example', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', AUTH_CLIENT_ID: 'spa-id', AUTH_AUTHORITY: 'http://idp.example' }))
       .to.throw(/must be https:\/\/ in production/);
+  });
+});
+
+describe('settings from the environment: demo mode fails closed', () => {
+  const key = randomBytes(32).toString('base64');
+  const complete = {
+    DATA_KEY: key, DATABASE_URL: 'postgres://127.0.0.1/none', PUBLIC_URL: 'https://lamplight.example.nhs.uk',
+    TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'twilio-token',
+    AUTH_ISSUER: 'https://idp.example/v2.0', AUTH_AUDIENCE: 'api://lamplight', AUTH_JWKS_URL: 'https://idp.example/keys',
+  };
+
+  it('when nothing real is configured and NODE_ENV is unset, development or test, then it is the demo, listening on this machine only', () => {
+    for (const NODE_ENV of [undefined, 'development', 'test']) {
+      const settings = readSettings({ DATA_KEY: key, DATABASE_URL: 'postgres://127.0.0.1/none', ...(NODE_ENV ? { NODE_ENV } : {}) });
+      expect(settings.demo, String(NODE_ENV)).to.equal(true);
+      expect(settings.host).to.equal('127.0.0.1');
+      expect(settings.seedDemoData).to.equal(true);
+    }
+    expect(readSettings({ DATA_KEY: key, DATABASE_URL: 'postgres://127.0.0.1/none', HOST: '0.0.0.0' }).host).to.equal('0.0.0.0');
+  });
+
+  it('when any one real credential is set, then demo mode is off and the rest of the real settings are required', () => {
+    const oneEach = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_CLIENT_ID', 'MICROSOFT_APP_ID',
+      'MICROSOFT_APP_PASSWORD', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN'];
+    for (const name of oneEach) {
+      expect(() => readSettings({ DATA_KEY: key, DATABASE_URL: 'postgres://127.0.0.1/none', [name]: 'x' }), name).to.throw(/not in demo mode|must be set too|needs AUTH_ISSUER/);
+    }
+    const live = readSettings({ ...complete, MICROSOFT_APP_ID: 'bot-id', MICROSOFT_APP_PASSWORD: 'secret' });
+    expect(live).to.include({ demo: false, host: '0.0.0.0', seedDemoData: false });
+  });
+
+  it('when NODE_ENV is anything but development or test (Production, staging), then demo mode is off and the start stops naming what is missing', () => {
+    for (const NODE_ENV of ['production', 'Production', 'staging']) {
+      expect(() => readSettings({ DATA_KEY: key, NODE_ENV }), NODE_ENV).to.throw(new RegExp(`not in demo mode \\(NODE_ENV=${NODE_ENV}\\).*PUBLIC_URL.*TWILIO_ACCOUNT_SID.*AUTH_ISSUER`));
+      expect(readSettings({ ...complete, NODE_ENV }).demo).to.equal(false);
+    }
+  });
+
+  it('when LAMPLIGHT_MODE=demo is asked for beside a real credential or outside development, then the start stops and says why', () => {
+    expect(() => readSettings({ ...complete, LAMPLIGHT_MODE: 'demo' })).to.throw(/LAMPLIGHT_MODE=demo cannot run with real credentials \(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, AUTH_ISSUER/);
+    expect(() => readSettings({ DATA_KEY: key, LAMPLIGHT_MODE: 'demo', NODE_ENV: 'production' })).to.throw(/only with NODE_ENV unset, development or test/);
+    expect(() => readSettings({ DATA_KEY: key, LAMPLIGHT_MODE: 'dev' })).to.throw(/LAMPLIGHT_MODE must be demo or live/);
+    expect(() => readSettings({ DATA_KEY: key, LAMPLIGHT_MODE: 'live' })).to.throw(/not in demo mode \(LAMPLIGHT_MODE=live\)/);
+  });
+
+  it('when outside demo mode without DATA_KEY, then no key file is made up: the start stops', () => {
+    const { DATA_KEY: _omitted, ...withoutKey } = complete;
+    expect(() => readSettings(withoutKey)).to.throw(/DATA_KEY/);
   });
 });
