@@ -1,0 +1,32 @@
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, Response, Next } from 'restify';
+
+/**
+ * Security headers on every answer, from helmet. The API and webhooks are never framed and never
+ * sniffed; the clinician tab under /app/ must be framable by Teams, so it sets its own
+ * Content-Security-Policy (with frame-ancestors naming the Teams hosts, see tab.ts) and gets no
+ * X-Frame-Options, which cannot name several hosts. HSTS only when the public URL is https.
+ */
+export function securityHeaders(publicUrlIsHttps: boolean) {
+  const hsts = publicUrlIsHttps ? { maxAge: 31_536_000, includeSubDomains: true } : false;
+  const api = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+    strictTransportSecurity: hsts,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  const tab = helmet({
+    contentSecurityPolicy: false,
+    strictTransportSecurity: hsts,
+    xFrameOptions: false,
+    referrerPolicy: { policy: 'no-referrer' },
+    // The tab may open the identity provider's sign-in in a popup inside Teams.
+    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
+  });
+  return (req: Request, res: Response, next: Next): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    const handler = path === '/app' || path.startsWith('/app/') ? tab : api;
+    handler(req as unknown as IncomingMessage, res as unknown as ServerResponse, () => next());
+  };
+}
