@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
 import { entities } from './entities';
@@ -50,6 +50,20 @@ export function describeDatabaseUrl(url: string): { dialect: Dialect; options: D
   throw new Error(`DATABASE_URL must start with sqlite:, postgres:// or mssql:// (got a value starting "${url.slice(0, 10)}")`);
 }
 
+/**
+ * The embedded database holds sealed message bodies, but also who wrote when: only the service's
+ * own account may read it. A folder Lamplight creates (or its default ./data) is 700, the file 600.
+ */
+function keepPrivate(file: string): void {
+  const folder = dirname(file);
+  if (!existsSync(folder) || folder === resolve('data')) {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    chmodSync(folder, 0o700);
+  }
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+}
+
 export class Database {
   private sqliteQueue: Promise<unknown> = Promise.resolve();
 
@@ -57,11 +71,12 @@ export class Database {
 
   static async open(url: string): Promise<Database> {
     const { dialect, options } = describeDatabaseUrl(url);
-    if (options.type === 'better-sqlite3' && options.database !== ':memory:') {
-      mkdirSync(dirname(options.database as string), { recursive: true });
-    }
+    const sqliteFile = options.type === 'better-sqlite3' && options.database !== ':memory:' ? (options.database as string) : undefined;
+    if (sqliteFile) keepPrivate(sqliteFile);
     const dataSource = new DataSource({ ...options, entities, migrations, synchronize: false, logging: false });
     await dataSource.initialize();
+    // SQLite gives its -wal and -shm files the database file's mode; set it again in case they predate it.
+    if (sqliteFile) for (const file of [`${sqliteFile}-wal`, `${sqliteFile}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     return new Database(dataSource, dialect);
   }
 
