@@ -147,7 +147,7 @@ export class EscalationLadder {
     });
     if (!notification) return false;
     if (queued) this.deps.onQueued?.();
-    this.deps.log.warn({ event: final ? 'escalation.final_alert' : 'escalation.notify', escalationId: escalation.id, level, round, recipients: notification.recipientStaffIds.length }, 'escalation notified');
+    this.deps.log.warn({ event: final ? 'escalation.final_alert' : 'escalation.notify', escalationId: escalation.id, ladderLevel: level, round, recipients: notification.recipientStaffIds.length }, 'escalation notified');
     await this.deps.notifier.notify(notification).catch((error) => this.deps.log.error({ event: 'escalation.notifier_failed', err: { name: (error as Error).name } }, 'notifier failed'));
     return true;
   }

@@ -37,7 +37,7 @@ export class GatewayBot extends ActivityHandler {
     if (result.outcome === 'stored') {
       this.telemetry.event('MessageReceived', { channel, service: result.serviceSlug, risk: result.risk?.level ?? 'none' });
       if (result.risk) {
-        this.log.warn({ event: 'message.risk', level: result.risk.level, categories: result.risk.categories, conversationId: result.conversationId, escalationId: result.risk.escalationId }, 'risk flagged');
+        this.log.warn({ event: 'message.risk', riskLevel: result.risk.level, categories: result.risk.categories, conversationId: result.conversationId, escalationId: result.risk.escalationId }, 'risk flagged');
         this.telemetry.event('RiskFlagged', { channel, service: result.serviceSlug, level: result.risk.level, categories: result.risk.categories.join(',') });
       }
       this.onStored(result);

@@ -1,6 +1,6 @@
 import { startLamplight } from './app';
 import { ConfigError } from './config';
-import { createLogger } from './logger';
+import { createLogger, flushLogs } from './logger';
 import { readSettings, SettingsError } from './settings';
 import { LexiconError } from '../triage';
 
@@ -30,10 +30,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ event: 'shutdown', signal }, 'shutting down');
+    // Nothing registers an exit hook that could wait on a blocked stdout, so exit() always exits.
     const timer = setTimeout(() => process.exit(1), 25_000).unref();
-    await app.close();
+    let code = 0;
+    try {
+      await app.close();
+    } catch (error) {
+      log.error({ event: 'shutdown.failed', err: { name: (error as Error).name } }, 'shutdown did not complete cleanly');
+      code = 1;
+    }
     clearTimeout(timer);
-    process.exit(0);
+    await flushLogs(2000);
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
