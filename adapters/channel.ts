@@ -4,6 +4,18 @@
  */
 export type ChannelName = 'sms' | 'whatsapp' | 'webchat';
 
+/**
+ * The most characters of one inbound message that Lamplight stores and triages, per channel: the
+ * provider's own maximum (Twilio joins at most 1,600 characters into one SMS; the WhatsApp Cloud
+ * API caps a text at 4,096), and 10,000 for web chat. Anything longer did not come from a phone
+ * as a message: the rest is not kept, and the stored text says so.
+ */
+export const INBOUND_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
+  ['sms', 1600],
+  ['whatsapp', 4096],
+  ['webchat', 10_000],
+]);
+
 export interface WebhookRequest {
   method: string;
   /** Path and query exactly as received, e.g. `/api/sms/twilio?x=1`. */

@@ -5,11 +5,12 @@ import { Database } from '../db/database';
 import { AutoReplyKind, Channel, Contact, Conversation, Message } from '../db/entities';
 import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody, sealTriage } from '../db/sealed-fields';
 import type { Assessment } from '../triage';
-import type { ServiceTriage } from '../triage/service-engines';
+import type { TriageEngine } from '../triage/engine';
 import type { EscalationLadder } from './escalations';
 import { AutoReplyDecision, consentKeyword, decideAutoReplies } from './auto-replies';
 import type { ServiceConfig, ServiceDirectory } from './config';
 import { queueOutbound } from './outbound';
+import { INBOUND_TEXT_LIMITS } from '../adapters/channel';
 
 /** An inbound message as every channel delivers it to the gateway, free of provider and SDK types. */
 export interface InboundMessage {
@@ -34,6 +35,15 @@ export interface InboundResult {
 
 const RISK_RANK = { none: 0, medium: 1, high: 2 } as const;
 
+/** The text up to the channel's limit, cut between characters, saying how much was not kept. */
+export function capText(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let end = limit;
+  // Never split a surrogate pair (an emoji) in two.
+  if (/[\uD800-\uDBFF]/.test(text[end - 1])) end--;
+  return `${text.slice(0, end)}\n[Lamplight: this message was ${text.length} characters long; only the first ${end} are kept]`;
+}
+
 export class UnknownEndpointError extends Error {
   constructor(channel: Channel) {
     super(`no service is configured for this ${channel} address`);
@@ -41,14 +51,25 @@ export class UnknownEndpointError extends Error {
   }
 }
 
+export interface TriageEngines {
+  forService(slug: string): Pick<TriageEngine, 'assess'>;
+}
+
 interface Dependencies {
   db: Database;
   keyring: Keyring;
   directory: ServiceDirectory;
-  triage: ServiceTriage;
+  triage: TriageEngines;
   escalations: EscalationLadder;
   now: () => Date;
+  /** Told when triage threw (the message is still stored, as high risk). */
+  onTriageFailed?: (error: unknown) => void;
 }
+
+const TRIAGE_FAILED_REASON = {
+  category: 'triage-failed', level: 'high', phrase: '', start: 0, end: 0, rule: 'triage-failed',
+  why: 'triage could not read this message, so it is treated as high risk: read it now',
+} as const;
 
 /**
  * Receiving a message, as the story reads: resolve the service, then in one transaction the
@@ -58,7 +79,8 @@ interface Dependencies {
 export class InboundMessages {
   constructor(private readonly deps: Dependencies) {}
 
-  async receive(inbound: InboundMessage): Promise<InboundResult> {
+  async receive(received: InboundMessage): Promise<InboundResult> {
+    const inbound = { ...received, text: capText(received.text, INBOUND_TEXT_LIMITS.get(received.channel)!) };
     const service = this.resolveService(inbound);
     return this.deps.db.transactionRetryingConflicts(async (tx) => {
       if (await this.isAlreadyStored(tx, inbound)) return { outcome: 'duplicate', serviceSlug: service.slug, autoReplies: [] };
@@ -66,7 +88,7 @@ export class InboundMessages {
       const at = now.getTime();
       const contact = await this.findOrCreateContact(tx, inbound, at);
       const { conversation, isNew } = await this.findOrOpenConversation(tx, contact, service, inbound, at);
-      const assessment = this.deps.triage.forService(service.slug).assess(inbound.text);
+      const assessment = this.triageSafely(service.slug, inbound.text);
       const message = await this.storeInboundMessage(tx, conversation, inbound, assessment, at);
       const risk = await this.actOnRisk(tx, conversation, message, assessment, at);
 
@@ -88,6 +110,19 @@ export class InboundMessages {
       await this.markConversationAwaitingReply(tx, conversation, at, replies.length);
       return { outcome: 'stored', conversationId: conversation.id, messageId: message.id, serviceSlug: service.slug, autoReplies: replies.map((r) => r.kind), risk };
     });
+  }
+
+  /**
+   * Triage must never cost a message: if it fails, the message is still stored and acknowledged,
+   * and treated as high risk (escalated, safety reply) with a reason that says triage failed.
+   */
+  private triageSafely(serviceSlug: string, text: string): Assessment {
+    try {
+      return this.deps.triage.forService(serviceSlug).assess(text);
+    } catch (error) {
+      this.deps.onTriageFailed?.(error);
+      return { level: 'high', reasons: [TRIAGE_FAILED_REASON] };
+    }
   }
 
   private resolveService(inbound: InboundMessage): ServiceConfig {
