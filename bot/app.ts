@@ -22,15 +22,19 @@ import { loadConfig, ServiceDirectory } from './config';
 import { recordDeliveryStatus } from './delivery-status';
 import { GatewayBot } from './gateway-bot';
 import { jsonRoute, sendJson, sendWebhookResponse, toWebhookRequest } from './http';
-import { InboundMessages } from './inbound';
+import { InboundMessages, TriageEngines } from './inbound';
 import { createLogger } from './logger';
 import { OutboxWorker, OutboxWorkerOptions } from './outbox-worker';
-import { Settings } from './settings';
+import { Settings, SettingsError } from './settings';
 import { seedDemoStaff } from './staff';
 import { createTelemetry, Telemetry } from './telemetry';
 import { EscalationLadder } from './escalations';
 import { FanOut, InAppNotifier, LiveEvents, redisFanOut } from './live-events';
 import { ServiceTriage } from '../triage/service-engines';
+import { readRequestBody } from './request-body';
+import { DEFAULT_RATE_LIMITS, RateLimitOptions, RateLimits } from './rate-limits';
+import { securityHeaders } from './security-headers';
+import { activityProblem } from './teams/activity-shape';
 
 export interface Overrides {
   now?: () => Date;
@@ -40,7 +44,13 @@ export interface Overrides {
   escalationPollIntervalMs?: number;
   /** The live event stream's heartbeat (default 15 s). */
   liveHeartbeatMs?: number;
+  rateLimits?: Partial<Omit<RateLimitOptions, 'trustProxyHops'>>;
+  /** The triage engines per service (tests put a failing one here to see failure handled safely). */
+  triage?: TriageEngines;
 }
+
+/** The largest request body any route takes (a webhook, a clinician's reply). */
+export const MAX_REQUEST_BYTES = 256 * 1024;
 
 export interface Lamplight {
   /** Where this process listens, e.g. http://127.0.0.1:3978. */
@@ -64,7 +74,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const nowMs = () => now().getTime();
   const directory = new ServiceDirectory(loadConfig(settings.configPath));
   // Built before anything opens: a malformed lexicon stops the start, naming the entry.
-  const triage = new ServiceTriage(directory.services);
+  const triage = overrides.triage ?? new ServiceTriage(directory.services);
   const db = await Database.open(settings.databaseUrl);
   try {
     const applied = await db.migrate();
@@ -92,6 +102,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
 
   let simulatedTwilio: FakeTwilio | undefined;
   let twilio = settings.twilio;
+  if (!twilio && !settings.demo) throw new SettingsError('Twilio credentials are required outside demo mode: the channel simulator runs only in the demo');
+  if (!settings.auth && !settings.demo) throw new SettingsError('AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL are required outside demo mode: the dev sign-in runs only in the demo');
   if (!twilio) {
     const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
     simulatedTwilio = new FakeTwilio({ ...credentials, sendStatusCallbacks: true });
@@ -111,7 +123,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
 
   // The Teams bot: Bot Framework authentication when MICROSOFT_APP_ID is set; unauthenticated
-  // (like the Bot Framework Emulator) only outside production, for local testing.
+  // (like the Bot Framework Emulator) only in demo mode, for local testing; otherwise refused.
   const teamsAdapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(settings.microsoftApp ? {
     MicrosoftAppId: settings.microsoftApp.appId,
     MicrosoftAppPassword: settings.microsoftApp.password,
@@ -150,7 +162,10 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   const dutyLeadBot = new DutyLeadBot({ db, escalations, log, now: nowMs });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
-  const inbound = new InboundMessages({ db, keyring: settings.keyring, directory, triage, escalations, now });
+  const inbound = new InboundMessages({
+    db, keyring: settings.keyring, directory, triage, escalations, now,
+    onTriageFailed: (error) => log.error({ event: 'triage.failed', err: { name: (error as Error)?.name } }, 'triage failed; the message is stored and treated as high risk'),
+  });
   const bot = new GatewayBot(inbound, telemetry, log);
   const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: nowMs });
   const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake() });
@@ -161,10 +176,17 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
 
   let devIdentity: DevIdentityProvider | undefined;
   let auth: ClinicianAuth | undefined;
+  let limitedAuth: ClinicianAuth | undefined;
 
+  const rateLimits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits, trustProxyHops: settings.trustProxyHops });
   const server: Server = restify.createServer({ name: 'lamplight', handleUncaughtExceptions: false });
+  server.pre(securityHeaders((settings.publicUrl ?? '').startsWith('https://')));
+  server.pre(rateLimits.guard());
   server.use(restify.plugins.queryParser({ mapParams: false }));
-  server.use(restify.plugins.bodyParser({ maxBodySize: 256 * 1024, mapParams: false, mapFiles: false }));
+  server.use(readRequestBody({
+    rules: [{ pathPrefix: '/api/sms/', types: ['form'] }, { pathPrefix: '/', types: ['json'] }],
+    maxBytes: MAX_REQUEST_BYTES,
+  }));
 
   let shuttingDown = false;
   server.get('/healthz', async (_req: Request, res: Response) => sendJson(res, 200, { status: 'ok' }));
@@ -185,13 +207,15 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   server.post('/api/sms/twilio/status', async (req: Request, res: Response) => sendWebhookResponse(res, await sms.handleStatus(toWebhookRequest(req))));
 
-  const api = registerClinicianApi(server, { auth: () => auth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
+  const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
 
   const webSignIn = new WebSignIn(settings.webSignIn, settings.auth ? 'token-only' : 'dev', log);
   webSignIn.warm();
   registerTab(server, webSignIn);
   server.post('/api/messages', async (req: Request, res: Response) => {
-    if (!settings.microsoftApp && settings.production) return sendJson(res, 503, { error: 'not_configured', message: 'set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for the Teams bot' });
+    if (!settings.microsoftApp && !settings.demo) return sendJson(res, 503, { error: 'not_configured', message: 'set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for the Teams bot' });
+    const problem = activityProblem(req.body);
+    if (problem) return sendJson(res, 400, { error: 'bad_activity', message: problem });
     await teamsAdapter.process(req as never, res as never, (context) => dutyLeadBot.run(context));
   });
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
@@ -216,6 +240,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   } else {
     auth = new ClinicianAuth(settings.auth!, db);
   }
+  limitedAuth = countingRequests(auth, rateLimits);
   outbox.start();
   escalations.start();
 
@@ -245,6 +270,17 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       await db.close();
     },
   };
+}
+
+/** Every authenticated API request counts against its staff member's rate limit. */
+function countingRequests(auth: ClinicianAuth, limits: RateLimits): ClinicianAuth {
+  const counted = Object.create(auth) as ClinicianAuth;
+  counted.authenticate = async (...args: Parameters<ClinicianAuth['authenticate']>) => {
+    const staff = await auth.authenticate(...args);
+    await limits.countApiRequest(staff.id);
+    return staff;
+  };
+  return counted;
 }
 
 function registerDevIdentity(server: Server, idp: () => DevIdentityProvider, db: Database, log: Logger): void {

@@ -43,7 +43,7 @@ describe('Teams duty-lead channel', () => {
     const config = join(dir, 'services.yaml');
     writeFileSync(config, readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('      fallback: [role:admin]\n', `      fallback: [role:admin]\n      teamsChannel: "${CHANNEL}"\n`));
     connector = await fakeConnector();
-    h = await startHarness({ configPath: config });
+    h = await startHarness({ configPath: config, demo: true });
   });
   afterEach(async () => {
     await h?.close();
@@ -103,7 +103,7 @@ describe('Teams escalation cards go through the outbox', () => {
     config = join(dir, 'services.yaml');
     writeFileSync(config, readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('      fallback: [role:admin]\n', `      fallback: [role:admin]\n      teamsChannel: "${CHANNEL}"\n`));
     connector = await fakeConnector();
-    h = await startHarness({ configPath: config });
+    h = await startHarness({ configPath: config, demo: true });
     await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
     await fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({
       type: 'conversationUpdate', id: 'in-1', channelId: 'msteams', serviceUrl: connector.url, timestamp: new Date().toISOString(),
@@ -149,19 +149,44 @@ describe('Teams escalation cards go through the outbox', () => {
     const { database, dataKey } = h;
     const at = new Date(h.clock.now().getTime() + 60_000).toISOString();
     await h.close({ keepDatabase: true });
-    h = await startHarness({ configPath: config, database, dataKey, clockStart: at });
+    h = await startHarness({ configPath: config, database, dataKey, clockStart: at, demo: true });
     await eventually(async () => (await cardRow()).status === 'sent', 'the card sent after the restart');
     expect(cardPosts()).to.have.length(1);
     expect(await h.app.db.manager.count(OutboxItem, { where: { channel: 'teams' } })).to.equal(1);
   });
 });
 
-describe('the Teams bot endpoint in production', () => {
+describe('the Teams bot endpoint outside demo mode', () => {
   it('when no MICROSOFT_APP_ID is set, then /api/messages refuses (503) rather than trusting unauthenticated activities', async () => {
-    const h = await startHarness({ production: true });
+    for (const production of [true, false]) {
+      const h = await startHarness({ production });
+      try {
+        const response = await fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'hi' }) });
+        expect(response.status, `production ${production}`).to.equal(503);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+});
+
+describe('the Teams bot endpoint, given malformed activities', () => {
+  it('when the body is not an activity ({} or a list, no serviceUrl, a non-http serviceUrl), then 400 says what is missing and nothing fails inside', async () => {
+    const h = await startHarness({ demo: true });
     try {
-      const response = await fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'hi' }) });
-      expect(response.status).to.equal(503);
+      const post = (body: string) => fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const valid = { type: 'message', channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/uk/', conversation: { id: 'c' }, from: { id: 'u' } };
+      for (const [body, problem] of [
+        ['{}', '"type"'], ['[]', 'JSON object'], ['null', 'JSON object'],
+        [JSON.stringify({ ...valid, serviceUrl: undefined }), 'serviceUrl'], [JSON.stringify({ ...valid, serviceUrl: 'file:///etc/passwd' }), 'serviceUrl'],
+        [JSON.stringify({ ...valid, conversation: 'c' }), 'conversation'], [JSON.stringify({ ...valid, from: undefined }), '"from"'],
+      ] as const) {
+        const response = await post(body);
+        expect(response.status, body).to.equal(400);
+        expect((await response.json()).message, body).to.contain(problem);
+      }
+      const notJson = await post('{"type":');
+      expect(notJson.status).to.equal(400);
     } finally {
       await h.close();
     }

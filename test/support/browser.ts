@@ -60,7 +60,7 @@ export async function startBrowserSession(context: Mocha.Context, signIn: Pick<S
   const app = await startLamplight({
     port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
     keyring: new Keyring(randomBytes(32)), twilio: undefined, ...signIn, appInsightsConnectionString: undefined,
-    production: false, logLevel: 'silent', seedDemoData: true,
+    demo: true, production: false, trustProxyHops: 0, logLevel: 'silent', seedDemoData: true,
   }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)), ...overrides });
   const browser = await launchBrowser();
   mkdirSync(SCREENSHOTS, { recursive: true });

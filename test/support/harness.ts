@@ -37,6 +37,15 @@ export interface HarnessOptions {
   redis?: { url: string; channel: string };
   /** Run as NODE_ENV=production would (the dev-only paths refuse). */
   production?: boolean;
+  /**
+   * Demo mode beside real sign-in and a Twilio fake, which readSettings never allows: for tests
+   * of the Teams bot, which post activities without Bot Framework tokens (the Emulator's way).
+   */
+  demo?: boolean;
+  rateLimits?: Overrides['rateLimits'];
+  triage?: Overrides['triage'];
+  /** PUBLIC_URL (default: none, so http://localhost:<port>). */
+  publicUrl?: string;
   /** The test identity provider also speaks OpenID Connect, and the tab signs in with it outside Teams. */
   webSignIn?: boolean;
   /** The identity provider answers 503 to OpenID Connect requests until `idp.down` is cleared. */
@@ -73,7 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const settings: Settings = {
     port: 0,
     host: '127.0.0.1',
-    publicUrl: undefined,
+    publicUrl: options.publicUrl,
     databaseUrl: database.url,
     configPath: options.configPath ?? DEMO_CONFIG_PATH,
     keyring: Keyring.fromBase64(dataKey),
@@ -83,7 +92,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     appInsightsConnectionString: undefined,
     redisUrl: options.redis?.url,
     redisChannel: options.redis?.channel,
+    demo: options.demo ?? false,
     production: options.production ?? false,
+    trustProxyHops: 0,
     logLevel: 'silent',
     seedDemoData: false,
   };
@@ -92,6 +103,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger: options.logDestination ? pino({ level: 'debug' }, options.logDestination) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     outbox: { pollIntervalMs: 50, random: () => 0.5, ...options.outbox },
     escalationPollIntervalMs: options.escalationPollIntervalMs ?? 3_600_000,
+    rateLimits: options.rateLimits,
+    triage: options.triage,
   });
 
   return {
