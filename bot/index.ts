@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const base = app.publicUrl;
   const lines = [
     '',
-    `Lamplight is running on ${base}  (database: ${app.db.dialect})`,
+    // Where it listens, then (when PUBLIC_URL names another address) where the world reaches it.
+    `Lamplight is running on ${settings.publicUrl ? app.url : base}  (database: ${app.db.dialect}${settings.publicUrl ? `; public URL ${base}` : ''}${settings.demo ? '; demo mode' : ''})`,
     `  Clinician inbox (the Teams tab, also in a browser):  ${base}/app/`,
     ...(app.simulatedTwilio ? [`  Channel simulator (a phone that texts the demo services):  ${base}/simulator`] : []),
     ...(app.devIdentity ? [
