@@ -84,7 +84,7 @@ describe('the embedded default, as a newcomer uses it', () => {
 
   it('when NODE_ENV=production lacks provider and identity settings, then it refuses to start and says what is missing', async () => {
     const error = await startProcess({ ...env(), NODE_ENV: 'production' }).then(() => undefined, (e: Error) => e);
-    expect(error?.message).to.contain('NODE_ENV=production needs');
+    expect(error?.message).to.contain('Lamplight is not in demo mode (NODE_ENV=production), so it needs');
     expect(error?.message).to.contain('AUTH_ISSUER');
   });
 });
