@@ -110,7 +110,7 @@ describe('clinician API: conversations', () => {
     expect(sent.actorId).to.equal((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'hv@example.nhs.uk' })).id);
   });
 
-  it('when the reply is empty, too long, not JSON or has no text, then 400 and nothing is queued', async () => {
+  it('when the reply is empty, too long, not JSON or has no text, then 400 (415 for another content type) and nothing is queued', async () => {
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
     const { body: list } = await h.api('GET', '/api/v1/conversations', { token: nurse });
     const path = `/api/v1/conversations/${list.conversations[0].id}/messages`;
@@ -119,7 +119,8 @@ describe('clinician API: conversations', () => {
       expect(response.status, JSON.stringify(body)).to.equal(400);
     }
     const plain = await fetch(`${h.app.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${nurse}`, 'content-type': 'text/plain' }, body: 'hi' });
-    expect(plain.status).to.equal(400);
+    expect(plain.status).to.equal(415);
+    expect(plain.headers.get('accept')).to.equal('application/json');
     expect(await h.app.db.manager.count(Message, { where: { authorKind: 'clinician' } })).to.equal(0);
   });
 
