@@ -28,21 +28,23 @@ export interface Speller {
   unmask(masked: string): string[];
 }
 
-const CONTRACTIONS: Record<string, string[]> = {
+// Keyed by what people type: Maps, because a plain object answers "constructor" or "__proto__"
+// with something from Object.prototype.
+const CONTRACTIONS = wordMap<string[]>({
   im: ['i', 'am'], ive: ['i', 'have'], dont: ['do', 'not'], cant: ['can', 'not'], cannot: ['can', 'not'], wont: ['will', 'not'],
   wouldnt: ['would', 'not'], couldnt: ['could', 'not'], shouldnt: ['should', 'not'], isnt: ['is', 'not'], arent: ['are', 'not'],
   wasnt: ['was', 'not'], werent: ['were', 'not'], didnt: ['did', 'not'], doesnt: ['does', 'not'], havent: ['have', 'not'],
   hasnt: ['has', 'not'], aint: ['is', 'not'], hes: ['he', 'is'], shes: ['she', 'is'], theyre: ['they', 'are'], youre: ['you', 'are'],
   thats: ['that', 'is'], theres: ['there', 'is'], whats: ['what', 'is'], theyve: ['they', 'have'], weve: ['we', 'have'],
   tonights: ['tonight', 'is'], todays: ['today', 'is'], its: ['it', 'is'],
-};
+});
 /** Only with an apostrophe: without one these are ordinary words (ill, hell, shell, well, id). */
-const APOSTROPHE_CONTRACTIONS: Record<string, string[]> = {
+const APOSTROPHE_CONTRACTIONS = wordMap<string[]>({
   "i'll": ['i', 'will'], "he'll": ['he', 'will'], "she'll": ['she', 'will'], "they'll": ['they', 'will'], "we'll": ['we', 'will'],
   "you'll": ['you', 'will'], "i'd": ['i', 'would'], "he'd": ['he', 'would'], "she'd": ['she', 'would'], "they'd": ['they', 'would'],
   "we're": ['we', 'are'], "it's": ['it', 'is'],
-};
-const TEXT_SPEAK: Record<string, string[]> = {
+});
+const TEXT_SPEAK = wordMap<string[]>({
   u: ['you'], ur: ['your'], r: ['are'], wanna: ['want', 'to'], gonna: ['going', 'to'], gotta: ['got', 'to'], tryna: ['trying', 'to'],
   '2nite': ['tonight'], '2night': ['tonight'], tonite: ['tonight'], tnite: ['tonight'], '2day': ['today'], '2moro': ['tomorrow'],
   '2morrow': ['tomorrow'], '2mrw': ['tomorrow'], tmrw: ['tomorrow'], tmr: ['tomorrow'], tmoz: ['tomorrow'], tomoz: ['tomorrow'],
@@ -53,20 +55,24 @@ const TEXT_SPEAK: Record<string, string[]> = {
   cnt: ['can', 'not'], wnt: ['want'], luv: ['love'], thx: ['thanks'], abt: ['about'], smth: ['something'], sth: ['something'],
   myslf: ['myself'], urself: ['yourself'], selfharm: ['self', 'harm'], selfharming: ['self', 'harming'],
   '2': ['2', 'to'], '4': ['4', 'for'], gn: ['goodnight'],
-};
-const NUMBER_WORDS: Record<string, number> = {
+});
+const NUMBER_WORDS = wordMap<number>({
   one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
   fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50,
   sixty: 60, hundred: 100, dozen: 12,
-};
-const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l', '+': 't' };
+});
+const LEET = wordMap<string>({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l', '+': 't' });
 
 /** Emoji that carry meaning in risk messages; they become words the lexicon can use. */
-export const EMOJI_WORDS: Record<string, string> = {
+export const EMOJI_WORDS: ReadonlyMap<string, string> = wordMap<string>({
   '💊': 'pills', '🔪': 'knife', '🗡': 'knife', '🪦': 'grave', '⚰': 'coffin', '🔫': 'gun', '🪢': 'rope', '🩸': 'blood',
   '💉': 'needle', '🚆': 'train', '🚂': 'train', '🌉': 'bridge', '😂': 'lol', '🤣': 'lol', '💀': 'lol', '☠': 'skull', '😭': 'crying',
   '💔': 'heartbroken',
-};
+});
+
+function wordMap<T>(entries: Record<string, T>): ReadonlyMap<string, T> {
+  return new Map(Object.entries(entries));
+}
 
 const TOKEN_PATTERN = /(\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic})*)|([\p{L}\p{N}@$][\p{L}\p{N}\p{M}'’@$!*|+.]*)|([.!?;,\n]+|\s-\s)/gu;
 const CLAUSE_WORDS = new Set(['but', 'although', 'though', 'however']);
@@ -104,7 +110,7 @@ export function tokenize(text: string, speller: Speller): Token[] {
     }
     if (match[1] !== undefined) {
       const base = match[1].replace(/[\uFE0F\u200D]/g, '');
-      const word = EMOJI_WORDS[[...base][0]];
+      const word = EMOJI_WORDS.get([...base][0]);
       pieces.push({ start, end: start + match[1].length, forms: word ? [word, match[1]] : [match[1]] });
       continue;
     }
@@ -158,7 +164,7 @@ function keysFor(forms: string[], speller: Speller): Set<string> {
 function wordPieces(raw: string, start: number): Piece[] {
   const end = start + raw.length;
   const lower = raw.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/’/g, "'");
-  if (/^\d+(\.\d+)?$/.test(lower)) return [{ start, end, forms: [lower, ...(TEXT_SPEAK[lower]?.slice(1) ?? [])], num: Number(lower) }];
+  if (/^\d+(\.\d+)?$/.test(lower)) return [{ start, end, forms: [lower, ...(TEXT_SPEAK.get(lower)?.slice(1) ?? [])], num: Number(lower) }];
   if (lower.includes('.')) {
     const parts = lower.split('.').filter(Boolean);
     // s.u.i.c.i.d.e is one word; "done.tonight" is two.
@@ -170,12 +176,12 @@ function wordPieces(raw: string, start: number): Piece[] {
       return wordPieces(part, start + at);
     });
   }
-  const apostrophe = APOSTROPHE_CONTRACTIONS[lower];
+  const apostrophe = APOSTROPHE_CONTRACTIONS.get(lower);
   if (apostrophe) return apostrophe.map((w) => ({ start, end, forms: [w] }));
   const bare = lower.replace(/'/g, '');
-  const expansion = CONTRACTIONS[bare] ?? (bare.endsWith("'s") ? undefined : TEXT_SPEAK[bare]);
+  const expansion = CONTRACTIONS.get(bare) ?? (bare.endsWith("'s") ? undefined : TEXT_SPEAK.get(bare));
   if (expansion && !(bare === '2' || bare === '4')) return expansion.map((w) => ({ start, end, forms: [w] }));
-  const number = NUMBER_WORDS[bare];
+  const number = NUMBER_WORDS.get(bare);
   if (bare.endsWith('s') && /^\d+s$/.test(bare)) return [{ start, end, forms: [bare], num: Number(bare.slice(0, -1)) }];
   const degrees = /^(\d{2}(?:\.\d)?)(c|degrees)$/.exec(bare);
   if (degrees) return [{ start, end, forms: [degrees[1]], num: Number(degrees[1]) }, { start, end, forms: ['degrees', 'c'] }];
@@ -216,7 +222,7 @@ function toTokens(pieces: Piece[], speller: Speller): Token[] {
 function spellings(form: string, speller: Speller): string[] {
   if (!/^[a-z]+$/.test(form)) {
     if (/^\d+(\.\d+)?$/.test(form) || /\p{Extended_Pictographic}/u.test(form)) return [form];
-    const deleeted = [...form].map((c) => LEET[c] ?? c).join('').replace(/'/g, '');
+    const deleeted = [...form].map((c) => LEET.get(c) ?? c).join('').replace(/'/g, '');
     if (deleeted.includes('*')) return [form, ...speller.unmask(deleeted.replace(/[^a-z*]/g, ''))];
     if (/^[a-z]+$/.test(deleeted)) return [form, ...spellings(deleeted, speller)];
     return [form];
