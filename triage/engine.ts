@@ -85,34 +85,65 @@ export class TriageEngine {
     return vocabulary([...this.index.values()].flat());
   }
 
+  /** The level and reasons for one message; every step is linear in its length, hostile input included. */
   assess(text: string): Assessment {
     const tokens = tokenize(text, this.speller);
     const matches = this.findMatches(tokens);
-    // A message has a handful of matches: filtering them is cheaper than grouping (measured).
-    const byKind = (kind: Owner['kind']) => matches.filter((m) => m.owner.kind === kind);
-    const entries = byKind('entry');
-    const figurative = byKind('figurative');
+    const byKind = new Map<Owner['kind'], Match[]>();
+    for (const m of matches) {
+      const list = byKind.get(m.owner.kind);
+      if (list) list.push(m);
+      else byKind.set(m.owner.kind, [m]);
+    }
+    const ofKind = (kind: Owner['kind']) => byKind.get(kind) ?? [];
+    const firstInClause = new Map<Owner['kind'], Map<number, Match>>();
+    const sameClause = (kind: Owner['kind'], m: Match) => {
+      let byClause = firstInClause.get(kind);
+      if (!byClause) {
+        byClause = new Map();
+        for (const c of ofKind(kind)) if (!byClause.has(tokens[c.from].clause)) byClause.set(tokens[c.from].clause, c);
+        firstInClause.set(kind, byClause);
+      }
+      return byClause.get(tokens[m.from].clause);
+    };
+    const insideFigurative = new Uint8Array(tokens.length);
+    for (const f of ofKind('figurative')) insideFigurative.fill(1, f.from, f.to);
+    const inFigurative = (m: Match) => insideFigurative.subarray(m.from, m.to).includes(1);
     // A signal inside a figurative phrase is no signal either ("not responding to the antibiotics").
-    const signals = byKind('signal').filter((m) => !this.negatorBefore(tokens, m) && !figurative.some((f) => overlaps(f, m)));
-    const present = (name: string) => signals.find((s) => (s.owner as { name: string }).name === name);
-    const sameClause = (kind: Owner['kind'], m: Match) => byKind(kind).find((c) => tokens[c.from].clause === tokens[m.from].clause);
-    const joking = byKind('joking')[0];
+    const presentSignals = new Map<string, Match>();
+    for (const m of ofKind('signal')) {
+      const name = (m.owner as { name: string }).name;
+      if (!presentSignals.has(name) && !this.negatorBefore(tokens, m) && !inFigurative(m)) presentSignals.set(name, m);
+    }
+    const present = (name: string) => presentSignals.get(name);
+    const joking = ofKind('joking')[0];
+    const firstPersonClauses = new Set(tokens.filter((t) => FIRST_PERSON.some((w) => t.keys.has(w))).map((t) => t.clause));
 
-    const kept = entries.filter((m) => !figurative.some((f) => overlaps(f, m)));
+    const kept = ofKind('entry').filter((m) => !inFigurative(m));
     // An entry gives way to a wider match of an entry that supersedes its category; never to
     // another match of its own entry (two of them over the same words would remove each other).
-    const supersededOut = kept.filter((m) => !kept.some((other) => other !== m && other.from <= m.from && other.to >= m.to
+    const supersedersAt = new Map<number, Match[]>();
+    for (const other of kept) {
+      if (entryOf(other).supersedes.length === 0) continue;
+      for (let t = other.from; t < other.to; t++) {
+        const list = supersedersAt.get(t);
+        if (list) list.push(other);
+        else supersedersAt.set(t, [other]);
+      }
+    }
+    const supersededOut = kept.filter((m) => !(supersedersAt.get(m.from) ?? []).some((other) => other !== m && other.from <= m.from && other.to >= m.to
       && entryOf(other) !== entryOf(m) && entryOf(other).supersedes.includes(entryOf(m).category)));
 
-    const reasons: Reason[] = [];
+    const found: Found[] = [];
     const phrase = (m: { from: number; to: number }) => ({ phrase: text.slice(tokens[m.from].start, tokens[m.to - 1].end), start: tokens[m.from].start, end: tokens[m.to - 1].end });
+    const liveStarts = new Set<number>();
     for (const m of supersededOut) {
       const entry = entryOf(m);
       let level: Level = entry.level;
       const why: string[] = [];
       const negator = entry.negatable ? this.negatorBefore(tokens, m) : undefined;
       // A topic in a lesson or a film is not a disclosure, unless someone in that clause speaks of themselves.
-      const media = entry.topic && !this.firstPersonIn(tokens, tokens[m.from].clause) ? sameClause('media', m) : undefined;
+      const media = entry.topic && !firstPersonClauses.has(tokens[m.from].clause) ? sameClause('media', m) : undefined;
       const accident = entry.accidental ? sameClause('accident', m) : undefined;
       if (negator) {
         level = 'none';
@@ -134,30 +165,33 @@ export class TriageEngine {
           why.push(`lowered one level: joking cue "${phrase(joking).phrase}"`);
         }
         // Harm in the past ("last year", "when I was 12") is a disclosure to act on, not danger now.
-        const historic = entry.historic ? sameClause('historic', m) ?? byKind('historic')[0] : undefined;
+        const historic = entry.historic ? sameClause('historic', m) ?? ofKind('historic')[0] : undefined;
         if (historic && level === 'high') {
           level = 'medium';
           why.push(`lowered one level: in the past ("${phrase(historic).phrase}")`);
         }
-        const reassured = entry.reassurable ? byKind('reassured')[0] : undefined;
+        const reassured = entry.reassurable ? ofKind('reassured')[0] : undefined;
         if (reassured && level === 'high') {
           level = 'medium';
           why.push(`lowered one level: reassurance "${phrase(reassured).phrase}"`);
         }
       }
-      reasons.push({ category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}) });
+      if (level !== 'none') liveStarts.add(tokens[m.from].start);
+      found.push({ ...m, reason: { category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}) } });
     }
 
     for (const combination of this.lexicon.source.combinations) {
-      const parts = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && reasons.some((r) => r.start === tokens[m.from].start && r.level !== 'none')));
+      // A category takes part through its first match at a place that carries a live reason.
+      const parts = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && liveStarts.has(tokens[m.from].start)));
       if (parts.every(Boolean)) {
         const first = parts.reduce((a, b) => (tokens[a!.from].start <= tokens[b!.from].start ? a : b))!;
         const others = parts.filter((p) => p !== first).map((p) => `"${phrase(p!).phrase}"`).join(', ');
-        reasons.push({ category: combination.category, level: combination.level, ...phrase(first), rule: combination.id, why: `with ${others}${combination.why ? `: ${combination.why}` : ''}` });
+        liveStarts.add(tokens[first.from].start);
+        found.push({ ...first, reason: { category: combination.category, level: combination.level, ...phrase(first), rule: combination.id, why: `with ${others}${combination.why ? `: ${combination.why}` : ''}` } });
       }
     }
 
-    const final = dedupeReasons(reasons);
+    const final = dedupeReasons(found, tokens);
     const level = final.reduce<Level>((max, r) => (rank(r.level) > rank(max) ? r.level : max), 'none');
     return { level, reasons: final };
   }
@@ -208,10 +242,6 @@ export class TriageEngine {
     return matches;
   }
 
-  private firstPersonIn(tokens: Token[], clause: number): boolean {
-    return tokens.some((t) => t.clause === clause && FIRST_PERSON.some((w) => t.keys.has(w)));
-  }
-
   /** A negator up to four words before the match, in the same clause, with no breaker between. */
   private negatorBefore(tokens: Token[], m: { from: number }): string | undefined {
     const clause = tokens[m.from].clause;
@@ -230,21 +260,41 @@ function entryOf(m: Match): LexiconEntry {
   return (m.owner as { entry: LexiconEntry }).entry;
 }
 
+/** A reason, and the tokens it was read from. */
+interface Found {
+  reason: Reason;
+  from: number;
+  to: number;
+}
+
 /**
  * One reason per rule and place: of overlapping reasons from the same rule, the highest level
  * (after modifiers), then the longest. Deduplicating after the modifiers matters: a longer match
  * can be negated where a shorter one inside it is not.
  */
-function dedupeReasons(reasons: Reason[]): Reason[] {
+function dedupeReasons(found: Found[], tokens: Token[]): Reason[] {
+  // Tokens that share one span (the "i" and "am" of "im") are one place: overlap is counted in places.
+  const placeOf = new Int32Array(tokens.length);
+  for (let t = 1; t < tokens.length; t++) {
+    const same = tokens[t].start === tokens[t - 1].start && tokens[t].end === tokens[t - 1].end;
+    placeOf[t] = placeOf[t - 1] + (same ? 0 : 1);
+  }
+  const taken = new Map<string, Set<number>>();
   const out: Reason[] = [];
-  const ordered = [...reasons].sort((a, b) => rank(b.level) - rank(a.level) || b.end - b.start - (a.end - a.start));
-  for (const r of ordered) {
-    if (!out.some((o) => o.rule === r.rule && o.start < r.end && r.start < o.end)) out.push(r);
+  const ordered = [...found].sort((a, b) => rank(b.reason.level) - rank(a.reason.level) || b.reason.end - b.reason.start - (a.reason.end - a.reason.start));
+  for (const { reason, from, to } of ordered) {
+    let places = taken.get(reason.rule);
+    if (!places) taken.set(reason.rule, (places = new Set()));
+    const first = placeOf[from];
+    const last = placeOf[to - 1];
+    let free = true;
+    for (let p = first; p <= last && free; p++) free = !places.has(p);
+    if (!free) continue;
+    for (let p = first; p <= last; p++) places.add(p);
+    out.push(reason);
   }
   return out.sort((a, b) => a.start - b.start || rank(b.level) - rank(a.level));
 }
-
-const overlaps = (a: { from: number; to: number }, b: { from: number; to: number }) => a.from < b.to && b.from < a.to;
 
 function atomMatches(atom: Atom, token: Token): boolean {
   if ('num' in atom) return token.num !== undefined && token.num >= atom.num[0] && token.num <= atom.num[1];

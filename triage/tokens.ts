@@ -99,6 +99,16 @@ interface Piece {
   clauseBreakAfter?: boolean;
 }
 
+/**
+ * Words longer than this are no words: their costly readings (spelling correction, stems,
+ * unmasking) are skipped, which keeps reading a message linear in its length whatever is typed.
+ * A run of repeated letters is collapsed first ("killllll...l" is still "kill").
+ */
+export const MAX_WORD_LETTERS = 40;
+
+const SENTENCE_END = /[.!]/;
+const TRAILING_PUNCTUATION = new Set(['.', '!', '*', '|', "'", '’', '+']);
+
 export function tokenize(text: string, speller: Speller): Token[] {
   const pieces: Piece[] = [];
   let breakPending = false;
@@ -115,10 +125,12 @@ export function tokenize(text: string, speller: Speller): Token[] {
       continue;
     }
     let raw = match[2];
-    // Trailing punctuation belongs to the sentence, not the word ("goodbye!", "done.").
-    const trimmed = raw.replace(/[.!*|'’+]+$/u, '');
-    if (trimmed.length < raw.length && /[.!]/.test(raw.slice(trimmed.length))) breakPending = true;
-    raw = trimmed || raw;
+    // Trailing punctuation belongs to the sentence, not the word ("goodbye!", "done."). Scanned
+    // rather than matched with /[.!]+$/, which retries from every character of a long run.
+    let kept = raw.length;
+    while (kept > 0 && TRAILING_PUNCTUATION.has(raw[kept - 1])) kept--;
+    if (kept < raw.length && SENTENCE_END.test(raw.slice(kept))) breakPending = true;
+    if (kept > 0) raw = raw.slice(0, kept);
     for (const piece of cachedWordPieces(raw)) pieces.push({ ...piece, start: start + piece.start, end: start + piece.end });
     if (breakPending && pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
     breakPending = false;
@@ -131,14 +143,20 @@ const WORD_CACHE = new Map<string, Piece[]>();
 const KEY_CACHES = new WeakMap<Speller, Map<string, Set<string>>>();
 
 function cachedWordPieces(raw: string): Piece[] {
+  // A long "word" is no everyday word: caching it would only hold its memory.
+  if (raw.length > MAX_WORD_LETTERS) return wordPiecesOf(raw);
   let pieces = WORD_CACHE.get(raw);
   if (!pieces) {
     if (WORD_CACHE.size > 20_000) WORD_CACHE.clear();
-    const letter = /^\p{L}$/u.test(raw) ? raw.toLowerCase() : undefined;
-    pieces = wordPieces(raw, 0).map((piece) => (letter ? { ...piece, letter } : piece));
+    pieces = wordPiecesOf(raw);
     WORD_CACHE.set(raw, pieces);
   }
   return pieces;
+}
+
+function wordPiecesOf(raw: string): Piece[] {
+  const letter = /^\p{L}$/u.test(raw) ? raw.toLowerCase() : undefined;
+  return wordPieces(raw, 0).map((piece) => (letter ? { ...piece, letter } : piece));
 }
 
 function keysFor(forms: string[], speller: Speller): Set<string> {
@@ -147,15 +165,16 @@ function keysFor(forms: string[], speller: Speller): Set<string> {
   const cacheKey = forms.join('\u0001');
   let keys = cache.get(cacheKey);
   if (!keys) {
-    if (cache.size > 20_000) cache.clear();
     keys = new Set<string>();
     for (const form of forms) {
       for (const variant of spellings(form, speller)) {
         keys.add(variant);
-        if (/^[a-z]+$/.test(variant)) keys.add(`s:${stemOf(variant)}`);
+        // The Porter stemmer is quadratic in a word's length.
+        if (variant.length <= MAX_WORD_LETTERS && /^[a-z]+$/.test(variant)) keys.add(`s:${stemOf(variant)}`);
       }
     }
-    cache.set(cacheKey, keys);
+    if (cache.size > 20_000) cache.clear();
+    if (cacheKey.length <= MAX_WORD_LETTERS * 2) cache.set(cacheKey, keys);
   }
   return keys;
 }
@@ -223,7 +242,7 @@ function spellings(form: string, speller: Speller): string[] {
   if (!/^[a-z]+$/.test(form)) {
     if (/^\d+(\.\d+)?$/.test(form) || /\p{Extended_Pictographic}/u.test(form)) return [form];
     const deleeted = [...form].map((c) => LEET.get(c) ?? c).join('').replace(/'/g, '');
-    if (deleeted.includes('*')) return [form, ...speller.unmask(deleeted.replace(/[^a-z*]/g, ''))];
+    if (deleeted.includes('*')) return deleeted.length > MAX_WORD_LETTERS ? [form] : [form, ...speller.unmask(deleeted.replace(/[^a-z*]/g, ''))];
     if (/^[a-z]+$/.test(deleeted)) return [form, ...spellings(deleeted, speller)];
     return [form];
   }
@@ -235,7 +254,7 @@ function spellings(form: string, speller: Speller): string[] {
     out.push(two, one);
   }
   for (const candidate of [...out]) {
-    if (speller.isKnown(candidate)) continue;
+    if (candidate.length > MAX_WORD_LETTERS || speller.isKnown(candidate)) continue;
     const corrected = speller.correct(candidate);
     if (corrected) out.push(corrected);
   }

@@ -22,3 +22,16 @@ describe('triage: text that names JavaScript object properties', () => {
     }
   }
 });
+
+describe('triage: very long words', () => {
+  it('reads a long run of one repeated letter as the word it stretches', () => {
+    expect(engine.assess(`i want to ki${'l'.repeat(200)} myself`).level).to.equal('high');
+    expect(engine.assess(`i want to d${'i'.repeat(5000)}e`).level).to.equal('high');
+  });
+
+  it('reads risk next to a word far longer than any real one', () => {
+    const text = `${'x'.repeat(5000)} i want to die ${'ab'.repeat(2000)}`;
+    const reason = engine.assess(text).reasons.find((r) => r.level === 'high')!;
+    expect(text.slice(reason.start, reason.end)).to.equal('want to die');
+  });
+});
