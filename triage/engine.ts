@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Atom, CompiledPattern, compilePattern, Level, Lexicon, LexiconEntry, LexiconError, rank } from './lexicon';
+import { normalise } from './normalise';
 import { LexiconSpeller } from './speller';
 import { Token, tokenize } from './tokens';
 
@@ -85,9 +86,14 @@ export class TriageEngine {
     return vocabulary([...this.index.values()].flat());
   }
 
-  /** The level and reasons for one message; every step is linear in its length, hostile input included. */
+  /**
+   * The level and reasons for one message. Every step is linear in its length (hostile input
+   * included), and reasons' spans and phrases are in `text` as given, whatever normalisation the
+   * engine read it through.
+   */
   assess(text: string): Assessment {
-    const tokens = tokenize(text, this.speller);
+    const normalised = normalise(text);
+    const tokens = tokenize(normalised.text, this.speller, normalised.softBreaks);
     const matches = this.findMatches(tokens);
     const byKind = new Map<Owner['kind'], Match[]>();
     for (const m of matches) {
@@ -135,7 +141,10 @@ export class TriageEngine {
       && entryOf(other) !== entryOf(m) && entryOf(other).supersedes.includes(entryOf(m).category)));
 
     const found: Found[] = [];
-    const phrase = (m: { from: number; to: number }) => ({ phrase: text.slice(tokens[m.from].start, tokens[m.to - 1].end), start: tokens[m.from].start, end: tokens[m.to - 1].end });
+    const phrase = (m: { from: number; to: number }) => {
+      const span = normalised.originalSpan(tokens[m.from].start, tokens[m.to - 1].end);
+      return { phrase: text.slice(span.start, span.end), ...span };
+    };
     const liveStarts = new Set<number>();
     for (const m of supersededOut) {
       const entry = entryOf(m);

@@ -109,9 +109,15 @@ export const MAX_WORD_LETTERS = 40;
 const SENTENCE_END = /[.!]/;
 const TRAILING_PUNCTUATION = new Set(['.', '!', '*', '|', "'", '’', '+']);
 
-export function tokenize(text: string, speller: Speller): Token[] {
+/**
+ * `softBreaks`: positions where a zero-width space was taken out of the text (see normalise.ts):
+ * a word across one is read whole when the whole reads as a word ("k\u200Bill"), else as its parts
+ * ("kill\u200Bmyself").
+ */
+export function tokenize(text: string, speller: Speller, softBreaks: readonly number[] = []): Token[] {
   const pieces: Piece[] = [];
   let breakPending = false;
+  let nextBreak = 0;
   for (const match of text.matchAll(TOKEN_PATTERN)) {
     const start = match.index!;
     if (match[3] !== undefined) {
@@ -131,11 +137,34 @@ export function tokenize(text: string, speller: Speller): Token[] {
     while (kept > 0 && TRAILING_PUNCTUATION.has(raw[kept - 1])) kept--;
     if (kept < raw.length && SENTENCE_END.test(raw.slice(kept))) breakPending = true;
     if (kept > 0) raw = raw.slice(0, kept);
-    for (const piece of cachedWordPieces(raw)) pieces.push({ ...piece, start: start + piece.start, end: start + piece.end });
+    while (nextBreak < softBreaks.length && softBreaks[nextBreak] <= start) nextBreak++;
+    const inside: number[] = [];
+    while (nextBreak < softBreaks.length && softBreaks[nextBreak] < start + raw.length) inside.push(softBreaks[nextBreak++] - start);
+    const parts = inside.length && !readsAsWord(raw, speller) ? splitAt(raw, inside) : [{ text: raw, at: 0 }];
+    for (const part of parts) {
+      const partPieces = inside.length ? wordPiecesOf(part.text) : cachedWordPieces(part.text);
+      for (const piece of partPieces) pieces.push({ ...piece, start: start + part.at + piece.start, end: start + part.at + piece.end });
+    }
     if (breakPending && pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
     breakPending = false;
   }
   return toTokens(joinSpacedLetters(pieces), speller);
+}
+
+/** Whether a word, taken whole, is one the lexicon or English knows (or text-speak for several). */
+function readsAsWord(raw: string, speller: Speller): boolean {
+  const pieces = wordPiecesOf(raw);
+  return pieces.length > 1 || pieces.some((piece) => piece.num !== undefined || [...keysFor(piece.forms, speller)].some((key) => speller.isKnown(key)));
+}
+
+function splitAt(raw: string, breaks: number[]): { text: string; at: number }[] {
+  const parts: { text: string; at: number }[] = [];
+  let at = 0;
+  for (const end of [...breaks, raw.length]) {
+    if (end > at) parts.push({ text: raw.slice(at, end), at });
+    at = end;
+  }
+  return parts;
 }
 
 // Messages reuse the same few hundred words: each typed word is taken apart once (bounded caches).

@@ -35,3 +35,53 @@ describe('triage: very long words', () => {
     expect(text.slice(reason.start, reason.end)).to.equal('want to die');
   });
 });
+
+describe('triage: risk hidden behind invisible or look-alike characters', () => {
+  const hidden: [string, string, string][] = [
+    ['a zero-width space inside a word', 'k\u200Bill myself', 'k\u200Bill myself'],
+    ['a soft hyphen inside a word', 'ki\u00ADll myself', 'ki\u00ADll myself'],
+    ['a word joiner and a byte-order mark', 'i want to k\u2060i\uFEFFll myself', 'k\u2060i\uFEFFll myself'],
+    ['a zero-width space between every letter', 'k\u200Bi\u200Bl\u200Bl m\u200By\u200Bs\u200Be\u200Bl\u200Bf', 'k\u200Bi\u200Bl\u200Bl m\u200By\u200Bs\u200Be\u200Bl\u200Bf'],
+    ['a Cyrillic і', 'kіll myself', 'kіll myself'],
+    ['Cyrillic and Greek letters throughout', 'і wаnt tο dіе', 'wаnt tο dіе'],
+    ['upper-case look-alikes', 'I WANT TO DΙΕ', 'WANT TO DΙΕ'],
+    ['fullwidth letters', 'ｋｉｌｌ ｍｙｓｅｌｆ', 'ｋｉｌｌ ｍｙｓｅｌｆ'],
+    ['mathematical bold letters (outside the Basic Multilingual Plane)', 'i want to 𝐤𝐢𝐥𝐥 𝐦𝐲𝐬𝐞𝐥𝐟', '𝐤𝐢𝐥𝐥 𝐦𝐲𝐬𝐞𝐥𝐟'],
+    ['small capitals from a "fancy text" generator', 'ᴋɪʟʟ ᴍʏsᴇʟғ', 'ᴋɪʟʟ ᴍʏsᴇʟғ'],
+    ['a right-to-left override', 'i want to \u202Ekill myself\u202C', 'kill myself'],
+  ];
+  for (const [name, text, phrase] of hidden) {
+    it(`${name}: ${JSON.stringify(text)} is high, pointing at the characters as typed`, () => {
+      const { level, reasons } = engine.assess(text);
+      expect(level).to.equal('high');
+      const reason = reasons.find((r) => r.level === 'high')!;
+      expect(reason.phrase).to.equal(phrase);
+      expect(text.slice(reason.start, reason.end)).to.equal(phrase);
+    });
+  }
+
+  it('a zero-width space between two words still separates them', () => {
+    const text = 'i want to kill\u200Bmyself';
+    const reason = engine.assess(text).reasons[0];
+    expect(reason).to.include({ level: 'high', phrase: 'kill\u200Bmyself', start: 10, end: 21 });
+  });
+
+  it('a word stretched by combining marks ("zalgo") is read, its span keeping every mark', () => {
+    const zalgo = [...'kill'].map((c) => c + '\u0301\u0316\u0489'.repeat(30)).join('');
+    const text = `i want to ${zalgo} myself`;
+    const reason = engine.assess(text).reasons[0];
+    expect(reason.level).to.equal('high');
+    expect(reason.phrase).to.equal(`${zalgo} myself`);
+  });
+
+  // Folding look-alikes turns Cyrillic and Greek into Latin-looking nonsense; it must not turn everyday messages into risk.
+  const ordinary = [
+    'Привет, как дела? Я сегодня в школе.',
+    'Мне нужна помощь с домашним заданием',
+    'мама папа кот рот сок нет тема вор ром кто курс море сон око рука',
+    'Доброго ранку, я хочу записатися до медсестри',
+    'Καλημέρα, τι κάνεις; Είμαι στο σχολείο.',
+    'Σε αγαπώ πολύ, καληνύχτα',
+  ];
+  for (const text of ordinary) it(`"${text}" stays routine`, () => expect(engine.assess(text).level).to.equal('none'));
+});

@@ -1,0 +1,135 @@
+/**
+ * The text the engine reads, and the way back to the text that was sent.
+ *
+ * Risk hides behind characters a reader does not see or cannot tell apart: a zero-width space or
+ * soft hyphen inside "kill", a Cyrillic і in "kіll", fullwidth or mathematical letters. The engine
+ * reads each character's NFKC form, without invisible (format) characters, with letters that look
+ * like Latin letters read as those letters. A clinician must still see what was typed, so every
+ * character of the normalised text remembers the character of the original it came from.
+ */
+export interface NormalisedText {
+  readonly text: string;
+  /**
+   * Positions in `text` where a zero-width space was taken out. It is the one invisible character
+   * that means a word break ("kill\u200Bmyself" is two words) but is also slipped inside words to
+   * hide them ("k\u200Bill"): the tokeniser decides which, by whether the joined word reads.
+   */
+  readonly softBreaks: readonly number[];
+  /** The span of the original text that `text.slice(start, end)` came from: whole characters. */
+  originalSpan(start: number, end: number): { start: number; end: number };
+}
+
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+const MARK = /\p{M}/u;
+const ZERO_WIDTH_SPACE = '\u200B';
+const ZERO_WIDTH_JOINER = '\u200D';
+// The joiner inside an emoji sequence (👩‍⚕️) is part of the emoji; between letters it only hides a word.
+const EMOJI_BEFORE_JOINER = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]$/u;
+/**
+ * No writing system stacks more than a few marks on a letter; "zalgo" text stacks thousands, and
+ * Unicode normalisation reorders a letter's marks with an insertion sort: quadratic in their number.
+ * Marks past this many are not read (they stay in the original, inside the letter's span).
+ */
+const MAX_MARKS_READ_PER_LETTER = 8;
+
+/**
+ * Letters that look like Latin letters, read as those letters. Written out rather than taken from
+ * Unicode's confusables table (TR39), which also maps digits to letters (0 to O, 1 to l) and would
+ * stop "took 30" being read as a number; and several of the look-alikes people use (к, м, н, т, в,
+ * small capitals) are not mapped to Latin letters there. Cyrillic, Greek and the Latin small
+ * capitals and dotless letters that "fancy text" generators use.
+ */
+const LOOK_ALIKES: readonly [from: string, to: string][] = [
+  // Cyrillic, lower and upper case
+  ['аеорсухіјѕкмнтвԁһӏԛԝүғ', 'aeopcyxijskmhtbdhlqwyf'],
+  ['АВЕКМНОРСТУХІЈЅԀҺӀԚԜҮ', 'ABEKMHOPCTYXIJSDHlQWY'],
+  // Greek
+  ['οαεικνρτυχγ', 'oaeikvptuxy'],
+  ['ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ', 'ABEZHIKMNOPTYX'],
+  // Latin small capitals and dotless letters
+  ['ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢıȷɑɡɩ', 'abcdefghijklmnoprstuvwyzijagi'],
+];
+const FOLD = new Map<string, string>();
+for (const [from, to] of LOOK_ALIKES) {
+  const letters = [...from];
+  if (letters.length !== to.length) throw new Error(`look-alike table: "${from}" and "${to}" differ in length`);
+  letters.forEach((letter, i) => FOLD.set(letter, to[i]));
+}
+
+/** Every look-alike letter the engine folds, and the Latin letter it reads it as (for tests and review). */
+export const LOOK_ALIKE_LETTERS: ReadonlyMap<string, string> = FOLD;
+
+function fold(text: string): string {
+  let out = '';
+  for (const c of text) out += FOLD.get(c) ?? c;
+  return out;
+}
+
+/** One character as the engine reads it: compatibility form, look-alikes folded. */
+function readable(character: string): string {
+  // Decomposed first so that an accented look-alike (ё, ό) folds too; composed again after.
+  return fold(character.normalize('NFKD')).normalize('NFKC');
+}
+
+export function normalise(original: string): NormalisedText {
+  const parts: string[] = [];
+  // For each code unit of the normalised text: the original character (with its marks) it came from.
+  const fromStart: number[] = [];
+  const fromEnd: number[] = [];
+  const softBreaks: number[] = [];
+  let length = 0;
+  let last = '';
+  const emit = (piece: string, start: number, end: number) => {
+    parts.push(piece);
+    for (let k = 0; k < piece.length; k++) {
+      fromStart.push(start);
+      fromEnd.push(end);
+    }
+    length += piece.length;
+    last = piece;
+  };
+
+  let i = 0;
+  while (i < original.length) {
+    const start = i;
+    const code = original.charCodeAt(i);
+    // Plain ASCII with no combining mark after it reads as itself: the common case, kept cheap.
+    if (code < 0x80 && !(i + 1 < original.length && original.charCodeAt(i + 1) >= 0x300 && MARK.test(codePointAt(original, i + 1)))) {
+      emit(original[i], i, i + 1);
+      i++;
+      continue;
+    }
+    const base = codePointAt(original, i);
+    i += base.length;
+    let character = base;
+    let marks = 0;
+    while (i < original.length) {
+      const next = codePointAt(original, i);
+      if (!MARK.test(next)) break;
+      if (marks++ < MAX_MARKS_READ_PER_LETTER) character += next;
+      i += next.length;
+    }
+    if (INVISIBLE.test(base)) {
+      if (base === ZERO_WIDTH_JOINER && EMOJI_BEFORE_JOINER.test(last)) emit(base, start, i);
+      else if (base === ZERO_WIDTH_SPACE && length > 0 && softBreaks[softBreaks.length - 1] !== length) softBreaks.push(length);
+      continue;
+    }
+    emit(readable(character), start, i);
+  }
+
+  const text = parts.join('');
+  return {
+    text,
+    softBreaks,
+    originalSpan(spanStart: number, spanEnd: number) {
+      if (spanEnd > spanStart) return { start: fromStart[spanStart], end: fromEnd[spanEnd - 1] };
+      const at = spanStart < length ? fromStart[spanStart] : original.length;
+      return { start: at, end: at };
+    },
+  };
+}
+
+/** The code point at `index` as a string; a lone surrogate stays one code unit. */
+function codePointAt(text: string, index: number): string {
+  return String.fromCodePoint(text.codePointAt(index)!);
+}
