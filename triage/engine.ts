@@ -42,6 +42,28 @@ interface Match {
 
 const FIRST_PERSON = ['i', 'me', 'my', 'myself', 'mine'];
 
+/**
+ * Triage reads at most this many characters of a message (UTF-16 code units, as String.length
+ * counts). SMS tops out near 1,600; the cap bounds the time one message can take. A longer message
+ * is stored whole by the caller, and gets a `triage-unread` reason at medium: a person has to read
+ * what the engine did not.
+ */
+export const TRIAGE_MAX_CHARS = 10_000;
+
+/** How much of `text` triage reads: the cap, moved back so as not to split a surrogate pair. */
+function readableLength(text: string, maxChars: number): number {
+  if (text.length <= maxChars) return text.length;
+  const last = text.charCodeAt(maxChars - 1);
+  return last >= 0xd800 && last <= 0xdbff ? maxChars - 1 : maxChars;
+}
+
+function unreadTail(readLength: number): Reason {
+  return {
+    category: 'triage-unread', level: 'medium', phrase: '', start: readLength, end: readLength, rule: 'triage-unread',
+    why: `only the first ${readLength} characters were triaged: a person needs to read the rest`,
+  };
+}
+
 export const PROTECTED_WORDS_PATH = join(__dirname, '..', '..', 'triage', 'protected-words.txt');
 
 /**
@@ -56,7 +78,8 @@ export class TriageEngine {
   private readonly breakers: Set<string>;
   private readonly speller: LexiconSpeller;
 
-  constructor(private readonly lexicon: Lexicon, protectedWords: Set<string>) {
+  /** `maxChars`: other than TRIAGE_MAX_CHARS only to measure the engine past the cap (the bench). */
+  constructor(private readonly lexicon: Lexicon, protectedWords: Set<string>, private readonly maxChars = TRIAGE_MAX_CHARS) {
     const { source } = lexicon;
     const all: Indexed[] = [];
     const add = (owner: Owner, patterns: string[], where: string) => {
@@ -87,12 +110,13 @@ export class TriageEngine {
   }
 
   /**
-   * The level and reasons for one message. Every step is linear in its length (hostile input
-   * included), and reasons' spans and phrases are in `text` as given, whatever normalisation the
-   * engine read it through.
+   * The level and reasons for one message. Only its first TRIAGE_MAX_CHARS characters are read;
+   * every step is linear in what is read (hostile input included), and reasons' spans and phrases
+   * are in `text` as given, whatever normalisation the engine read it through.
    */
   assess(text: string): Assessment {
-    const normalised = normalise(text);
+    const readLength = readableLength(text, this.maxChars);
+    const normalised = normalise(readLength < text.length ? text.slice(0, readLength) : text);
     const tokens = tokenize(normalised.text, this.speller, normalised.softBreaks);
     const matches = this.findMatches(tokens);
     const byKind = new Map<Owner['kind'], Match[]>();
@@ -201,6 +225,7 @@ export class TriageEngine {
     }
 
     const final = dedupeReasons(found, tokens);
+    if (readLength < text.length) final.push(unreadTail(readLength));
     const level = final.reduce<Level>((max, r) => (rank(r.level) > rank(max) ? r.level : max), 'none');
     return { level, reasons: final };
   }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TriageEngine } from '../../triage/engine';
+import { TRIAGE_MAX_CHARS, TriageEngine } from '../../triage/engine';
 import { LEVELS, loadLexicon } from '../../triage/lexicon';
 
 const engine = TriageEngine.load(loadLexicon());
@@ -84,4 +84,34 @@ describe('triage: risk hidden behind invisible or look-alike characters', () => 
     'Σε αγαπώ πολύ, καληνύχτα',
   ];
   for (const text of ordinary) it(`"${text}" stays routine`, () => expect(engine.assess(text).level).to.equal('none'));
+});
+
+describe('triage: messages longer than TRIAGE_MAX_CHARS', () => {
+  const filler = (length: number) => 'blah '.repeat(Math.ceil(length / 5)).slice(0, length);
+
+  it('reads a message up to the cap whole', () => {
+    const text = `${filler(TRIAGE_MAX_CHARS - 20)} i want to die`;
+    expect(text.length).to.be.at.most(TRIAGE_MAX_CHARS);
+    expect(engine.assess(text)).to.have.property('level', 'high');
+    expect(engine.assess(text).reasons.map((r) => r.category)).not.to.include('triage-unread');
+  });
+
+  it('finds risk in the part it reads, and says where reading stopped', () => {
+    const text = `i want to die ${filler(TRIAGE_MAX_CHARS * 3)}`;
+    const { level, reasons } = engine.assess(text);
+    expect(level).to.equal('high');
+    expect(reasons[reasons.length - 1]).to.deep.include({ category: 'triage-unread', level: 'medium', start: TRIAGE_MAX_CHARS, end: TRIAGE_MAX_CHARS, phrase: '' });
+  });
+
+  it('never calls a message it did not read to the end routine: the unread rest makes it medium', () => {
+    const { level, reasons } = engine.assess(`${filler(TRIAGE_MAX_CHARS)} i want to die`);
+    expect(level).to.equal('medium');
+    expect(reasons.map((r) => r.category)).to.deep.equal(['triage-unread']);
+  });
+
+  it('does not cut a character in two at the cap', () => {
+    const text = `${'x'.repeat(TRIAGE_MAX_CHARS - 1)}😭 and more`;
+    const unread = engine.assess(text).reasons.find((r) => r.category === 'triage-unread')!;
+    expect(unread.start).to.equal(TRIAGE_MAX_CHARS - 1);
+  });
 });
