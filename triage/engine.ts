@@ -290,6 +290,29 @@ export class TriageEngine {
   }
 }
 
+/** What a message gets when triage could not read it: an engine fault must never read as "no risk". */
+export const TRIAGE_FAILED: Readonly<Reason> = Object.freeze({
+  category: 'triage-failed', level: 'high', phrase: '', start: 0, end: 0, rule: 'triage-failed',
+  why: 'triage could not read this message; treated as high risk',
+});
+
+/**
+ * `engine.assess`, except that it never throws: if triage fails, the message is high with the one
+ * reason TRIAGE_FAILED, and `failed` is set so the caller can log it (`onError` gets the error).
+ */
+export function assessSafely(engine: Pick<TriageEngine, 'assess'>, text: string, onError?: (error: unknown) => void): Assessment & { failed?: true } {
+  try {
+    return engine.assess(text);
+  } catch (error) {
+    try {
+      onError?.(error);
+    } catch {
+      // A failing logger must not turn a high-risk answer into an exception.
+    }
+    return { level: 'high', reasons: [{ ...TRIAGE_FAILED }], failed: true };
+  }
+}
+
 function entryOf(m: Match): LexiconEntry {
   return (m.owner as { entry: LexiconEntry }).entry;
 }
