@@ -1,14 +1,9 @@
 import { expect } from 'chai';
 import { TRIAGE_MAX_CHARS, TriageEngine } from '../../triage/engine';
 import { LEVELS, loadLexicon } from '../../triage/lexicon';
+import { OBJECT_PROPERTY_NAMES } from '../support/hostile-text';
 
 const engine = TriageEngine.load(loadLexicon());
-
-/** Names every plain JavaScript object answers to: a lookup keyed by user text must not see them. */
-export const OBJECT_PROPERTY_NAMES = [
-  'constructor', '__proto__', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', 'toLocaleString', 'isPrototypeOf',
-  'propertyIsEnumerable', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
-];
 
 describe('triage: text that names JavaScript object properties', () => {
   for (const name of OBJECT_PROPERTY_NAMES) {
