@@ -19,6 +19,7 @@ export interface NormalisedText {
   originalSpan(start: number, end: number): { start: number; end: number };
 }
 
+const PLAIN_ASCII = /^[\x00-\x7F]*$/;
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 const MARK = /\p{M}/u;
 const ZERO_WIDTH_SPACE = '\u200B';
@@ -72,32 +73,60 @@ function readable(character: string): string {
 }
 
 export function normalise(original: string): NormalisedText {
+  // Most messages are plain ASCII: they read as they are, each character mapped to itself.
+  if (PLAIN_ASCII.test(original)) {
+    return {
+      text: original,
+      softBreaks: [],
+      originalSpan: (start: number, end: number) => ({ start, end }),
+    };
+  }
   const parts: string[] = [];
   // For each code unit of the normalised text: the original character (with its marks) it came from.
-  const fromStart: number[] = [];
-  const fromEnd: number[] = [];
+  let fromStart = new Int32Array(original.length + 16);
+  let fromEnd = new Int32Array(original.length + 16);
   const softBreaks: number[] = [];
   let length = 0;
   let last = '';
+  const reserve = (count: number) => {
+    if (length + count <= fromStart.length) return;
+    // Compatibility forms can be longer than the character (ﬃ is ffi): grow, rarely.
+    fromStart = grown(fromStart, 2 * (length + count));
+    fromEnd = grown(fromEnd, 2 * (length + count));
+  };
+  /** One original character (with its marks) read as `piece`: each unit of it maps to the whole character. */
   const emit = (piece: string, start: number, end: number) => {
+    reserve(piece.length);
+    fromStart.fill(start, length, length + piece.length);
+    fromEnd.fill(end, length, length + piece.length);
     parts.push(piece);
-    for (let k = 0; k < piece.length; k++) {
-      fromStart.push(start);
-      fromEnd.push(end);
-    }
     length += piece.length;
     last = piece;
+  };
+  /** Original characters that read as themselves, one for one. */
+  const emitAsIs = (start: number, end: number) => {
+    reserve(end - start);
+    for (let k = start; k < end; k++, length++) {
+      fromStart[length] = k;
+      fromEnd[length] = k + 1;
+    }
+    parts.push((last = original.slice(start, end)));
   };
 
   let i = 0;
   while (i < original.length) {
     const start = i;
     const code = original.charCodeAt(i);
-    // Plain ASCII with no combining mark after it reads as itself: the common case, kept cheap.
-    if (code < 0x80 && !(i + 1 < original.length && original.charCodeAt(i + 1) >= 0x300 && MARK.test(codePointAt(original, i + 1)))) {
-      emit(original[i], i, i + 1);
-      i++;
-      continue;
+    if (code < 0x80) {
+      // A run of plain ASCII reads as itself, character for character (its last character may carry marks).
+      let end = i + 1;
+      while (end < original.length && original.charCodeAt(end) < 0x80) end++;
+      if (end < original.length && MARK.test(codePointAt(original, end))) end--;
+      if (end > i) {
+        emitAsIs(i, end);
+        i = end;
+        continue;
+      }
     }
     const base = codePointAt(original, i);
     i += base.length;
@@ -127,6 +156,12 @@ export function normalise(original: string): NormalisedText {
       return { start: at, end: at };
     },
   };
+}
+
+function grown(array: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(capacity);
+  bigger.set(array);
+  return bigger;
 }
 
 /** The code point at `index` as a string; a lone surrogate stays one code unit. */
