@@ -132,7 +132,7 @@ export function tokenize(text: string, speller: Speller, softBreaks: readonly nu
     }
     let raw = match[2];
     // Trailing punctuation belongs to the sentence, not the word ("goodbye!", "done."). Scanned
-    // rather than matched with /[.!]+$/, which retries from every character of a long run.
+    // rather than matched with /[.!*|'’+]+$/, which retries from every character of a long run.
     let kept = raw.length;
     while (kept > 0 && TRAILING_PUNCTUATION.has(raw[kept - 1])) kept--;
     if (kept < raw.length && SENTENCE_END.test(raw.slice(kept))) breakPending = true;
@@ -142,8 +142,7 @@ export function tokenize(text: string, speller: Speller, softBreaks: readonly nu
     while (nextBreak < softBreaks.length && softBreaks[nextBreak] < start + raw.length) inside.push(softBreaks[nextBreak++] - start);
     const parts = inside.length && !readsAsWord(raw, speller) ? splitAt(raw, inside) : [{ text: raw, at: 0 }];
     for (const part of parts) {
-      const partPieces = inside.length ? wordPiecesOf(part.text) : cachedWordPieces(part.text);
-      for (const piece of partPieces) pieces.push({ ...piece, start: start + part.at + piece.start, end: start + part.at + piece.end });
+      for (const piece of cachedWordPieces(part.text)) pieces.push({ ...piece, start: start + part.at + piece.start, end: start + part.at + piece.end });
     }
     if (breakPending && pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
     breakPending = false;
