@@ -36,9 +36,9 @@ const MAX_MARKS_READ_PER_LETTER = 8;
 /**
  * Letters that look like Latin letters, read as those letters. Written out rather than taken from
  * Unicode's confusables table (TR39), which also maps digits to letters (0 to O, 1 to l) and would
- * stop "took 30" being read as a number; and several of the look-alikes people use (к, м, н, т, в,
- * small capitals) are not mapped to Latin letters there. Cyrillic, Greek and the Latin small
- * capitals and dotless letters that "fancy text" generators use.
+ * stop "took 30" being read as a number, and which does not take every look-alike people type for a
+ * Latin letter (lower-case в н т, small capitals) to that letter. Cyrillic, Greek and the Latin
+ * small capitals and dotless letters that "fancy text" generators use.
  */
 const LOOK_ALIKES: readonly [from: string, to: string][] = [
   // Cyrillic, lower and upper case
