@@ -136,9 +136,10 @@ export class TriageEngine {
       }
       return byClause.get(tokens[m.from].clause);
     };
-    const insideFigurative = new Uint8Array(tokens.length);
-    for (const f of ofKind('figurative')) insideFigurative.fill(1, f.from, f.to);
-    const inFigurative = (m: Match) => insideFigurative.subarray(m.from, m.to).includes(1);
+    const figurative = ofKind('figurative');
+    const insideFigurative = figurative.length ? new Uint8Array(tokens.length) : undefined;
+    for (const f of figurative) insideFigurative!.fill(1, f.from, f.to);
+    const inFigurative = (m: Match) => insideFigurative !== undefined && insideFigurative.subarray(m.from, m.to).includes(1);
     // A signal inside a figurative phrase is no signal either ("not responding to the antibiotics").
     const presentSignals = new Map<string, Match>();
     for (const m of ofKind('signal')) {
@@ -147,7 +148,11 @@ export class TriageEngine {
     }
     const present = (name: string) => presentSignals.get(name);
     const joking = ofKind('joking')[0];
-    const firstPersonClauses = new Set(tokens.filter((t) => FIRST_PERSON.some((w) => t.keys.has(w))).map((t) => t.clause));
+    let firstPersonClauses: Set<number> | undefined;
+    const firstPersonIn = (clause: number) => {
+      firstPersonClauses ??= new Set(tokens.filter((t) => FIRST_PERSON.some((w) => t.keys.has(w))).map((t) => t.clause));
+      return firstPersonClauses.has(clause);
+    };
 
     const kept = ofKind('entry').filter((m) => !inFigurative(m));
     // An entry gives way to a wider match of an entry that supersedes its category; never to
@@ -176,7 +181,7 @@ export class TriageEngine {
       const why: string[] = [];
       const negator = entry.negatable ? this.negatorBefore(tokens, m) : undefined;
       // A topic in a lesson or a film is not a disclosure, unless someone in that clause speaks of themselves.
-      const media = entry.topic && !firstPersonClauses.has(tokens[m.from].clause) ? sameClause('media', m) : undefined;
+      const media = entry.topic && !firstPersonIn(tokens[m.from].clause) ? sameClause('media', m) : undefined;
       const accident = entry.accidental ? sameClause('accident', m) : undefined;
       if (negator) {
         level = 'none';
