@@ -25,7 +25,7 @@ const MARK = /\p{M}/u;
 const ZERO_WIDTH_SPACE = '\u200B';
 const ZERO_WIDTH_JOINER = '\u200D';
 // The joiner inside an emoji sequence (👩‍⚕️) is part of the emoji; between letters it only hides a word.
-const EMOJI_BEFORE_JOINER = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]$/u;
+const EMOJI_BEFORE_JOINER = /[\p{Extended_Pictographic}\p{Emoji_Modifier}]$/u;
 /**
  * No writing system stacks more than a few marks on a letter; "zalgo" text stacks thousands, and
  * Unicode normalisation reorders a letter's marks with an insertion sort: quadratic in their number.
@@ -135,7 +135,9 @@ export function normalise(original: string): NormalisedText {
     while (i < original.length) {
       const next = codePointAt(original, i);
       if (!MARK.test(next)) break;
-      if (marks++ < MAX_MARKS_READ_PER_LETTER) character += next;
+      // Invisible marks (variation selectors, the grapheme joiner) change nothing the engine reads,
+      // and an emoji selector after a letter would let a joiner after it pass as part of an emoji.
+      if (!INVISIBLE.test(next) && marks++ < MAX_MARKS_READ_PER_LETTER) character += next;
       i += next.length;
     }
     if (INVISIBLE.test(base)) {

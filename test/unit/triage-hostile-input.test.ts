@@ -44,6 +44,7 @@ describe('triage: risk hidden behind invisible or look-alike characters', () => 
     ['mathematical bold letters (outside the Basic Multilingual Plane)', 'i want to 𝐤𝐢𝐥𝐥 𝐦𝐲𝐬𝐞𝐥𝐟', '𝐤𝐢𝐥𝐥 𝐦𝐲𝐬𝐞𝐥𝐟'],
     ['small capitals from a "fancy text" generator', 'ᴋɪʟʟ ᴍʏsᴇʟғ', 'ᴋɪʟʟ ᴍʏsᴇʟғ'],
     ['a right-to-left override', 'i want to \u202Ekill myself\u202C', 'kill myself'],
+    ['an emoji selector and a joiner after a letter (found by the property test)', 'i want to kill mys\uFE0F\u200Delf', 'kill mys\uFE0F\u200Delf'],
   ];
   for (const [name, text, phrase] of hidden) {
     it(`${name}: ${JSON.stringify(text)} is high, pointing at the characters as typed`, () => {

@@ -52,6 +52,9 @@ describe('triage normalisation', () => {
     expect(normalise('👩‍⚕️').text).to.contain('\u200D');
     expect(normalise('❤️‍🔥').text).to.contain('\u200D');
     expect(normalise('k\u200Dill').text).to.equal('kill');
+    // An emoji presentation selector after a letter does not make the joiner after it an emoji's.
+    expect(normalise('mys\uFE0F\u200Delf').text).to.equal('myself');
+    expect(normalise('i\u034F\uFE00ll').text).to.equal('ill');
   });
 
   it('reads Cyrillic and Greek look-alikes, and small capitals, as the Latin letters they look like', () => {
