@@ -1,4 +1,4 @@
-import type { Speller } from './tokens';
+import { stemOf, type Speller } from './tokens';
 
 /**
  * Spelling correction towards the lexicon only: a typed word that is not a known word may be
@@ -12,8 +12,10 @@ import type { Speller } from './tokens';
 export class LexiconSpeller implements Speller {
   private readonly deletions = new Map<string, string[]>();
   private readonly byLength = new Map<number, string[]>();
+  private readonly stems: Set<string>;
 
   constructor(private readonly words: Set<string>, private readonly protectedWords: Set<string>) {
+    this.stems = new Set([...words].map(stemOf));
     for (const word of words) {
       if (!this.byLength.has(word.length)) this.byLength.set(word.length, []);
       this.byLength.get(word.length)!.push(word);
@@ -28,6 +30,10 @@ export class LexiconSpeller implements Speller {
 
   isKnown(word: string): boolean {
     return this.words.has(word) || this.protectedWords.has(word);
+  }
+
+  isLexiconStem(stem: string): boolean {
+    return this.stems.has(stem);
   }
 
   correct(word: string): string | undefined {

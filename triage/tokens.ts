@@ -24,6 +24,8 @@ export interface Speller {
   correct(word: string): string | undefined;
   /** Words the lexicon uses, or real English words: these are never "corrected". */
   isKnown(word: string): boolean;
+  /** Whether this Porter stem is the stem of a lexicon word ("crash" for "crashing"). */
+  isLexiconStem(stem: string): boolean;
   /** Lexicon words that fit a masked word, where each `*` stands for one letter. */
   unmask(masked: string): string[];
 }
@@ -150,10 +152,11 @@ export function tokenize(text: string, speller: Speller, softBreaks: readonly nu
   return toTokens(joinSpacedLetters(pieces), speller);
 }
 
-/** Whether a word, taken whole, is one the lexicon or English knows (or text-speak for several). */
+/** Whether a word, taken whole, is one the lexicon or English knows, in any form (or text-speak for several). */
 function readsAsWord(raw: string, speller: Speller): boolean {
   const pieces = wordPiecesOf(raw);
-  return pieces.length > 1 || pieces.some((piece) => piece.num !== undefined || [...keysFor(piece.forms, speller)].some((key) => speller.isKnown(key)));
+  const known = (key: string) => (key.startsWith('s:') ? speller.isLexiconStem(key.slice(2)) : speller.isKnown(key));
+  return pieces.length > 1 || pieces.some((piece) => piece.num !== undefined || [...keysFor(piece.forms, speller)].some(known));
 }
 
 function splitAt(raw: string, breaks: number[]): { text: string; at: number }[] {

@@ -62,6 +62,13 @@ describe('triage: risk hidden behind invisible or look-alike characters', () => 
     expect(reason).to.include({ level: 'high', phrase: 'kill\u200Bmyself', start: 10, end: 21 });
   });
 
+  // Found by fuzzing the probe set: "crashing" is no lexicon word, but its stem is.
+  for (const text of ['i keep thinking about cra\u200Bshing my car into a wall on purpose', 'i keep cu\u200Btting myself', 'thinking about ha\u200Bnging myself']) {
+    it(`a zero-width space inside an inflected word does not split it: ${JSON.stringify(text)}`, () => {
+      expect(engine.assess(text).level).to.equal(engine.assess(text.replace(/\u200B/g, '')).level).and.not.equal('none');
+    });
+  }
+
   it('a word stretched by combining marks ("zalgo") is read, its span keeping every mark', () => {
     const zalgo = [...'kill'].map((c) => c + '\u0301\u0316\u0489'.repeat(30)).join('');
     const text = `i want to ${zalgo} myself`;
