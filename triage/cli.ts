@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { evaluate, formatFigures, Labelled } from './evaluate';
-import { buildTriageEngine } from './index';
+import { assessSafely, buildTriageEngine, TriageEngine } from './index';
 
 /**
  * `triage --jsonl`: JSON lines {"id","text"} on stdin -> {"id","level","reasons"} on stdout, one
  * per line, nothing else on stdout (problems go to stderr, and the exit code says so).
+ *
+ * A message the engine fails on is still answered, as the server answers it: level high with the
+ * one reason `triage-failed` (an unread message must not pass as no risk, nor stop the messages
+ * after it from being triaged). The failure goes to stderr with its line number, and the exit code
+ * is 1.
  */
-export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, errors: NodeJS.WritableStream): Promise<number> {
-  const engine = buildTriageEngine();
+export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, errors: NodeJS.WritableStream,
+  engine: Pick<TriageEngine, 'assess'> = buildTriageEngine()): Promise<number> {
   let bad = 0;
   let lineNumber = 0;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
@@ -27,7 +32,8 @@ export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.W
       bad++;
       continue;
     }
-    const { level, reasons } = engine.assess(item.text);
+    const { level, reasons, failed } = assessSafely(engine, item.text, (error) => errors.write(`line ${lineNumber}: triage failed (${(error as Error)?.message ?? error}); answered as high risk with reason triage-failed\n`));
+    if (failed) bad++;
     output.write(JSON.stringify({ id: item.id, level, reasons }) + '\n');
   }
   return bad ? 1 : 0;

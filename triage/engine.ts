@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Atom, CompiledPattern, compilePattern, Level, Lexicon, LexiconEntry, LexiconError, rank } from './lexicon';
+import { normalise } from './normalise';
 import { LexiconSpeller } from './speller';
 import { Token, tokenize } from './tokens';
 
@@ -41,6 +42,28 @@ interface Match {
 
 const FIRST_PERSON = ['i', 'me', 'my', 'myself', 'mine'];
 
+/**
+ * Triage reads at most this many characters of a message (UTF-16 code units, as String.length
+ * counts). SMS tops out near 1,600; the cap bounds the time one message can take. A longer message
+ * is stored whole by the caller, and gets a `triage-unread` reason at medium: a person has to read
+ * what the engine did not.
+ */
+export const TRIAGE_MAX_CHARS = 10_000;
+
+/** How much of `text` triage reads: the cap, moved back so as not to split a surrogate pair. */
+function readableLength(text: string, maxChars: number): number {
+  if (text.length <= maxChars) return text.length;
+  const last = text.charCodeAt(maxChars - 1);
+  return last >= 0xd800 && last <= 0xdbff ? maxChars - 1 : maxChars;
+}
+
+function unreadTail(readLength: number): Reason {
+  return {
+    category: 'triage-unread', level: 'medium', phrase: '', start: readLength, end: readLength, rule: 'triage-unread',
+    why: `only the first ${readLength} characters were triaged: a person needs to read the rest`,
+  };
+}
+
 export const PROTECTED_WORDS_PATH = join(__dirname, '..', '..', 'triage', 'protected-words.txt');
 
 /**
@@ -55,7 +78,8 @@ export class TriageEngine {
   private readonly breakers: Set<string>;
   private readonly speller: LexiconSpeller;
 
-  constructor(private readonly lexicon: Lexicon, protectedWords: Set<string>) {
+  /** `maxChars`: other than TRIAGE_MAX_CHARS only to measure the engine past the cap (the bench). */
+  constructor(private readonly lexicon: Lexicon, protectedWords: Set<string>, private readonly maxChars = TRIAGE_MAX_CHARS) {
     const { source } = lexicon;
     const all: Indexed[] = [];
     const add = (owner: Owner, patterns: string[], where: string) => {
@@ -85,34 +109,79 @@ export class TriageEngine {
     return vocabulary([...this.index.values()].flat());
   }
 
+  /**
+   * The level and reasons for one message. Only its first TRIAGE_MAX_CHARS characters are read;
+   * every step is linear in what is read (hostile input included), and reasons' spans and phrases
+   * are in `text` as given, whatever normalisation the engine read it through.
+   */
   assess(text: string): Assessment {
-    const tokens = tokenize(text, this.speller);
+    const readLength = readableLength(text, this.maxChars);
+    const normalised = normalise(readLength < text.length ? text.slice(0, readLength) : text);
+    const tokens = tokenize(normalised.text, this.speller, normalised.softBreaks);
     const matches = this.findMatches(tokens);
-    // A message has a handful of matches: filtering them is cheaper than grouping (measured).
-    const byKind = (kind: Owner['kind']) => matches.filter((m) => m.owner.kind === kind);
-    const entries = byKind('entry');
-    const figurative = byKind('figurative');
+    const byKind = new Map<Owner['kind'], Match[]>();
+    for (const m of matches) {
+      const list = byKind.get(m.owner.kind);
+      if (list) list.push(m);
+      else byKind.set(m.owner.kind, [m]);
+    }
+    const ofKind = (kind: Owner['kind']) => byKind.get(kind) ?? [];
+    const firstInClause = new Map<Owner['kind'], Map<number, Match>>();
+    const sameClause = (kind: Owner['kind'], m: Match) => {
+      let byClause = firstInClause.get(kind);
+      if (!byClause) {
+        byClause = new Map();
+        for (const c of ofKind(kind)) if (!byClause.has(tokens[c.from].clause)) byClause.set(tokens[c.from].clause, c);
+        firstInClause.set(kind, byClause);
+      }
+      return byClause.get(tokens[m.from].clause);
+    };
+    const figurative = ofKind('figurative');
+    const insideFigurative = figurative.length ? new Uint8Array(tokens.length) : undefined;
+    for (const f of figurative) insideFigurative!.fill(1, f.from, f.to);
+    const inFigurative = (m: Match) => insideFigurative !== undefined && insideFigurative.subarray(m.from, m.to).includes(1);
     // A signal inside a figurative phrase is no signal either ("not responding to the antibiotics").
-    const signals = byKind('signal').filter((m) => !this.negatorBefore(tokens, m) && !figurative.some((f) => overlaps(f, m)));
-    const present = (name: string) => signals.find((s) => (s.owner as { name: string }).name === name);
-    const sameClause = (kind: Owner['kind'], m: Match) => byKind(kind).find((c) => tokens[c.from].clause === tokens[m.from].clause);
-    const joking = byKind('joking')[0];
+    const presentSignals = new Map<string, Match>();
+    for (const m of ofKind('signal')) {
+      const name = (m.owner as { name: string }).name;
+      if (!presentSignals.has(name) && !this.negatorBefore(tokens, m) && !inFigurative(m)) presentSignals.set(name, m);
+    }
+    const present = (name: string) => presentSignals.get(name);
+    const joking = ofKind('joking')[0];
+    let firstPersonClauses: Set<number> | undefined;
+    const firstPersonIn = (clause: number) => {
+      firstPersonClauses ??= new Set(tokens.filter((t) => FIRST_PERSON.some((w) => t.keys.has(w))).map((t) => t.clause));
+      return firstPersonClauses.has(clause);
+    };
 
-    const kept = entries.filter((m) => !figurative.some((f) => overlaps(f, m)));
+    const kept = ofKind('entry').filter((m) => !inFigurative(m));
     // An entry gives way to a wider match of an entry that supersedes its category; never to
     // another match of its own entry (two of them over the same words would remove each other).
-    const supersededOut = kept.filter((m) => !kept.some((other) => other !== m && other.from <= m.from && other.to >= m.to
+    const supersedersAt = new Map<number, Match[]>();
+    for (const other of kept) {
+      if (entryOf(other).supersedes.length === 0) continue;
+      for (let t = other.from; t < other.to; t++) {
+        const list = supersedersAt.get(t);
+        if (list) list.push(other);
+        else supersedersAt.set(t, [other]);
+      }
+    }
+    const supersededOut = kept.filter((m) => !(supersedersAt.get(m.from) ?? []).some((other) => other !== m && other.from <= m.from && other.to >= m.to
       && entryOf(other) !== entryOf(m) && entryOf(other).supersedes.includes(entryOf(m).category)));
 
-    const reasons: Reason[] = [];
-    const phrase = (m: { from: number; to: number }) => ({ phrase: text.slice(tokens[m.from].start, tokens[m.to - 1].end), start: tokens[m.from].start, end: tokens[m.to - 1].end });
+    const found: Found[] = [];
+    const phrase = (m: { from: number; to: number }) => {
+      const span = normalised.originalSpan(tokens[m.from].start, tokens[m.to - 1].end);
+      return { phrase: text.slice(span.start, span.end), ...span };
+    };
+    const liveStarts = new Set<number>();
     for (const m of supersededOut) {
       const entry = entryOf(m);
       let level: Level = entry.level;
       const why: string[] = [];
       const negator = entry.negatable ? this.negatorBefore(tokens, m) : undefined;
       // A topic in a lesson or a film is not a disclosure, unless someone in that clause speaks of themselves.
-      const media = entry.topic && !this.firstPersonIn(tokens, tokens[m.from].clause) ? sameClause('media', m) : undefined;
+      const media = entry.topic && !firstPersonIn(tokens[m.from].clause) ? sameClause('media', m) : undefined;
       const accident = entry.accidental ? sameClause('accident', m) : undefined;
       if (negator) {
         level = 'none';
@@ -134,30 +203,34 @@ export class TriageEngine {
           why.push(`lowered one level: joking cue "${phrase(joking).phrase}"`);
         }
         // Harm in the past ("last year", "when I was 12") is a disclosure to act on, not danger now.
-        const historic = entry.historic ? sameClause('historic', m) ?? byKind('historic')[0] : undefined;
+        const historic = entry.historic ? sameClause('historic', m) ?? ofKind('historic')[0] : undefined;
         if (historic && level === 'high') {
           level = 'medium';
           why.push(`lowered one level: in the past ("${phrase(historic).phrase}")`);
         }
-        const reassured = entry.reassurable ? byKind('reassured')[0] : undefined;
+        const reassured = entry.reassurable ? ofKind('reassured')[0] : undefined;
         if (reassured && level === 'high') {
           level = 'medium';
           why.push(`lowered one level: reassurance "${phrase(reassured).phrase}"`);
         }
       }
-      reasons.push({ category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}) });
+      if (level !== 'none') liveStarts.add(tokens[m.from].start);
+      found.push({ ...m, reason: { category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}) } });
     }
 
     for (const combination of this.lexicon.source.combinations) {
-      const parts = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && reasons.some((r) => r.start === tokens[m.from].start && r.level !== 'none')));
+      // A category takes part through its first match at a place that carries a live reason.
+      const parts = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && liveStarts.has(tokens[m.from].start)));
       if (parts.every(Boolean)) {
         const first = parts.reduce((a, b) => (tokens[a!.from].start <= tokens[b!.from].start ? a : b))!;
         const others = parts.filter((p) => p !== first).map((p) => `"${phrase(p!).phrase}"`).join(', ');
-        reasons.push({ category: combination.category, level: combination.level, ...phrase(first), rule: combination.id, why: `with ${others}${combination.why ? `: ${combination.why}` : ''}` });
+        liveStarts.add(tokens[first.from].start);
+        found.push({ ...first, reason: { category: combination.category, level: combination.level, ...phrase(first), rule: combination.id, why: `with ${others}${combination.why ? `: ${combination.why}` : ''}` } });
       }
     }
 
-    const final = dedupeReasons(reasons);
+    const final = dedupeReasons(found, tokens);
+    if (readLength < text.length) final.push(unreadTail(readLength));
     const level = final.reduce<Level>((max, r) => (rank(r.level) > rank(max) ? r.level : max), 'none');
     return { level, reasons: final };
   }
@@ -208,10 +281,6 @@ export class TriageEngine {
     return matches;
   }
 
-  private firstPersonIn(tokens: Token[], clause: number): boolean {
-    return tokens.some((t) => t.clause === clause && FIRST_PERSON.some((w) => t.keys.has(w)));
-  }
-
   /** A negator up to four words before the match, in the same clause, with no breaker between. */
   private negatorBefore(tokens: Token[], m: { from: number }): string | undefined {
     const clause = tokens[m.from].clause;
@@ -226,8 +295,38 @@ export class TriageEngine {
   }
 }
 
+/** What a message gets when triage could not read it: an engine fault must never read as "no risk". */
+export const TRIAGE_FAILED: Readonly<Reason> = Object.freeze({
+  category: 'triage-failed', level: 'high', phrase: '', start: 0, end: 0, rule: 'triage-failed',
+  why: 'triage could not read this message; treated as high risk',
+});
+
+/**
+ * `engine.assess`, except that it never throws: if triage fails, the message is high with the one
+ * reason TRIAGE_FAILED, and `failed` is set so the caller can log it (`onError` gets the error).
+ */
+export function assessSafely(engine: Pick<TriageEngine, 'assess'>, text: string, onError?: (error: unknown) => void): Assessment & { failed?: true } {
+  try {
+    return engine.assess(text);
+  } catch (error) {
+    try {
+      onError?.(error);
+    } catch {
+      // A failing logger must not turn a high-risk answer into an exception.
+    }
+    return { level: 'high', reasons: [{ ...TRIAGE_FAILED }], failed: true };
+  }
+}
+
 function entryOf(m: Match): LexiconEntry {
   return (m.owner as { entry: LexiconEntry }).entry;
+}
+
+/** A reason, and the tokens it was read from. */
+interface Found {
+  reason: Reason;
+  from: number;
+  to: number;
 }
 
 /**
@@ -235,16 +334,29 @@ function entryOf(m: Match): LexiconEntry {
  * (after modifiers), then the longest. Deduplicating after the modifiers matters: a longer match
  * can be negated where a shorter one inside it is not.
  */
-function dedupeReasons(reasons: Reason[]): Reason[] {
+function dedupeReasons(found: Found[], tokens: Token[]): Reason[] {
+  // Tokens that share one span (the "i" and "am" of "im") are one place: overlap is counted in places.
+  const placeOf = new Int32Array(tokens.length);
+  for (let t = 1; t < tokens.length; t++) {
+    const same = tokens[t].start === tokens[t - 1].start && tokens[t].end === tokens[t - 1].end;
+    placeOf[t] = placeOf[t - 1] + (same ? 0 : 1);
+  }
+  const taken = new Map<string, Set<number>>();
   const out: Reason[] = [];
-  const ordered = [...reasons].sort((a, b) => rank(b.level) - rank(a.level) || b.end - b.start - (a.end - a.start));
-  for (const r of ordered) {
-    if (!out.some((o) => o.rule === r.rule && o.start < r.end && r.start < o.end)) out.push(r);
+  const ordered = [...found].sort((a, b) => rank(b.reason.level) - rank(a.reason.level) || b.reason.end - b.reason.start - (a.reason.end - a.reason.start));
+  for (const { reason, from, to } of ordered) {
+    let places = taken.get(reason.rule);
+    if (!places) taken.set(reason.rule, (places = new Set()));
+    const first = placeOf[from];
+    const last = placeOf[to - 1];
+    let free = true;
+    for (let p = first; p <= last && free; p++) free = !places.has(p);
+    if (!free) continue;
+    for (let p = first; p <= last; p++) places.add(p);
+    out.push(reason);
   }
   return out.sort((a, b) => a.start - b.start || rank(b.level) - rank(a.level));
 }
-
-const overlaps = (a: { from: number; to: number }, b: { from: number; to: number }) => a.from < b.to && b.from < a.to;
 
 function atomMatches(atom: Atom, token: Token): boolean {
   if ('num' in atom) return token.num !== undefined && token.num >= atom.num[0] && token.num <= atom.num[1];

@@ -3,7 +3,7 @@ import { LexiconEntry, loadLexicon, LEXICON_PATH } from './lexicon';
 
 export type { Assessment, Reason } from './engine';
 export type { Level, LexiconEntry } from './lexicon';
-export { TriageEngine } from './engine';
+export { assessSafely, TRIAGE_FAILED, TRIAGE_MAX_CHARS, TriageEngine } from './engine';
 export { LexiconError } from './lexicon';
 
 /** The engine for the shared lexicon plus a service's own additions (from the services config). */

@@ -189,12 +189,12 @@ export function parseLexicon(text: string, source = 'lexicon.yaml', additions: L
     for (const entry of lexicon.entries) {
       if (ids.has(entry.id)) throw new Error(`entry "${entry.id}": the id is used twice`);
       ids.add(entry.id);
-      for (const signal of entry.raisedBy) if (!lexicon.signals[signal]) throw new Error(`entry "${entry.id}": raisedBy names no signal "${signal}"`);
+      for (const signal of entry.raisedBy) if (!Object.hasOwn(lexicon.signals, signal)) throw new Error(`entry "${entry.id}": raisedBy names no signal "${signal}"`);
     }
     const categories = new Set(lexicon.entries.map((e) => e.category));
     for (const combination of lexicon.combinations) {
       for (const part of combination.all) {
-        if (!lexicon.signals[part] && !categories.has(part)) throw new Error(`combination "${combination.id}": "${part}" is neither a signal nor an entry category`);
+        if (!Object.hasOwn(lexicon.signals, part) && !categories.has(part)) throw new Error(`combination "${combination.id}": "${part}" is neither a signal nor an entry category`);
       }
     }
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { Speller } from './tokens';
+import { stemOf, type Speller } from './tokens';
 
 /**
  * Spelling correction towards the lexicon only: a typed word that is not a known word may be
@@ -12,8 +12,10 @@ import type { Speller } from './tokens';
 export class LexiconSpeller implements Speller {
   private readonly deletions = new Map<string, string[]>();
   private readonly byLength = new Map<number, string[]>();
+  private readonly stems: Set<string>;
 
   constructor(private readonly words: Set<string>, private readonly protectedWords: Set<string>) {
+    this.stems = new Set([...words].map(stemOf));
     for (const word of words) {
       if (!this.byLength.has(word.length)) this.byLength.set(word.length, []);
       this.byLength.get(word.length)!.push(word);
@@ -28,6 +30,10 @@ export class LexiconSpeller implements Speller {
 
   isKnown(word: string): boolean {
     return this.words.has(word) || this.protectedWords.has(word);
+  }
+
+  isLexiconStem(stem: string): boolean {
+    return this.stems.has(stem);
   }
 
   correct(word: string): string | undefined {
@@ -47,9 +53,11 @@ export class LexiconSpeller implements Speller {
   }
 
   unmask(masked: string): string[] {
-    if (!/^[a-z*]+$/.test(masked) || masked.replace(/\*/g, '').length < 2) return [];
+    // Only lexicon words of the same length can fit, so a masked word longer than any is done with.
+    const sameLength = this.byLength.get(masked.length);
+    if (!sameLength || !/^[a-z*]+$/.test(masked) || masked.replace(/\*/g, '').length < 2) return [];
     const pattern = new RegExp(`^${masked.replace(/\*/g, '[a-z]')}$`);
-    return (this.byLength.get(masked.length) ?? []).filter((w) => pattern.test(w));
+    return sameLength.filter((w) => pattern.test(w));
   }
 }
 
@@ -66,18 +74,29 @@ function isTransposition(a: string, b: string): boolean {
   return diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]];
 }
 
-/** Optimal string alignment distance, giving up past `limit`. */
+/**
+ * Optimal string alignment distance, giving up past `limit`. Three rows rather than the whole
+ * table, and two rows past the limit end it: no later cell can come back under it.
+ */
 export function damerauLevenshtein(a: string, b: string, limit = Infinity): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
+  let beforePrevious: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let previousBest = 0;
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowBest = i;
+    for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      let d = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, beforePrevious[j - 2] + 1);
+      current[j] = d;
+      rowBest = Math.min(rowBest, d);
     }
+    if (rowBest > limit && previousBest > limit) return limit + 1;
+    beforePrevious = previous;
+    previous = current;
+    previousBest = rowBest;
   }
-  return d[a.length][b.length];
+  return previous[b.length];
 }

@@ -24,25 +24,29 @@ export interface Speller {
   correct(word: string): string | undefined;
   /** Words the lexicon uses, or real English words: these are never "corrected". */
   isKnown(word: string): boolean;
+  /** Whether this Porter stem is the stem of a lexicon word ("crash" for "crashing"). */
+  isLexiconStem(stem: string): boolean;
   /** Lexicon words that fit a masked word, where each `*` stands for one letter. */
   unmask(masked: string): string[];
 }
 
-const CONTRACTIONS: Record<string, string[]> = {
+// Keyed by what people type: Maps, because a plain object answers "constructor" or "__proto__"
+// with something from Object.prototype.
+const CONTRACTIONS = wordMap<string[]>({
   im: ['i', 'am'], ive: ['i', 'have'], dont: ['do', 'not'], cant: ['can', 'not'], cannot: ['can', 'not'], wont: ['will', 'not'],
   wouldnt: ['would', 'not'], couldnt: ['could', 'not'], shouldnt: ['should', 'not'], isnt: ['is', 'not'], arent: ['are', 'not'],
   wasnt: ['was', 'not'], werent: ['were', 'not'], didnt: ['did', 'not'], doesnt: ['does', 'not'], havent: ['have', 'not'],
   hasnt: ['has', 'not'], aint: ['is', 'not'], hes: ['he', 'is'], shes: ['she', 'is'], theyre: ['they', 'are'], youre: ['you', 'are'],
   thats: ['that', 'is'], theres: ['there', 'is'], whats: ['what', 'is'], theyve: ['they', 'have'], weve: ['we', 'have'],
   tonights: ['tonight', 'is'], todays: ['today', 'is'], its: ['it', 'is'],
-};
+});
 /** Only with an apostrophe: without one these are ordinary words (ill, hell, shell, well, id). */
-const APOSTROPHE_CONTRACTIONS: Record<string, string[]> = {
+const APOSTROPHE_CONTRACTIONS = wordMap<string[]>({
   "i'll": ['i', 'will'], "he'll": ['he', 'will'], "she'll": ['she', 'will'], "they'll": ['they', 'will'], "we'll": ['we', 'will'],
   "you'll": ['you', 'will'], "i'd": ['i', 'would'], "he'd": ['he', 'would'], "she'd": ['she', 'would'], "they'd": ['they', 'would'],
   "we're": ['we', 'are'], "it's": ['it', 'is'],
-};
-const TEXT_SPEAK: Record<string, string[]> = {
+});
+const TEXT_SPEAK = wordMap<string[]>({
   u: ['you'], ur: ['your'], r: ['are'], wanna: ['want', 'to'], gonna: ['going', 'to'], gotta: ['got', 'to'], tryna: ['trying', 'to'],
   '2nite': ['tonight'], '2night': ['tonight'], tonite: ['tonight'], tnite: ['tonight'], '2day': ['today'], '2moro': ['tomorrow'],
   '2morrow': ['tomorrow'], '2mrw': ['tomorrow'], tmrw: ['tomorrow'], tmr: ['tomorrow'], tmoz: ['tomorrow'], tomoz: ['tomorrow'],
@@ -53,20 +57,24 @@ const TEXT_SPEAK: Record<string, string[]> = {
   cnt: ['can', 'not'], wnt: ['want'], luv: ['love'], thx: ['thanks'], abt: ['about'], smth: ['something'], sth: ['something'],
   myslf: ['myself'], urself: ['yourself'], selfharm: ['self', 'harm'], selfharming: ['self', 'harming'],
   '2': ['2', 'to'], '4': ['4', 'for'], gn: ['goodnight'],
-};
-const NUMBER_WORDS: Record<string, number> = {
+});
+const NUMBER_WORDS = wordMap<number>({
   one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13,
   fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50,
   sixty: 60, hundred: 100, dozen: 12,
-};
-const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l', '+': 't' };
+});
+const LEET = wordMap<string>({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '|': 'l', '+': 't' });
 
 /** Emoji that carry meaning in risk messages; they become words the lexicon can use. */
-export const EMOJI_WORDS: Record<string, string> = {
+export const EMOJI_WORDS: ReadonlyMap<string, string> = wordMap<string>({
   '💊': 'pills', '🔪': 'knife', '🗡': 'knife', '🪦': 'grave', '⚰': 'coffin', '🔫': 'gun', '🪢': 'rope', '🩸': 'blood',
   '💉': 'needle', '🚆': 'train', '🚂': 'train', '🌉': 'bridge', '😂': 'lol', '🤣': 'lol', '💀': 'lol', '☠': 'skull', '😭': 'crying',
   '💔': 'heartbroken',
-};
+});
+
+function wordMap<T>(entries: Record<string, T>): ReadonlyMap<string, T> {
+  return new Map(Object.entries(entries));
+}
 
 const TOKEN_PATTERN = /(\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic})*)|([\p{L}\p{N}@$][\p{L}\p{N}\p{M}'’@$!*|+.]*)|([.!?;,\n]+|\s-\s)/gu;
 const CLAUSE_WORDS = new Set(['but', 'although', 'though', 'however']);
@@ -93,9 +101,25 @@ interface Piece {
   clauseBreakAfter?: boolean;
 }
 
-export function tokenize(text: string, speller: Speller): Token[] {
+/**
+ * Words longer than this are no words: their costly readings (spelling correction, stems,
+ * unmasking) are skipped, which keeps reading a message linear in its length whatever is typed.
+ * A run of repeated letters is collapsed first ("killllll...l" is still "kill").
+ */
+export const MAX_WORD_LETTERS = 40;
+
+const SENTENCE_END = /[.!]/;
+const TRAILING_PUNCTUATION = new Set(['.', '!', '*', '|', "'", '’', '+']);
+
+/**
+ * `softBreaks`: positions where a zero-width space was taken out of the text (see normalise.ts):
+ * a word across one is read whole when the whole reads as a word ("k\u200Bill"), else as its parts
+ * ("kill\u200Bmyself").
+ */
+export function tokenize(text: string, speller: Speller, softBreaks: readonly number[] = []): Token[] {
   const pieces: Piece[] = [];
   let breakPending = false;
+  let nextBreak = 0;
   for (const match of text.matchAll(TOKEN_PATTERN)) {
     const start = match.index!;
     if (match[3] !== undefined) {
@@ -104,20 +128,45 @@ export function tokenize(text: string, speller: Speller): Token[] {
     }
     if (match[1] !== undefined) {
       const base = match[1].replace(/[\uFE0F\u200D]/g, '');
-      const word = EMOJI_WORDS[[...base][0]];
+      const word = EMOJI_WORDS.get([...base][0]);
       pieces.push({ start, end: start + match[1].length, forms: word ? [word, match[1]] : [match[1]] });
       continue;
     }
     let raw = match[2];
-    // Trailing punctuation belongs to the sentence, not the word ("goodbye!", "done.").
-    const trimmed = raw.replace(/[.!*|'’+]+$/u, '');
-    if (trimmed.length < raw.length && /[.!]/.test(raw.slice(trimmed.length))) breakPending = true;
-    raw = trimmed || raw;
-    for (const piece of cachedWordPieces(raw)) pieces.push({ ...piece, start: start + piece.start, end: start + piece.end });
+    // Trailing punctuation belongs to the sentence, not the word ("goodbye!", "done."). Scanned
+    // rather than matched with /[.!*|'’+]+$/, which retries from every character of a long run.
+    let kept = raw.length;
+    while (kept > 0 && TRAILING_PUNCTUATION.has(raw[kept - 1])) kept--;
+    if (kept < raw.length && SENTENCE_END.test(raw.slice(kept))) breakPending = true;
+    if (kept > 0) raw = raw.slice(0, kept);
+    while (nextBreak < softBreaks.length && softBreaks[nextBreak] <= start) nextBreak++;
+    const inside: number[] = [];
+    while (nextBreak < softBreaks.length && softBreaks[nextBreak] < start + raw.length) inside.push(softBreaks[nextBreak++] - start);
+    const parts = inside.length && !readsAsWord(raw, speller) ? splitAt(raw, inside) : [{ text: raw, at: 0 }];
+    for (const part of parts) {
+      for (const piece of cachedWordPieces(part.text)) pieces.push({ ...piece, start: start + part.at + piece.start, end: start + part.at + piece.end });
+    }
     if (breakPending && pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
     breakPending = false;
   }
   return toTokens(joinSpacedLetters(pieces), speller);
+}
+
+/** Whether a word, taken whole, is one the lexicon or English knows, in any form (or text-speak for several). */
+function readsAsWord(raw: string, speller: Speller): boolean {
+  const pieces = wordPiecesOf(raw);
+  const known = (key: string) => (key.startsWith('s:') ? speller.isLexiconStem(key.slice(2)) : speller.isKnown(key));
+  return pieces.length > 1 || pieces.some((piece) => piece.num !== undefined || [...keysFor(piece.forms, speller)].some(known));
+}
+
+function splitAt(raw: string, breaks: number[]): { text: string; at: number }[] {
+  const parts: { text: string; at: number }[] = [];
+  let at = 0;
+  for (const end of [...breaks, raw.length]) {
+    if (end > at) parts.push({ text: raw.slice(at, end), at });
+    at = end;
+  }
+  return parts;
 }
 
 // Messages reuse the same few hundred words: each typed word is taken apart once (bounded caches).
@@ -125,14 +174,20 @@ const WORD_CACHE = new Map<string, Piece[]>();
 const KEY_CACHES = new WeakMap<Speller, Map<string, Set<string>>>();
 
 function cachedWordPieces(raw: string): Piece[] {
+  // A long "word" is no everyday word: caching it would only hold its memory.
+  if (raw.length > MAX_WORD_LETTERS) return wordPiecesOf(raw);
   let pieces = WORD_CACHE.get(raw);
   if (!pieces) {
     if (WORD_CACHE.size > 20_000) WORD_CACHE.clear();
-    const letter = /^\p{L}$/u.test(raw) ? raw.toLowerCase() : undefined;
-    pieces = wordPieces(raw, 0).map((piece) => (letter ? { ...piece, letter } : piece));
+    pieces = wordPiecesOf(raw);
     WORD_CACHE.set(raw, pieces);
   }
   return pieces;
+}
+
+function wordPiecesOf(raw: string): Piece[] {
+  const letter = /^\p{L}$/u.test(raw) ? raw.toLowerCase() : undefined;
+  return wordPieces(raw, 0).map((piece) => (letter ? { ...piece, letter } : piece));
 }
 
 function keysFor(forms: string[], speller: Speller): Set<string> {
@@ -141,15 +196,16 @@ function keysFor(forms: string[], speller: Speller): Set<string> {
   const cacheKey = forms.join('\u0001');
   let keys = cache.get(cacheKey);
   if (!keys) {
-    if (cache.size > 20_000) cache.clear();
     keys = new Set<string>();
     for (const form of forms) {
       for (const variant of spellings(form, speller)) {
         keys.add(variant);
-        if (/^[a-z]+$/.test(variant)) keys.add(`s:${stemOf(variant)}`);
+        // The Porter stemmer is quadratic in a word's length.
+        if (variant.length <= MAX_WORD_LETTERS && /^[a-z]+$/.test(variant)) keys.add(`s:${stemOf(variant)}`);
       }
     }
-    cache.set(cacheKey, keys);
+    if (cache.size > 20_000) cache.clear();
+    if (cacheKey.length <= MAX_WORD_LETTERS * 2) cache.set(cacheKey, keys);
   }
   return keys;
 }
@@ -158,7 +214,7 @@ function keysFor(forms: string[], speller: Speller): Set<string> {
 function wordPieces(raw: string, start: number): Piece[] {
   const end = start + raw.length;
   const lower = raw.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/’/g, "'");
-  if (/^\d+(\.\d+)?$/.test(lower)) return [{ start, end, forms: [lower, ...(TEXT_SPEAK[lower]?.slice(1) ?? [])], num: Number(lower) }];
+  if (/^\d+(\.\d+)?$/.test(lower)) return [{ start, end, forms: [lower, ...(TEXT_SPEAK.get(lower)?.slice(1) ?? [])], num: Number(lower) }];
   if (lower.includes('.')) {
     const parts = lower.split('.').filter(Boolean);
     // s.u.i.c.i.d.e is one word; "done.tonight" is two.
@@ -170,12 +226,12 @@ function wordPieces(raw: string, start: number): Piece[] {
       return wordPieces(part, start + at);
     });
   }
-  const apostrophe = APOSTROPHE_CONTRACTIONS[lower];
+  const apostrophe = APOSTROPHE_CONTRACTIONS.get(lower);
   if (apostrophe) return apostrophe.map((w) => ({ start, end, forms: [w] }));
   const bare = lower.replace(/'/g, '');
-  const expansion = CONTRACTIONS[bare] ?? (bare.endsWith("'s") ? undefined : TEXT_SPEAK[bare]);
+  const expansion = CONTRACTIONS.get(bare) ?? (bare.endsWith("'s") ? undefined : TEXT_SPEAK.get(bare));
   if (expansion && !(bare === '2' || bare === '4')) return expansion.map((w) => ({ start, end, forms: [w] }));
-  const number = NUMBER_WORDS[bare];
+  const number = NUMBER_WORDS.get(bare);
   if (bare.endsWith('s') && /^\d+s$/.test(bare)) return [{ start, end, forms: [bare], num: Number(bare.slice(0, -1)) }];
   const degrees = /^(\d{2}(?:\.\d)?)(c|degrees)$/.exec(bare);
   if (degrees) return [{ start, end, forms: [degrees[1]], num: Number(degrees[1]) }, { start, end, forms: ['degrees', 'c'] }];
@@ -216,8 +272,8 @@ function toTokens(pieces: Piece[], speller: Speller): Token[] {
 function spellings(form: string, speller: Speller): string[] {
   if (!/^[a-z]+$/.test(form)) {
     if (/^\d+(\.\d+)?$/.test(form) || /\p{Extended_Pictographic}/u.test(form)) return [form];
-    const deleeted = [...form].map((c) => LEET[c] ?? c).join('').replace(/'/g, '');
-    if (deleeted.includes('*')) return [form, ...speller.unmask(deleeted.replace(/[^a-z*]/g, ''))];
+    const deleeted = [...form].map((c) => LEET.get(c) ?? c).join('').replace(/'/g, '');
+    if (deleeted.includes('*')) return deleeted.length > MAX_WORD_LETTERS ? [form] : [form, ...speller.unmask(deleeted.replace(/[^a-z*]/g, ''))];
     if (/^[a-z]+$/.test(deleeted)) return [form, ...spellings(deleeted, speller)];
     return [form];
   }
@@ -229,7 +285,7 @@ function spellings(form: string, speller: Speller): string[] {
     out.push(two, one);
   }
   for (const candidate of [...out]) {
-    if (speller.isKnown(candidate)) continue;
+    if (candidate.length > MAX_WORD_LETTERS || speller.isKnown(candidate)) continue;
     const corrected = speller.correct(candidate);
     if (corrected) out.push(corrected);
   }

@@ -31,8 +31,15 @@ describe('npm run cli -- triage --jsonl', () => {
     expect(result.stderr).to.contain('line 2: not JSON').and.contain('line 3: needs "id"');
   });
 
+  it('when a text names a JavaScript object property, then it is triaged like any other', () => {
+    const texts = ['constructor', '__proto__', 'hasOwnProperty', 'toString', 'valueOf', 'constructor i want to die'];
+    const result = run(['triage', '--jsonl'], texts.map((text, i) => JSON.stringify({ id: i, text })).join('\n') + '\n');
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).level)).to.deep.equal(['none', 'none', 'none', 'none', 'none', 'high']);
+  });
+
   it('triage-eval prints the figures for a labelled file', () => {
-    const result = run(['triage-eval', join(ROOT, '..', 'shared', 'triage', 'dev-set.jsonl')], '');
+    const result = run(['triage-eval', join(ROOT, 'test', 'fixtures', 'triage', 'probes.jsonl')], '');
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^messages: \d+ high, \d+ medium, \d+ routine/).and.contain('high scored high');
   });

@@ -9,7 +9,9 @@ import { ServiceTriage } from '../../triage/service-engines';
 import { join } from 'node:path';
 
 const lexiconText = readFileSync(LEXICON_PATH, 'utf8');
-const DEV_SET = join(__dirname, '..', '..', '..', '..', 'shared', 'triage', 'dev-set.jsonl');
+// The repository's own labelled messages: a fresh clone runs these tests with nothing beside it.
+// Any other labelled file is evaluated with `npm run cli -- triage-eval FILE`.
+const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage');
 
 describe('triage lexicon', () => {
   it('when the lexicon is valid, then the engine builds from it', () => {
@@ -55,9 +57,9 @@ function expectThresholds(file: string, expectedCount?: number) {
 }
 
 describe('triage quality', () => {
-  it('on the development set, meets every threshold of the triage issue', () => expectThresholds(DEV_SET, 118));
-  it('on our own probe set (written to check generalisation), meets every threshold', () => {
-    expectThresholds(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage', 'probes.jsonl'), 755);
+  it('on our own probe set (written to check generalisation), meets every threshold', () => expectThresholds(join(FIXTURES, 'probes.jsonl'), 755));
+  it('on our own disguised set (invisible and look-alike characters, property names), meets every threshold', () => {
+    expectThresholds(join(FIXTURES, 'disguised.jsonl'), 48);
   });
 });
 
