@@ -9,12 +9,15 @@ import { assessSafely, buildTriageEngine, TriageEngine } from './index';
  *
  * A message the engine fails on is still answered, as the server answers it: level high with the
  * one reason `triage-failed` (an unread message must not pass as no risk, nor stop the messages
- * after it from being triaged). The failure goes to stderr with its line number, and the exit code
- * is 1.
+ * after it from being triaged). The failure goes to stderr with its line number; the exit code stays
+ * 0, because every message was answered: npm (in this project's JSON mode) appends an error object
+ * to stdout when a command exits non-zero, which would break the one-line-per-message contract for
+ * a run whose answers are all there. Malformed input lines are the caller's to fix: exit code 1.
  */
 export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, errors: NodeJS.WritableStream,
   engine: Pick<TriageEngine, 'assess'> = buildTriageEngine()): Promise<number> {
   let bad = 0;
+  let faults = 0;
   let lineNumber = 0;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber++;
@@ -33,9 +36,10 @@ export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.W
       continue;
     }
     const { level, reasons, failed } = assessSafely(engine, item.text, (error) => errors.write(`line ${lineNumber}: triage failed (${(error as Error)?.message ?? error}); answered as high risk with reason triage-failed\n`));
-    if (failed) bad++;
+    if (failed) faults++;
     output.write(JSON.stringify({ id: item.id, level, reasons }) + '\n');
   }
+  if (faults) errors.write(`${faults} message(s) could not be triaged and were answered as high risk (triage-failed)\n`);
   return bad ? 1 : 0;
 }
 
