@@ -176,7 +176,9 @@ export class ConversationActions {
     const { view, serviceSlug, alsoNotify } = await this.deps.db.transaction(async (tx) => {
       const conversation = await findVisibleConversation(tx, staff, this.deps.directory, conversationId);
       const result = await work(tx, conversation, at);
-      await recordAudit(tx, at, { actorType: 'staff', actorId: staff.id, action, subjectType: 'conversation', subjectId: conversation.id, serviceSlug: conversation.serviceSlug, detail: result.audit });
+      // A transfer concerns both teams: the one that gave it and the one that took it.
+      const services = [conversation.serviceSlug, ...(result.alsoNotify ? [result.alsoNotify] : [])];
+      await recordAudit(tx, at, { actorType: 'staff', actorId: staff.id, action, subjectType: 'conversation', subjectId: conversation.id, services, detail: result.audit });
       return { view: result.view, serviceSlug: conversation.serviceSlug, alsoNotify: result.alsoNotify };
     });
     for (const slug of new Set([serviceSlug, alsoNotify].filter((s): s is string => !!s))) {

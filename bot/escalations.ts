@@ -94,7 +94,7 @@ export class EscalationLadder {
       acknowledgedBy: null,
     };
     await tx.insert(Escalation, escalation);
-    await recordAudit(tx, input.at, { actorType: 'system', action: 'escalation.raise', subjectType: 'escalation', subjectId: escalation.id, serviceSlug: input.serviceSlug, detail: { conversationId: input.conversationId, categories: escalation.categories } });
+    await recordAudit(tx, input.at, { actorType: 'system', action: 'escalation.raise', subjectType: 'escalation', subjectId: escalation.id, services: [input.serviceSlug], detail: { conversationId: input.conversationId, categories: escalation.categories } });
     return { escalationId: escalation.id, isNew: true };
   }
 
@@ -140,7 +140,7 @@ export class EscalationLadder {
       const recipientStaffIds = await resolveRecipients(tx, service, recipientsSpec);
       const noticeId = randomUUID();
       await tx.insert(EscalationNotice, { id: noticeId, escalationId: escalation.id, step: escalation.step, level, round, final, recipients: recipientStaffIds.join(','), createdAt: now });
-      await recordAudit(tx, now, { actorType: 'system', action: final ? 'escalation.final_alert' : 'escalation.notify', subjectType: 'escalation', subjectId: escalation.id, serviceSlug: service.slug, detail: { step: escalation.step, level, round, recipients: recipientStaffIds.length } });
+      await recordAudit(tx, now, { actorType: 'system', action: final ? 'escalation.final_alert' : 'escalation.notify', subjectType: 'escalation', subjectId: escalation.id, services: [service.slug], detail: { step: escalation.step, level, round, recipients: recipientStaffIds.length } });
       const built: EscalationNotification = { escalationId: escalation.id, conversationId: escalation.conversationId, serviceSlug: service.slug, step: escalation.step, level, round, final, categories: escalation.categories.split(',').filter(Boolean), recipientStaffIds };
       queued = (await this.deps.queued?.queue(tx, { ...built, noticeId }, now)) ?? false;
       return built;
@@ -156,7 +156,7 @@ export class EscalationLadder {
     const services = staff.memberships.map((m) => m.serviceSlug);
     const statuses = status === 'all' ? ['open', 'exhausted', 'acknowledged'] : status === 'acknowledged' ? ['acknowledged'] : ['open', 'exhausted'];
     const escalations = services.length === 0 ? [] : await this.deps.db.manager.find(Escalation, { where: { serviceSlug: In(services), status: In(statuses) }, order: { createdAt: 'ASC' }, take: 200 });
-    await recordAudit(this.deps.db.manager, this.deps.now(), { actorType: 'staff', actorId: staff.id, action: 'escalation.list', subjectType: 'service', detail: { count: escalations.length, status: status ?? 'open' } });
+    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), { actorType: 'staff', actorId: staff.id, action: 'escalation.list', subjectType: 'service', services, detail: { count: escalations.length, status: status ?? 'open' } }));
     return escalations.map((e) => this.view(e));
   }
 
@@ -176,7 +176,7 @@ export class EscalationLadder {
         const by = escalation.acknowledgedBy ? await tx.findOneBy(StaffMember, { id: escalation.acknowledgedBy }) : null;
         throw conflict('already_acknowledged', `already acknowledged${by ? ` by ${by.name}` : ''}`);
       }
-      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, serviceSlug: escalation.serviceSlug, detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
+      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
       return this.view({ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null });
     });
     this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });

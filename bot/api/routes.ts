@@ -2,7 +2,7 @@ import type { Request, Response, Server } from 'restify';
 import type { Logger } from 'pino';
 import { In } from 'typeorm';
 import type { Database } from '../../db/database';
-import { AuditEvent, ServiceMembership, StaffMember } from '../../db/entities';
+import { AuditEvent, AuditEventService, ServiceMembership, StaffMember } from '../../db/entities';
 import { visibleServices } from '../access';
 import { recordAudit } from '../audit';
 import type { ClinicianConversations } from '../clinician-conversations';
@@ -116,8 +116,11 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
     const staff = await staffOf(req);
     const adminOf = staff.memberships.filter((m) => m.role === 'admin').map((m) => m.serviceSlug);
     if (adminOf.length === 0) throw new HttpError(403, 'forbidden', 'only an admin can read the audit trail');
-    const events = await deps.db.manager.find(AuditEvent, { where: { serviceSlug: In(adminOf) }, order: { at: 'DESC' }, take: 500 });
-    await recordAudit(deps.db.manager, deps.now(), { actorType: 'staff', actorId: staff.id, action: 'audit.read', subjectType: 'service', detail: { services: adminOf.join(','), count: events.length } });
+    const events = await deps.db.manager.createQueryBuilder(AuditEvent, 'a')
+      .where((qb) => `a.seq IN ${qb.subQuery().select('l.auditSeq').from(AuditEventService, 'l').where('l.serviceSlug IN (:...services)').getQuery()}`)
+      .setParameter('services', adminOf)
+      .orderBy('a.seq', 'DESC').limit(500).getMany();
+    await deps.db.transaction((tx) => recordAudit(tx, deps.now(), { actorType: 'staff', actorId: staff.id, action: 'audit.read', subjectType: 'service', services: adminOf, detail: { count: events.length } }));
     return { events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString(), detail: e.detail ? JSON.parse(e.detail) : null })) };
   }));
 
