@@ -2,15 +2,16 @@ import type { Request, Response, Server } from 'restify';
 import type { Logger } from 'pino';
 import { In } from 'typeorm';
 import type { Database } from '../../db/database';
-import { AuditEvent, AuditEventService, ServiceMembership, StaffMember } from '../../db/entities';
+import { ServiceMembership, StaffMember } from '../../db/entities';
 import { visibleServices } from '../access';
-import { recordAudit } from '../audit';
+import { AuditTrail } from '../audit-trail';
 import type { ClinicianConversations } from '../clinician-conversations';
 import type { ServiceDirectory } from '../config';
 import type { ConversationActions } from '../conversation-actions';
 import type { EscalationLadder } from '../escalations';
 import { jsonRoute, sendJson } from '../http';
 import type { LiveEvent, LiveEvents } from '../live-events';
+import { registerAuditRoutes } from './audit-routes';
 import type { ClinicianAuth, StaffIdentity } from './clinician-auth';
 import { badRequest, HttpError } from './http-error';
 import { openApiDocument } from './openapi';
@@ -111,18 +112,7 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   }));
   server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), id(req))));
 
-  /** The audit trail of the services where the caller is an admin. */
-  server.get('/api/v1/audit', jsonRoute(log, async (req) => {
-    const staff = await staffOf(req);
-    const adminOf = staff.memberships.filter((m) => m.role === 'admin').map((m) => m.serviceSlug);
-    if (adminOf.length === 0) throw new HttpError(403, 'forbidden', 'only an admin can read the audit trail');
-    const events = await deps.db.manager.createQueryBuilder(AuditEvent, 'a')
-      .where((qb) => `a.seq IN ${qb.subQuery().select('l.auditSeq').from(AuditEventService, 'l').where('l.serviceSlug IN (:...services)').getQuery()}`)
-      .setParameter('services', adminOf)
-      .orderBy('a.seq', 'DESC').limit(500).getMany();
-    await deps.db.transaction((tx) => recordAudit(tx, deps.now(), { actorType: 'staff', actorId: staff.id, action: 'audit.read', subjectType: 'service', services: adminOf, detail: { count: events.length } }));
-    return { events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString(), detail: e.detail ? JSON.parse(e.detail) : null })) };
-  }));
+  registerAuditRoutes(server, { staffOf, trail: new AuditTrail({ db: deps.db, now: deps.now }), log });
 
   const streams = new Set<Response>();
   server.get('/api/v1/events', async (req: Request, res: Response) => {
