@@ -2,8 +2,8 @@ import { EntityManager, In } from 'typeorm';
 import type { Database } from '../db/database';
 import { AuditEvent, AuditEventService, AuditOutcome, looksLikeId, StaffMember } from '../db/entities';
 import type { StaffIdentity } from './api/clinician-auth';
-import { badRequest, HttpError } from './api/http-error';
-import { recordAudit } from './audit';
+import { badRequest, forbidden } from './api/http-error';
+import { auditingRefusals, recordAudit } from './audit';
 
 export const AUDIT_PAGE_DEFAULT = 100;
 export const AUDIT_PAGE_MAX = 500;
@@ -113,17 +113,19 @@ export class AuditTrail {
   constructor(private readonly deps: Dependencies) {}
 
   async page(staff: StaffIdentity, query: AuditQuery): Promise<{ events: AuditView[]; nextCursor: string | null }> {
-    const services = this.servicesToRead(staff, query);
-    const limit = query.limit ?? AUDIT_PAGE_DEFAULT;
-    return this.deps.db.transaction(async (tx) => {
-      const rows = await this.select(tx, services, query, query.before, limit + 1);
-      const page = rows.slice(0, limit);
-      const events = await this.views(tx, page);
-      await recordAudit(tx, this.deps.now(), {
-        actorType: 'staff', actorId: staff.id, action: 'audit.read', subjectType: 'service', services,
-        detail: { count: events.length, ...filtersOf(query, events) },
+    return auditingRefusals(this.deps, staff, { action: 'audit.read', subjectType: 'service' }, async () => {
+      const services = this.servicesToRead(staff, query);
+      const limit = query.limit ?? AUDIT_PAGE_DEFAULT;
+      return this.deps.db.transaction(async (tx) => {
+        const rows = await this.select(tx, services, query, query.before, limit + 1);
+        const page = rows.slice(0, limit);
+        const events = await this.views(tx, page);
+        await recordAudit(tx, this.deps.now(), {
+          actorType: 'staff', actorId: staff.id, action: 'audit.read', subjectType: 'service', services,
+          detail: { count: events.length, ...filtersOf(query, events) },
+        });
+        return { events, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
       });
-      return { events, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
     });
   }
 
@@ -132,7 +134,7 @@ export class AuditTrail {
    * before any row leaves, and covers the events that were there when it was recorded.
    */
   async export(staff: StaffIdentity, query: AuditQuery, deliver: (events: AuditView[]) => Promise<void>): Promise<void> {
-    const services = this.servicesToRead(staff, query);
+    const services = await auditingRefusals(this.deps, staff, { action: 'audit.export', subjectType: 'service' }, async () => this.servicesToRead(staff, query));
     const ownId = await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), {
       actorType: 'staff', actorId: staff.id, action: 'audit.export', subjectType: 'service', services,
       detail: { format: 'csv', ...filtersOf(query, []) },
@@ -151,9 +153,9 @@ export class AuditTrail {
 
   private servicesToRead(staff: StaffIdentity, query: AuditQuery): string[] {
     const adminOf = staff.memberships.filter((m) => m.role === 'admin').map((m) => m.serviceSlug);
-    if (adminOf.length === 0) throw new HttpError(403, 'forbidden', 'only an admin can read the audit trail');
+    if (adminOf.length === 0) throw forbidden('only an admin can read the audit trail');
     if (query.service === undefined) return adminOf;
-    if (!adminOf.includes(query.service)) throw new HttpError(403, 'forbidden', 'you are not an admin of that service');
+    if (!adminOf.includes(query.service)) throw forbidden('you are not an admin of that service', [query.service]);
     return [query.service];
   }
 

@@ -7,7 +7,7 @@ import type { Reason } from '../triage';
 import { findVisibleConversation, visibleServices } from './access';
 import type { StaffIdentity } from './api/clinician-auth';
 import { badRequest } from './api/http-error';
-import { recordAudit } from './audit';
+import { auditingRefusals, recordAudit } from './audit';
 import type { ServiceDirectory } from './config';
 import { transcriptPdf, transcriptText } from './transcript';
 
@@ -102,6 +102,10 @@ export class ClinicianConversations {
   }
 
   async get(staff: StaffIdentity, conversationId: string) {
+    return auditingRefusals(this.deps, staff, { action: 'conversation.read', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
+  }
+
+  private async read(staff: StaffIdentity, conversationId: string) {
     const { manager } = this.deps.db;
     const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
@@ -148,7 +152,7 @@ export class ClinicianConversations {
 
   /** The transcript for the clinical record, as text or PDF. Audited as an export. */
   async transcript(staff: StaffIdentity, conversationId: string, format: 'text' | 'pdf'): Promise<string | Buffer> {
-    const view = await this.get(staff, conversationId);
+    const view = await auditingRefusals(this.deps, staff, { action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
     const at = this.deps.now();
     await this.deps.db.transaction((tx) => recordAudit(tx, at, {
       actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, services: [view.service], detail: { format },

@@ -4,8 +4,8 @@ import { EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { Database } from '../db/database';
 import { Escalation, EscalationNotice, looksLikeId, Role, ServiceMembership, StaffMember } from '../db/entities';
 import type { StaffIdentity } from './api/clinician-auth';
-import { conflict, HttpError, notFound } from './api/http-error';
-import { recordAudit } from './audit';
+import { conflict, forbidden, notFound } from './api/http-error';
+import { auditingRefusals, recordAudit } from './audit';
 import type { ServiceConfig, ServiceDirectory } from './config';
 import { openingState } from './hours';
 import { Poller } from './poller';
@@ -161,13 +161,20 @@ export class EscalationLadder {
   }
 
   async acknowledge(staff: StaffIdentity, id: string) {
+    const view = await auditingRefusals(this.deps, staff, { action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id }, () => this.acknowledgeVisible(staff, id));
+    this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
+    return view;
+  }
+
+  private async acknowledgeVisible(staff: StaffIdentity, id: string) {
     if (!looksLikeId(id)) throw notFound('escalation not found');
     const now = this.deps.now();
-    const view = await this.deps.db.transaction(async (tx) => {
+    return this.deps.db.transaction(async (tx) => {
       const escalation = await tx.findOneBy(Escalation, { id });
-      const role = escalation && staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
-      if (!escalation || !role) throw notFound('escalation not found');
-      if (role !== 'duty-lead' && role !== 'admin') throw new HttpError(403, 'forbidden', 'only a duty lead or an admin of this service can acknowledge an escalation');
+      if (!escalation) throw notFound('escalation not found');
+      const role = staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
+      if (!role) throw notFound('escalation not found', [escalation.serviceSlug]);
+      if (role !== 'duty-lead' && role !== 'admin') throw forbidden('only a duty lead or an admin of this service can acknowledge an escalation', [escalation.serviceSlug]);
       const claimed = await tx.createQueryBuilder().update(Escalation)
         .set({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null })
         .where('id = :id AND status IN (:...statuses)', { id, statuses: ['open', 'exhausted'] })
@@ -179,8 +186,6 @@ export class EscalationLadder {
       await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
       return this.view({ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null });
     });
-    this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
-    return view;
   }
 
   private view(e: Escalation) {

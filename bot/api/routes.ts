@@ -4,6 +4,7 @@ import { In } from 'typeorm';
 import type { Database } from '../../db/database';
 import { ServiceMembership, StaffMember } from '../../db/entities';
 import { visibleServices } from '../access';
+import { RefusedSignIns } from '../audit';
 import { AuditTrail } from '../audit-trail';
 import type { ClinicianConversations } from '../clinician-conversations';
 import type { ServiceDirectory } from '../config';
@@ -12,7 +13,7 @@ import type { EscalationLadder } from '../escalations';
 import { jsonRoute, sendJson } from '../http';
 import type { LiveEvent, LiveEvents } from '../live-events';
 import { registerAuditRoutes } from './audit-routes';
-import type { ClinicianAuth, StaffIdentity } from './clinician-auth';
+import { AuthenticationRefused, ClinicianAuth, StaffIdentity } from './clinician-auth';
 import { badRequest, HttpError } from './http-error';
 import { openApiDocument } from './openapi';
 
@@ -34,7 +35,18 @@ interface ApiDependencies {
 /** The clinician API. Routes only translate HTTP; the rules live in the modules they call. */
 export function registerClinicianApi(server: Server, deps: ApiDependencies): { closeStreams: () => void } {
   const { conversations, actions, escalations, log } = deps;
-  const staffOf = (req: Request) => deps.auth().authenticate(req.headers.authorization);
+  const refusedSignIns = new RefusedSignIns({ db: deps.db, now: deps.now });
+  const staffOf = async (req: Request): Promise<StaffIdentity> => {
+    try {
+      return await deps.auth().authenticate(req.headers.authorization);
+    } catch (error) {
+      if (error instanceof AuthenticationRefused) {
+        const route = req.getRoute?.();
+        await refusedSignIns.record({ ...error.refusal, route: `${req.method ?? 'GET'} ${route?.path ?? '?'}` });
+      }
+      throw error;
+    }
+  };
   const id = (req: Request) => String(req.params.id);
   const json = (req: Request) => {
     if (!req.is('json')) throw badRequest('send JSON (Content-Type: application/json)');

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import { RefusedSignIns } from '../../bot/audit';
 import { addStaff } from '../../bot/staff';
 import { verifyAuditChain } from '../../db/audit-chain';
-import { AuditEvent, AuditEventService, Conversation, StaffMember } from '../../db/entities';
+import { AuditEvent, AuditEventService, Conversation, Escalation, StaffMember } from '../../db/entities';
 import { Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 /** The trail as an admin reads it: whose services, which outcomes, in what pages. */
@@ -51,6 +52,68 @@ describe('the audit trail, as admins read it', () => {
     expect(events).to.have.length(1);
     expect(events[0]).to.deep.include({ actorId: await staffId('admin.sn@example.nhs.uk'), services: ['school-nursing'], outcome: 'ok' });
     expect((await audit(visitingAdmin, '?action=audit.read')).events.map((e) => e.actorName)).to.deep.equal([]);
+  });
+
+  it('when a clinician asks for another service\'s conversation or escalation, then 404, recorded as denied with who asked, for the admins of both services', async () => {
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i want to kill myself' });
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    const escalation = await h.app.db.manager.findOneByOrFail(Escalation, {});
+    expect((await h.api('GET', `/api/v1/conversations/${conversation.id}`, { token: healthVisitor })).status).to.equal(404);
+    expect((await h.api('POST', `/api/v1/conversations/${conversation.id}/messages`, { token: healthVisitor, body: { text: 'hi' } })).status).to.equal(404);
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: healthVisitor })).status).to.equal(404);
+    const hv = await staffId('hv@example.nhs.uk');
+    for (const admin of [schoolAdmin, visitingAdmin]) {
+      const { events } = await audit(admin, '?outcome=denied');
+      expect(events.map((e) => [e.action, e.subjectId, e.actorId, e.detail.reason])).to.deep.equal([
+        ['escalation.acknowledge', escalation.id, hv, 'not_found'],
+        ['message.send', conversation.id, hv, 'not_found'],
+        ['conversation.read', conversation.id, hv, 'not_found'],
+      ]);
+      expect(events[2].services).to.deep.equal(['health-visiting', 'school-nursing']);
+    }
+    expect((await audit(sexualHealthAdmin, '?outcome=denied')).events).to.deep.equal([]);
+    expect((await h.app.db.manager.findOneByOrFail(Escalation, { id: escalation.id })).status).to.equal('open');
+  });
+
+  it('when a clinician tries what only an admin or a duty lead may, then 403, recorded as denied', async () => {
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    expect((await h.api('GET', '/api/v1/audit', { token: nurse })).status).to.equal(403);
+    expect((await h.api('GET', '/api/v1/audit.csv', { token: nurse })).status).to.equal(403);
+    expect((await h.api('POST', `/api/v1/conversations/${conversation.id}/unblock`, { token: nurse })).status).to.equal(403);
+    const { events } = await audit(schoolAdmin, `?outcome=denied&actor=nurse@example.nhs.uk`);
+    expect(events.map((e) => [e.action, e.detail.reason])).to.deep.equal([['contact.unblock', 'forbidden'], ['audit.export', 'forbidden'], ['audit.read', 'forbidden']]);
+  });
+
+  it('when a token is missing, bad, expired or names nobody, then a denied row keeps the reason and route, and never the token or the email', async () => {
+    const garbage = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2VjcmV0LXRva2Vu';
+    const expired = await h.idp.token('nurse@example.nhs.uk', { expiresIn: '-2h' });
+    const stranger = await h.idp.token('stranger@elsewhere.example', { claims: { oid: 'aaaaaaaa-0000-0000-0000-000000000001' } });
+    expect((await h.api('GET', '/api/v1/conversations')).status).to.equal(401);
+    expect((await h.api('GET', '/api/v1/conversations', { token: garbage })).status).to.equal(401);
+    expect((await h.api('GET', '/api/v1/escalations', { token: expired })).status).to.equal(401);
+    expect((await h.api('GET', '/api/v1/me', { token: stranger })).status).to.equal(403);
+    const rows = await h.app.db.manager.find(AuditEvent, { where: { actorType: 'anonymous' }, order: { seq: 'ASC' } });
+    expect(rows.map((r) => [r.action, r.outcome, r.actorId, JSON.parse(r.detail!).reason, JSON.parse(r.detail!).route])).to.deep.equal([
+      ['api.authenticate', 'denied', null, 'token_missing', 'GET /api/v1/conversations'],
+      ['api.authenticate', 'denied', null, 'token_invalid', 'GET /api/v1/conversations'],
+      ['api.authenticate', 'denied', null, 'token_expired', 'GET /api/v1/escalations'],
+      ['api.authenticate', 'denied', null, 'not_staff', 'GET /api/v1/me'],
+    ]);
+    expect(JSON.parse(rows[3].detail!).tokenSubject).to.match(/^[0-9a-f]{16}$/);
+    const stored = JSON.stringify(rows);
+    for (const secret of [garbage, expired, stranger, 'stranger@elsewhere.example', 'aaaaaaaa-0000-0000-0000-000000000001']) expect(stored).not.to.contain(secret);
+  });
+
+  it('when refused authentications flood in, then at most the budget of a minute is stored, and the next row counts the rest', async () => {
+    const refusals = new RefusedSignIns({ db: h.app.db, now: () => h.clock.now().getTime(), perMinute: 3 });
+    const before = await h.app.db.manager.count(AuditEvent);
+    for (let i = 0; i < 10; i++) await refusals.record({ reason: 'token_invalid', route: 'GET /api/v1/me', services: [] });
+    expect(await h.app.db.manager.count(AuditEvent)).to.equal(before + 3);
+    h.clock.advance(61_000);
+    await refusals.record({ reason: 'token_invalid', route: 'GET /api/v1/me', services: [] });
+    const last = await h.app.db.manager.findOneOrFail(AuditEvent, { where: {}, order: { seq: 'DESC' } });
+    expect(JSON.parse(last.detail!)).to.include({ refusalsNotRecordedBefore: 7 });
   });
 
   it('when events are added while an admin pages through, then every event there at the first page comes exactly once, newest first', async () => {
