@@ -76,7 +76,7 @@ export async function auditingRefusals<T>(deps: { db: Database; now: () => numbe
 }
 
 export interface SignInRefusal {
-  /** A code: token_missing, token_malformed, token_invalid, token_expired, not_staff. */
+  /** A code: token_missing, token_malformed, token_invalid, token_expired, token_without_expiry, oid_mismatch, not_staff. */
   reason: string;
   /** Method and route pattern, never the URL as sent. */
   route: string;

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
+import { IsNull } from 'typeorm';
 import { Database } from '../../db/database';
 import { Role, ServiceMembership, StaffMember } from '../../db/entities';
 import type { SignInRefusal } from '../audit';
@@ -10,6 +11,12 @@ export interface StaffIdentity {
   email: string;
   name: string;
   memberships: { serviceSlug: string; role: Role }[];
+}
+
+/** A staff member known by a bearer token, and when that token stops being valid. */
+export interface TokenHolder extends StaffIdentity {
+  /** Epoch ms on the real clock, as jose checks it: a live stream ends then. */
+  tokenExpiresAt: number;
 }
 
 export interface TokenSettings {
@@ -35,7 +42,12 @@ const subjectReference = (value: string) => createHash('sha256').update(value, '
 /**
  * Who is calling the clinician API: a bearer JWT signed by a key from the JWKS, for our audience,
  * from our issuer (Entra ID in production, the dev identity provider in the embedded default),
- * naming a staff member by `oid`, else by email.
+ * with an expiry, naming a staff member by `oid`, else by email.
+ *
+ * A bound object id wins over the email: once a staff member has signed in with an Entra account,
+ * a token from any other account (or one with no `oid`) that carries the same email is refused.
+ * Emails move between accounts (a re-used alias, a guest account with a copied address); object
+ * ids do not.
  */
 export class ClinicianAuth {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
@@ -44,7 +56,11 @@ export class ClinicianAuth {
     this.keys = createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5000 });
   }
 
-  async authenticate(authorization: string | undefined): Promise<StaffIdentity> {
+  /**
+   * `clockToleranceSeconds` allows for skew with the identity provider's clock (60 s by default);
+   * a live stream asks for none, so it never starts on a token that has already run out.
+   */
+  async authenticate(authorization: string | undefined, options: { clockToleranceSeconds?: number } = {}): Promise<TokenHolder> {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
     if (!match) throw unauthorised(authorization ? 'token_malformed' : 'token_missing', 'a bearer token is required');
     let claims: JWTPayload;
@@ -53,7 +69,8 @@ export class ClinicianAuth {
         issuer: this.settings.issuer,
         audience: this.settings.audience,
         algorithms: ['RS256', 'ES256'],
-        clockTolerance: 60,
+        clockTolerance: options.clockToleranceSeconds ?? 60,
+        requiredClaims: ['exp'],
       }));
     } catch (error) {
       throw unauthorised(refusalReason(error), 'the bearer token is not valid');
@@ -65,6 +82,7 @@ export class ClinicianAuth {
       email: staff.email,
       name: staff.name,
       memberships: memberships.map((m) => ({ serviceSlug: m.serviceSlug, role: m.role })),
+      tokenExpiresAt: (claims.exp as number) * 1000,
     };
   }
 
@@ -78,13 +96,22 @@ export class ClinicianAuth {
     const email = [claims.email, claims.preferred_username, claims.upn].find((v): v is string => typeof v === 'string' && v.includes('@'));
     const byEmail = email ? await this.db.manager.findOneBy(StaffMember, { email: email.toLowerCase() }) : null;
     if (!byEmail) throw new AuthenticationRefused(403, 'not_staff', 'this account is not registered as Lamplight staff', { reason: 'not_staff', tokenSubject, services: [] });
-    // First sign-in with an Entra token binds the object id, so a later change of email keeps access.
-    if (oid && !byEmail.oid) await this.db.manager.update(StaffMember, { id: byEmail.id }, { oid });
+    if (byEmail.oid === null && oid) {
+      // First sign-in with an Entra token binds the object id, so a later change of email keeps
+      // access. Conditional, so two accounts racing to be first cannot both be bound.
+      await this.db.manager.update(StaffMember, { id: byEmail.id, oid: IsNull() }, { oid });
+      byEmail.oid = (await this.db.manager.findOneByOrFail(StaffMember, { id: byEmail.id })).oid;
+    }
+    if (byEmail.oid !== null && byEmail.oid !== oid) {
+      const memberships = await this.db.manager.find(ServiceMembership, { where: { staffId: byEmail.id } });
+      throw unauthorised('oid_mismatch', 'the bearer token is not valid for this account', { tokenSubject, staffId: byEmail.id, services: memberships.map((m) => m.serviceSlug) });
+    }
     return byEmail;
   }
 }
 
 function refusalReason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'token_expired';
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp') return 'token_without_expiry';
   return 'token_invalid';
 }

@@ -4,7 +4,7 @@ export function openApiDocument(serverUrl: string) {
   const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
   const responses = (ok: object, extra: Record<string, string> = {}) => ({
     ...ok,
-    401: { description: 'no or invalid bearer token', content: { 'application/json': { schema: error } } },
+    401: { description: 'no or invalid bearer token: expired, without an expiry, or from another account than the one bound to this staff member', content: { 'application/json': { schema: error } } },
     403: { description: 'the token is valid but names nobody on Lamplight staff', content: { 'application/json': { schema: error } } },
     ...Object.fromEntries(Object.entries(extra).map(([code, description]) => [code, { description, content: { 'application/json': { schema: error } } }])),
   });
@@ -86,9 +86,10 @@ export function openApiDocument(serverUrl: string) {
       },
       '/events': {
         get: {
-          summary: 'Live events (text/event-stream): ids, kinds and levels for my services; resume with Last-Event-ID, `resync` when too old',
+          summary: 'Live events (text/event-stream): ids, kinds and levels for my services; resume with Last-Event-ID, `resync` when too old. '
+            + 'The stream ends with `expired` when its token expires (reconnect with a fresh token and Last-Event-ID), and with `superseded` when the same person opens more than 5 streams (the oldest ends; do not reconnect on your own)',
           parameters: [{ name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } }],
-          responses: responses({ 200: { description: 'an event stream: ready, message.created, conversation.updated, delivery.updated, escalation.notified, escalation.acknowledged, resync' } }),
+          responses: responses({ 200: { description: 'an event stream: ready, message.created, conversation.updated, delivery.updated, escalation.notified, escalation.acknowledged, resync, expired, superseded' } }),
         },
       },
       '/conversations/{id}/clear-risk': {

@@ -10,11 +10,12 @@ import type { ClinicianConversations } from '../clinician-conversations';
 import type { ServiceDirectory } from '../config';
 import type { ConversationActions } from '../conversation-actions';
 import type { EscalationLadder } from '../escalations';
-import { jsonRoute, sendJson } from '../http';
-import type { LiveEvent, LiveEvents } from '../live-events';
+import { jsonRoute } from '../http';
+import type { LiveEvents } from '../live-events';
 import { registerAuditRoutes } from './audit-routes';
-import { AuthenticationRefused, ClinicianAuth, StaffIdentity } from './clinician-auth';
-import { badRequest, HttpError } from './http-error';
+import { AuthenticationRefused, ClinicianAuth, StaffIdentity, TokenHolder } from './clinician-auth';
+import { registerEventStream } from './event-streams';
+import { badRequest } from './http-error';
 import { openApiDocument } from './openapi';
 
 interface ApiDependencies {
@@ -36,9 +37,9 @@ interface ApiDependencies {
 export function registerClinicianApi(server: Server, deps: ApiDependencies): { closeStreams: () => void } {
   const { conversations, actions, escalations, log } = deps;
   const refusedSignIns = new RefusedSignIns({ db: deps.db, now: deps.now });
-  const staffOf = async (req: Request): Promise<StaffIdentity> => {
+  const staffOf = async (req: Request, options?: { clockToleranceSeconds?: number }): Promise<TokenHolder> => {
     try {
-      return await deps.auth().authenticate(req.headers.authorization);
+      return await deps.auth().authenticate(req.headers.authorization, options);
     } catch (error) {
       if (error instanceof AuthenticationRefused) {
         const route = req.getRoute?.();
@@ -54,7 +55,10 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   };
 
   server.get('/api/v1/openapi.json', jsonRoute(log, async () => openApiDocument(deps.publicUrl())));
-  server.get('/api/v1/me', jsonRoute(log, async (req) => staffOf(req)));
+  server.get('/api/v1/me', jsonRoute(log, async (req) => {
+    const { id: staffId, email, name, memberships } = await staffOf(req);
+    return { id: staffId, email, name, memberships };
+  }));
 
   server.get('/api/v1/services', jsonRoute(log, async (req) => {
     const staff = await staffOf(req);
@@ -125,43 +129,7 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), id(req))));
 
   registerAuditRoutes(server, { staffOf, trail: new AuditTrail({ db: deps.db, now: deps.now }), log });
+  const streams = registerEventStream(server, { staffOf, events: deps.events, directory: deps.directory, log, heartbeatMs: deps.heartbeatMs });
 
-  const streams = new Set<Response>();
-  server.get('/api/v1/events', async (req: Request, res: Response) => {
-    let staff: StaffIdentity;
-    try {
-      staff = await staffOf(req);
-    } catch (error) {
-      const e = error as HttpError;
-      return sendJson(res, e.status ?? 401, { error: e.code ?? 'unauthorised', message: e.message }, e.headers);
-    }
-    const services = new Set(visibleServices(staff, deps.directory));
-    const send = (event: LiveEvent) => {
-      if (services.has(event.serviceSlug)) res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    };
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const heartbeatMs = deps.heartbeatMs ?? 15_000;
-    res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ lastEventId: deps.events.lastId, heartbeatMs })}\n\n`);
-    const lastId = Number(req.headers['last-event-id'] ?? (req.query ?? {}).lastEventId);
-    if (Number.isInteger(lastId) && lastId >= 0) {
-      const missed = deps.events.since(lastId);
-      if (missed) missed.forEach(send);
-      else res.write(`event: resync\ndata: {"reason":"events since ${lastId} are no longer kept; reload"}\n\n`);
-    }
-    const unsubscribe = deps.events.subscribe(send);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
-    streams.add(res);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(res);
-    });
-  });
-
-  return {
-    closeStreams: () => {
-      for (const res of streams) res.end();
-      streams.clear();
-    },
-  };
+  return { closeStreams: streams.closeAll };
 }

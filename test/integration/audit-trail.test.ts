@@ -105,6 +105,14 @@ describe('the audit trail, as admins read it', () => {
     for (const secret of [garbage, expired, stranger, 'stranger@elsewhere.example', 'aaaaaaaa-0000-0000-0000-000000000001']) expect(stored).not.to.contain(secret);
   });
 
+  it('when another account uses a bound staff member\'s email, then the refusal names that staff member for their service\'s admins', async () => {
+    await h.api('GET', '/api/v1/me', { token: await h.idp.token('nurse@example.nhs.uk', { claims: { oid: 'bbbbbbbb-0000-0000-0000-000000000001' } }) });
+    expect((await h.api('GET', '/api/v1/me', { token: await h.idp.token('nurse@example.nhs.uk', { claims: { oid: 'bbbbbbbb-0000-0000-0000-000000000002' } }) })).status).to.equal(401);
+    const { events } = await audit(schoolAdmin, '?outcome=denied&actor=anonymous');
+    expect(events.map((e) => [e.subjectType, e.subjectId, e.detail.reason])).to.deep.equal([['staff', await staffId('nurse@example.nhs.uk'), 'oid_mismatch']]);
+    expect((await audit(visitingAdmin, '?outcome=denied')).events).to.deep.equal([]);
+  });
+
   it('when refused authentications flood in, then at most the budget of a minute is stored, and the next row counts the rest', async () => {
     const refusals = new RefusedSignIns({ db: h.app.db, now: () => h.clock.now().getTime(), perMinute: 3 });
     const before = await h.app.db.manager.count(AuditEvent);
