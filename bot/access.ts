@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { Conversation, looksLikeId, Role } from '../db/entities';
 import type { StaffIdentity } from './api/clinician-auth';
-import { HttpError, notFound } from './api/http-error';
+import { forbidden, notFound } from './api/http-error';
 import type { ServiceDirectory } from './config';
 
 /**
@@ -19,12 +19,13 @@ export function roleIn(staff: StaffIdentity, serviceSlug: string): Role | undefi
 
 export function requireRole(staff: StaffIdentity, serviceSlug: string, roles: Role[], action: string): void {
   const role = roleIn(staff, serviceSlug);
-  if (!role || !roles.includes(role)) throw new HttpError(403, 'forbidden', `only a ${roles.join(' or ')} of this service can ${action}`);
+  if (!role || !roles.includes(role)) throw forbidden(`only a ${roles.join(' or ')} of this service can ${action}`, [serviceSlug]);
 }
 
 export async function findVisibleConversation(manager: EntityManager, staff: StaffIdentity, directory: ServiceDirectory, conversationId: string): Promise<Conversation> {
   if (!looksLikeId(conversationId)) throw notFound('conversation not found');
   const conversation = await manager.findOneBy(Conversation, { id: conversationId });
-  if (!conversation || !visibleServices(staff, directory).includes(conversation.serviceSlug)) throw notFound('conversation not found');
+  if (!conversation) throw notFound('conversation not found');
+  if (!visibleServices(staff, directory).includes(conversation.serviceSlug)) throw notFound('conversation not found', [conversation.serviceSlug]);
   return conversation;
 }

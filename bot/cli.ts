@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { verifyAuditChain } from '../db/audit-chain';
 import { Database } from '../db/database';
 import { ServiceMembership, StaffMember } from '../db/entities';
 import { loadConfig, ServiceDirectory } from './config';
@@ -18,7 +19,14 @@ const USAGE = `Usage: npm run cli -- <command>
   staff list                    staff and their service memberships
   triage --jsonl                JSON lines {"id","text"} on stdin -> {"id","level","reasons"} on stdout
   triage-eval FILE.jsonl        triage figures for a labelled file ({"id","text","label"[,"alt"]} lines)
+  audit verify [--anchor SEQ:HASH]
+                                check the audit trail's hash chain: exit 0 when intact (prints the
+                                head to keep elsewhere), 3 naming the first broken row; --anchor
+                                also checks a head printed earlier is still in the chain
 `;
+
+/** A broken audit chain, told apart from a command that could not run (1) or was misused (2). */
+const AUDIT_CHAIN_BROKEN = 3;
 
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
   const db = await Database.open(databaseUrlFrom());
@@ -55,6 +63,23 @@ async function run(argv: string[]): Promise<number> {
     });
     out(`${result.created ? 'added' : 'updated'} ${values.email!.toLowerCase()} as ${values.role} in ${values.service} (staff id ${result.staffId})`);
     return 0;
+  }
+  if (command === 'audit' && sub === 'verify') {
+    const { values } = parseArgs({ args: argv.slice(2), options: { anchor: { type: 'string' } }, strict: true });
+    const anchorMatch = values.anchor === undefined ? undefined : /^(\d{1,15}):([0-9a-f]{64})$/.exec(values.anchor);
+    if (anchorMatch === null) throw new Error(`--anchor takes SEQ:HASH as audit verify printed it\n\n${USAGE}`);
+    const anchor = anchorMatch ? { seq: Number(anchorMatch[1]), hash: anchorMatch[2] } : undefined;
+    const verdict = await withDatabase(async (db) => {
+      if (await db.dataSource.showMigrations()) throw new Error('the database has migrations to apply: run `npm run cli -- migrate` first');
+      return verifyAuditChain(db.manager, { anchor });
+    });
+    if (verdict.intact) {
+      out(`ok: ${verdict.count} audit events, chain intact; head seq ${verdict.head.seq} hash ${verdict.head.hash}`);
+      return 0;
+    }
+    const { seq, id, problem } = verdict.broken;
+    process.stderr.write(`audit chain broken at seq ${seq}${id ? ` (id ${id})` : ''}: ${problem}. ${verdict.count} events before it verify.\n`);
+    return AUDIT_CHAIN_BROKEN;
   }
   if (command === 'staff' && sub === 'list') {
     await withDatabase(async (db) => {

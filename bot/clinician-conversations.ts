@@ -7,7 +7,7 @@ import type { Reason } from '../triage';
 import { findVisibleConversation, visibleServices } from './access';
 import type { StaffIdentity } from './api/clinician-auth';
 import { badRequest } from './api/http-error';
-import { recordAudit } from './audit';
+import { auditingRefusals, recordAudit } from './audit';
 import type { ServiceDirectory } from './config';
 import { transcriptPdf, transcriptText } from './transcript';
 
@@ -57,10 +57,10 @@ export class ClinicianConversations {
     const escalated = new Set(chosen.length
       ? (await manager.find(Escalation, { select: { conversationId: true }, where: { conversationId: In(chosen.map((c) => c.id)), status: In(ESCALATION_OPEN) } })).map((e) => e.conversationId)
       : []);
-    await recordAudit(manager, this.deps.now(), {
-      actorType: 'staff', actorId: staff.id, action: 'conversation.list', subjectType: 'service', subjectId: null,
-      detail: { services: services.join(','), queue, count: chosen.length },
-    });
+    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), {
+      actorType: 'staff', actorId: staff.id, action: 'conversation.list', subjectType: 'service', subjectId: null, services,
+      detail: { queue, count: chosen.length },
+    }));
     const contacts = await this.contactsById(chosen.map((c) => c.contactId));
     const names = await this.staffNames(chosen.map((c) => c.assignedStaffId));
     const total = queue === 'closed' ? chosen.length : counts[queue];
@@ -102,6 +102,10 @@ export class ClinicianConversations {
   }
 
   async get(staff: StaffIdentity, conversationId: string) {
+    return auditingRefusals(this.deps, staff, { action: 'conversation.read', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
+  }
+
+  private async read(staff: StaffIdentity, conversationId: string) {
     const { manager } = this.deps.db;
     const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
@@ -116,10 +120,12 @@ export class ClinicianConversations {
       take: 20,
     });
     const at = this.deps.now();
-    await manager.update(Conversation, { id: conversation.id }, { lastReadAt: at });
-    await recordAudit(manager, at, {
-      actorType: 'staff', actorId: staff.id, action: 'conversation.read', subjectType: 'conversation', subjectId: conversation.id,
-      serviceSlug: conversation.serviceSlug, detail: { messages: messages.length, notes: notes.length },
+    await this.deps.db.transaction(async (tx) => {
+      await tx.update(Conversation, { id: conversation.id }, { lastReadAt: at });
+      await recordAudit(tx, at, {
+        actorType: 'staff', actorId: staff.id, action: 'conversation.read', subjectType: 'conversation', subjectId: conversation.id,
+        services: [conversation.serviceSlug], detail: { messages: messages.length, notes: notes.length },
+      });
     });
     return {
       ...this.summary({ ...conversation, lastReadAt: at }, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted'),
@@ -146,11 +152,11 @@ export class ClinicianConversations {
 
   /** The transcript for the clinical record, as text or PDF. Audited as an export. */
   async transcript(staff: StaffIdentity, conversationId: string, format: 'text' | 'pdf'): Promise<string | Buffer> {
-    const view = await this.get(staff, conversationId);
+    const view = await auditingRefusals(this.deps, staff, { action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
     const at = this.deps.now();
-    await recordAudit(this.deps.db.manager, at, {
-      actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, serviceSlug: view.service, detail: { format },
-    });
+    await this.deps.db.transaction((tx) => recordAudit(tx, at, {
+      actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, services: [view.service], detail: { format },
+    }));
     return format === 'pdf' ? transcriptPdf(view, staff.name, new Date(at)) : transcriptText(view, staff.name, new Date(at));
   }
 

@@ -6,8 +6,8 @@ import { Contact, Conversation, Note, OutboxItem, ServiceMembership, StaffMember
 import { sealNoteBody } from '../db/sealed-fields';
 import { findVisibleConversation, requireRole, roleIn } from './access';
 import type { StaffIdentity } from './api/clinician-auth';
-import { badRequest, conflict, HttpError } from './api/http-error';
-import { recordAudit } from './audit';
+import { badRequest, conflict, forbidden, HttpError } from './api/http-error';
+import { auditingRefusals, recordAudit } from './audit';
 import type { ServiceDirectory } from './config';
 import type { LiveEvents } from './live-events';
 import { queueOutbound } from './outbound';
@@ -68,7 +68,7 @@ export class ConversationActions {
     const staffId = requiredText(body, 'staffId', 36, 'staffId');
     return this.act(staff, conversationId, 'conversation.assign', async (tx, conversation) => {
       const mayReassign = conversation.assignedStaffId === null || conversation.assignedStaffId === staff.id || ['duty-lead', 'admin'].includes(roleIn(staff, conversation.serviceSlug) ?? '');
-      if (!mayReassign) throw new HttpError(403, 'forbidden', 'only the clinician who has it, a duty lead or an admin can reassign this conversation');
+      if (!mayReassign) throw forbidden('only the clinician who has it, a duty lead or an admin can reassign this conversation', [conversation.serviceSlug]);
       const membership = await tx.findOneBy(ServiceMembership, { staffId, serviceSlug: conversation.serviceSlug });
       const colleague = membership ? await tx.findOneBy(StaffMember, { id: staffId }) : null;
       if (!colleague) throw badRequest('that person is not a member of this service');
@@ -173,12 +173,14 @@ export class ConversationActions {
     work: (tx: EntityManager, conversation: Conversation, at: number) => Promise<{ audit: Record<string, string | number | boolean | null>; view: T; alsoNotify?: string }>,
   ): Promise<T> {
     const at = this.deps.now();
-    const { view, serviceSlug, alsoNotify } = await this.deps.db.transaction(async (tx) => {
+    const { view, serviceSlug, alsoNotify } = await auditingRefusals(this.deps, staff, { action, subjectType: 'conversation', subjectId: conversationId }, () => this.deps.db.transaction(async (tx) => {
       const conversation = await findVisibleConversation(tx, staff, this.deps.directory, conversationId);
       const result = await work(tx, conversation, at);
-      await recordAudit(tx, at, { actorType: 'staff', actorId: staff.id, action, subjectType: 'conversation', subjectId: conversation.id, serviceSlug: conversation.serviceSlug, detail: result.audit });
+      // A transfer concerns both teams: the one that gave it and the one that took it.
+      const services = [conversation.serviceSlug, ...(result.alsoNotify ? [result.alsoNotify] : [])];
+      await recordAudit(tx, at, { actorType: 'staff', actorId: staff.id, action, subjectType: 'conversation', subjectId: conversation.id, services, detail: result.audit });
       return { view: result.view, serviceSlug: conversation.serviceSlug, alsoNotify: result.alsoNotify };
-    });
+    }));
     for (const slug of new Set([serviceSlug, alsoNotify].filter((s): s is string => !!s))) {
       this.deps.events.publish({ type: 'conversation.updated', serviceSlug: slug, conversationId, action });
     }

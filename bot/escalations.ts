@@ -4,8 +4,8 @@ import { EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { Database } from '../db/database';
 import { Escalation, EscalationNotice, looksLikeId, Role, ServiceMembership, StaffMember } from '../db/entities';
 import type { StaffIdentity } from './api/clinician-auth';
-import { conflict, HttpError, notFound } from './api/http-error';
-import { recordAudit } from './audit';
+import { conflict, forbidden, notFound } from './api/http-error';
+import { auditingRefusals, recordAudit } from './audit';
 import type { ServiceConfig, ServiceDirectory } from './config';
 import { openingState } from './hours';
 import { Poller } from './poller';
@@ -94,7 +94,7 @@ export class EscalationLadder {
       acknowledgedBy: null,
     };
     await tx.insert(Escalation, escalation);
-    await recordAudit(tx, input.at, { actorType: 'system', action: 'escalation.raise', subjectType: 'escalation', subjectId: escalation.id, serviceSlug: input.serviceSlug, detail: { conversationId: input.conversationId, categories: escalation.categories } });
+    await recordAudit(tx, input.at, { actorType: 'system', action: 'escalation.raise', subjectType: 'escalation', subjectId: escalation.id, services: [input.serviceSlug], detail: { conversationId: input.conversationId, categories: escalation.categories } });
     return { escalationId: escalation.id, isNew: true };
   }
 
@@ -140,7 +140,7 @@ export class EscalationLadder {
       const recipientStaffIds = await resolveRecipients(tx, service, recipientsSpec);
       const noticeId = randomUUID();
       await tx.insert(EscalationNotice, { id: noticeId, escalationId: escalation.id, step: escalation.step, level, round, final, recipients: recipientStaffIds.join(','), createdAt: now });
-      await recordAudit(tx, now, { actorType: 'system', action: final ? 'escalation.final_alert' : 'escalation.notify', subjectType: 'escalation', subjectId: escalation.id, serviceSlug: service.slug, detail: { step: escalation.step, level, round, recipients: recipientStaffIds.length } });
+      await recordAudit(tx, now, { actorType: 'system', action: final ? 'escalation.final_alert' : 'escalation.notify', subjectType: 'escalation', subjectId: escalation.id, services: [service.slug], detail: { step: escalation.step, level, round, recipients: recipientStaffIds.length } });
       const built: EscalationNotification = { escalationId: escalation.id, conversationId: escalation.conversationId, serviceSlug: service.slug, step: escalation.step, level, round, final, categories: escalation.categories.split(',').filter(Boolean), recipientStaffIds };
       queued = (await this.deps.queued?.queue(tx, { ...built, noticeId }, now)) ?? false;
       return built;
@@ -156,18 +156,25 @@ export class EscalationLadder {
     const services = staff.memberships.map((m) => m.serviceSlug);
     const statuses = status === 'all' ? ['open', 'exhausted', 'acknowledged'] : status === 'acknowledged' ? ['acknowledged'] : ['open', 'exhausted'];
     const escalations = services.length === 0 ? [] : await this.deps.db.manager.find(Escalation, { where: { serviceSlug: In(services), status: In(statuses) }, order: { createdAt: 'ASC' }, take: 200 });
-    await recordAudit(this.deps.db.manager, this.deps.now(), { actorType: 'staff', actorId: staff.id, action: 'escalation.list', subjectType: 'service', detail: { count: escalations.length, status: status ?? 'open' } });
+    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), { actorType: 'staff', actorId: staff.id, action: 'escalation.list', subjectType: 'service', services, detail: { count: escalations.length, status: status ?? 'open' } }));
     return escalations.map((e) => this.view(e));
   }
 
   async acknowledge(staff: StaffIdentity, id: string) {
+    const view = await auditingRefusals(this.deps, staff, { action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id }, () => this.acknowledgeVisible(staff, id));
+    this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
+    return view;
+  }
+
+  private async acknowledgeVisible(staff: StaffIdentity, id: string) {
     if (!looksLikeId(id)) throw notFound('escalation not found');
     const now = this.deps.now();
-    const view = await this.deps.db.transaction(async (tx) => {
+    return this.deps.db.transaction(async (tx) => {
       const escalation = await tx.findOneBy(Escalation, { id });
-      const role = escalation && staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
-      if (!escalation || !role) throw notFound('escalation not found');
-      if (role !== 'duty-lead' && role !== 'admin') throw new HttpError(403, 'forbidden', 'only a duty lead or an admin of this service can acknowledge an escalation');
+      if (!escalation) throw notFound('escalation not found');
+      const role = staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
+      if (!role) throw notFound('escalation not found', [escalation.serviceSlug]);
+      if (role !== 'duty-lead' && role !== 'admin') throw forbidden('only a duty lead or an admin of this service can acknowledge an escalation', [escalation.serviceSlug]);
       const claimed = await tx.createQueryBuilder().update(Escalation)
         .set({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null })
         .where('id = :id AND status IN (:...statuses)', { id, statuses: ['open', 'exhausted'] })
@@ -176,11 +183,9 @@ export class EscalationLadder {
         const by = escalation.acknowledgedBy ? await tx.findOneBy(StaffMember, { id: escalation.acknowledgedBy }) : null;
         throw conflict('already_acknowledged', `already acknowledged${by ? ` by ${by.name}` : ''}`);
       }
-      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, serviceSlug: escalation.serviceSlug, detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
+      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
       return this.view({ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null });
     });
-    this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
-    return view;
   }
 
   private view(e: Escalation) {

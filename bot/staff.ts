@@ -30,7 +30,7 @@ export async function addStaff(db: Database, directory: ServiceDirectory, input:
     const membership = await tx.findOneBy(ServiceMembership, { staffId: staff.id, serviceSlug: input.service });
     if (membership) await tx.update(ServiceMembership, { id: membership.id }, { role: input.role as Role });
     else await tx.insert(ServiceMembership, { id: randomUUID(), staffId: staff.id, serviceSlug: input.service, role: input.role as Role, createdAt: now });
-    await recordAudit(tx, now, { actorType: 'operator', action: 'staff.add', subjectType: 'staff', subjectId: staff.id, serviceSlug: input.service, detail: { role: input.role } });
+    await recordAudit(tx, now, { actorType: 'operator', action: 'staff.add', subjectType: 'staff', subjectId: staff.id, services: [input.service], detail: { role: input.role } });
     return { staffId: staff.id, created };
   });
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
+import { appendingAuditRows } from './audit-chain';
 import { entities } from './entities';
 import { migrations } from './migrations';
 
@@ -90,12 +91,14 @@ export class Database {
   }
 
   /**
-   * One unit of work. TypeORM's SQLite drivers share a single connection, where concurrent
-   * transactions would silently nest as savepoints; they are queued here instead.
+   * One unit of work, with the audit rows it records appended at its end. TypeORM's SQLite
+   * drivers share a single connection, where concurrent transactions would silently nest as
+   * savepoints; they are queued here instead.
    */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dialect !== 'sqlite') return this.dataSource.transaction(work);
-    const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+    const withAudit = (tx: EntityManager) => appendingAuditRows(tx, work);
+    if (this.dialect !== 'sqlite') return this.dataSource.transaction(withAudit);
+    const run = this.sqliteQueue.then(() => this.dataSource.transaction(withAudit));
     this.sqliteQueue = run.catch(() => undefined);
     return run;
   }

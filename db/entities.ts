@@ -12,6 +12,8 @@ const epochMs: ValueTransformer = {
 };
 const time = { type: 'bigint' as const, transformer: epochMs };
 const optionalTime = { ...time, nullable: true };
+/** A counter in a BIGINT, read back as a number like the times. */
+const sequence = { type: 'bigint' as const, transformer: epochMs };
 const id = { type: 'varchar' as const, length: 36 };
 /** Whether a value from outside (a URL, a callback) could be one of our ids (random UUIDs), before it reaches a query. */
 export const looksLikeId = (value: string): boolean => /^[0-9a-f-]{36}$/i.test(value);
@@ -197,20 +199,56 @@ export class OutboxItem {
   @Column(time) updatedAt!: number;
 }
 
-/** Append-only: who read or wrote what, and when. Never carries message bodies or addresses. */
+export type AuditOutcome = 'ok' | 'denied';
+export type AuditActorType = 'staff' | 'system' | 'operator' | 'anonymous';
+
+/**
+ * Append-only: who read or wrote what, and when, or tried to and was refused. Never carries message
+ * bodies or addresses. Rows form a hash chain in `seq` order (db/audit-chain.ts): each stores the
+ * hash of its own content, its services included, and the hash of the row before it.
+ */
 @Entity('audit_event')
 @Index('ix_audit_subject', ['subjectType', 'subjectId', 'at'])
 @Index('ix_audit_actor', ['actorId', 'at'])
 export class AuditEvent {
   @PrimaryColumn(id) id!: string;
+  /** Position in the chain, from 1 with no gaps: the order rows were appended, and the paging key. */
+  @Index('uq_audit_seq', { unique: true }) @Column(sequence) seq!: number;
   @Column(time) at!: number;
-  @Column({ type: 'varchar', length: 16 }) actorType!: 'staff' | 'system' | 'operator';
+  @Column({ type: 'varchar', length: 16 }) actorType!: AuditActorType;
   @Column({ ...id, nullable: true }) actorId!: string | null;
   @Column({ type: 'varchar', length: 64 }) action!: string;
   @Column({ type: 'varchar', length: 32 }) subjectType!: string;
   @Column({ type: 'varchar', length: 64, nullable: true }) subjectId!: string | null;
-  @Column({ type: 'varchar', length: 64, nullable: true }) serviceSlug!: string | null;
+  @Column({ type: 'varchar', length: 8 }) outcome!: AuditOutcome;
   @Column({ type: 'text', nullable: true }) detail!: string | null;
+  /** SHA-256 (hex) of the row before, or 64 zeros for the first. */
+  @Column({ type: 'varchar', length: 64 }) prevHash!: string;
+  @Column({ type: 'varchar', length: 64 }) hash!: string;
+}
+
+/**
+ * The services an audit event concerns, one row each: a read that spans three services is found
+ * by an admin of any of them. Keyed by service first, so "the newest events of my services" reads
+ * the primary key in order; the second index finds the services of a page of events.
+ */
+@Entity('audit_event_service')
+@Index('ix_audit_service_event', ['auditSeq'])
+export class AuditEventService {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) serviceSlug!: string;
+  @PrimaryColumn(sequence) auditSeq!: number;
+}
+
+/**
+ * The end of the audit chain: the last row's seq and hash, updated in the transaction that appends
+ * it. Appends take this row first, which serialises them on every database; and a trail whose last
+ * rows were deleted no longer reaches it.
+ */
+@Entity('audit_chain_head')
+export class AuditChainHead {
+  @PrimaryColumn({ type: 'varchar', length: 16 }) id!: string;
+  @Column(sequence) seq!: number;
+  @Column({ type: 'varchar', length: 64 }) hash!: string;
 }
 
 /** Where the bot can post in a Teams channel: the conversation reference Teams gave it. */
@@ -221,4 +259,4 @@ export class TeamsChannel {
   @Column(time) updatedAt!: number;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, Escalation, EscalationNotice, Note, TeamsChannel];
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel];

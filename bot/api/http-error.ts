@@ -6,6 +6,19 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what = 'not found') => new HttpError(404, 'not_found', what);
+/**
+ * A refusal on access grounds (not found in my services, or not my role): audited as `denied`.
+ * `services` are those the refused target belongs to, so their admins see the attempt; they never
+ * reach the response, which discloses nothing about another service.
+ */
+export class AccessRefused extends HttpError {
+  constructor(status: 403 | 404, code: string, message: string, readonly services: string[] = []) {
+    super(status, code, message);
+    this.name = 'AccessRefused';
+  }
+}
+
+export const notFound = (what = 'not found', services: string[] = []) => new AccessRefused(404, 'not_found', what, services);
+export const forbidden = (message: string, services: string[] = []) => new AccessRefused(403, 'forbidden', message, services);
 export const badRequest = (message: string) => new HttpError(400, 'bad_request', message);
 export const conflict = (code: string, message: string) => new HttpError(409, code, message);

@@ -4,10 +4,22 @@ export function openApiDocument(serverUrl: string) {
   const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
   const responses = (ok: object, extra: Record<string, string> = {}) => ({
     ...ok,
-    401: { description: 'no or invalid bearer token', content: { 'application/json': { schema: error } } },
+    401: { description: 'no or invalid bearer token: expired, without an expiry, or from another account than the one bound to this staff member', content: { 'application/json': { schema: error } } },
     403: { description: 'the token is valid but names nobody on Lamplight staff', content: { 'application/json': { schema: error } } },
     ...Object.fromEntries(Object.entries(extra).map(([code, description]) => [code, { description, content: { 'application/json': { schema: error } } }])),
   });
+  const auditFilters = [
+    { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor of the page before (opaque)' },
+    { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+    { name: 'actor', in: 'query', schema: { type: 'string' }, description: 'a staff id or email, or system, operator or anonymous' },
+    { name: 'action', in: 'query', schema: { type: 'string' }, description: 'e.g. conversation.read' },
+    { name: 'subject', in: 'query', schema: { type: 'string' }, description: 'the subject id' },
+    { name: 'subjectType', in: 'query', schema: { type: 'string' }, description: 'e.g. conversation, escalation, service, staff, token' },
+    { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'at or after' },
+    { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'before' },
+    { name: 'outcome', in: 'query', schema: { type: 'string', enum: ['ok', 'denied'] } },
+    { name: 'service', in: 'query', schema: { type: 'string' }, description: 'one of the services where I am an admin (default: all of them)' },
+  ];
   return {
     openapi: '3.1.0',
     info: { title: 'Lamplight clinician API', version: '1.0.0', description: 'Conversations for the services the caller belongs to. Every call is audited.' },
@@ -58,12 +70,26 @@ export function openApiDocument(serverUrl: string) {
           responses: responses({ [path === 'notes' ? 201 : 200]: { description: 'done' } }, { 404: 'no such conversation in my services', ...errors }),
         },
       }])),
-      '/audit': { get: { summary: 'The audit trail of the services where I am an admin', responses: responses({ 200: { description: 'events' } }) } },
+      '/audit': {
+        get: {
+          summary: 'The audit trail of the services where I am an admin, newest first, a page at a time; the read is itself audited',
+          parameters: auditFilters,
+          responses: responses({ 200: { description: 'a page of events, and the cursor of the next page (null on the last)', content: { 'application/json': { schema: { type: 'object', required: ['events', 'nextCursor'], properties: { events: { type: 'array', items: { $ref: '#/components/schemas/AuditEvent' } }, nextCursor: { type: ['string', 'null'] } } } } } } }, { 400: 'bad filter or cursor' }),
+        },
+      },
+      '/audit.csv': {
+        get: {
+          summary: 'Every event the same filters select, as CSV (text/csv; cells that would start a spreadsheet formula are prefixed with an apostrophe); the export is itself audited',
+          parameters: [...auditFilters.filter((p) => p.name !== 'limit'), { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 }, description: 'at most this many (default: all)' }],
+          responses: responses({ 200: { description: 'CSV with a header row: seq, id, at, actorType, actorId, actorName, action, subjectType, subjectId, services, outcome, detail, hash', content: { 'text/csv': { schema: { type: 'string' } } } } }, { 400: 'bad filter or cursor' }),
+        },
+      },
       '/events': {
         get: {
-          summary: 'Live events (text/event-stream): ids, kinds and levels for my services; resume with Last-Event-ID, `resync` when too old',
+          summary: 'Live events (text/event-stream): ids, kinds and levels for my services; resume with Last-Event-ID, `resync` when too old. '
+            + 'The stream ends with `expired` when its token expires (reconnect with a fresh token and Last-Event-ID), and with `superseded` when the same person opens more than 5 streams (the oldest ends; do not reconnect on your own)',
           parameters: [{ name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } }],
-          responses: responses({ 200: { description: 'an event stream: ready, message.created, conversation.updated, delivery.updated, escalation.notified, escalation.acknowledged, resync' } }),
+          responses: responses({ 200: { description: 'an event stream: ready, message.created, conversation.updated, delivery.updated, escalation.notified, escalation.acknowledged, resync, expired, superseded' } }),
         },
       },
       '/conversations/{id}/clear-risk': {
@@ -88,6 +114,17 @@ export function openApiDocument(serverUrl: string) {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
         Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' } } },
+        AuditEvent: {
+          type: 'object',
+          properties: {
+            seq: { type: 'integer', description: 'position in the hash chain' }, id: { type: 'string' }, at: { type: 'string', format: 'date-time' },
+            actorType: { type: 'string', enum: ['staff', 'system', 'operator', 'anonymous'] }, actorId: { type: ['string', 'null'] }, actorName: { type: ['string', 'null'] },
+            action: { type: 'string' }, subjectType: { type: 'string' }, subjectId: { type: ['string', 'null'] },
+            services: { type: 'array', items: { type: 'string' }, description: 'every service the event concerns' },
+            outcome: { type: 'string', enum: ['ok', 'denied'] }, detail: { type: ['object', 'null'], description: 'ids, counts and codes' },
+            hash: { type: 'string', description: 'SHA-256 of the event and the hash before it' },
+          },
+        },
         ConversationSummary: {
           type: 'object',
           properties: {

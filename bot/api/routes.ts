@@ -2,17 +2,20 @@ import type { Request, Response, Server } from 'restify';
 import type { Logger } from 'pino';
 import { In } from 'typeorm';
 import type { Database } from '../../db/database';
-import { AuditEvent, ServiceMembership, StaffMember } from '../../db/entities';
+import { ServiceMembership, StaffMember } from '../../db/entities';
 import { visibleServices } from '../access';
-import { recordAudit } from '../audit';
+import { RefusedSignIns } from '../audit';
+import { AuditTrail } from '../audit-trail';
 import type { ClinicianConversations } from '../clinician-conversations';
 import type { ServiceDirectory } from '../config';
 import type { ConversationActions } from '../conversation-actions';
 import type { EscalationLadder } from '../escalations';
-import { jsonRoute, sendJson } from '../http';
-import type { LiveEvent, LiveEvents } from '../live-events';
-import type { ClinicianAuth, StaffIdentity } from './clinician-auth';
-import { badRequest, HttpError } from './http-error';
+import { jsonRoute } from '../http';
+import type { LiveEvents } from '../live-events';
+import { registerAuditRoutes } from './audit-routes';
+import { AuthenticationRefused, ClinicianAuth, StaffIdentity, TokenHolder } from './clinician-auth';
+import { registerEventStream } from './event-streams';
+import { badRequest } from './http-error';
 import { openApiDocument } from './openapi';
 
 interface ApiDependencies {
@@ -33,7 +36,18 @@ interface ApiDependencies {
 /** The clinician API. Routes only translate HTTP; the rules live in the modules they call. */
 export function registerClinicianApi(server: Server, deps: ApiDependencies): { closeStreams: () => void } {
   const { conversations, actions, escalations, log } = deps;
-  const staffOf = (req: Request) => deps.auth().authenticate(req.headers.authorization);
+  const refusedSignIns = new RefusedSignIns({ db: deps.db, now: deps.now });
+  const staffOf = async (req: Request, options?: { clockToleranceSeconds?: number }): Promise<TokenHolder> => {
+    try {
+      return await deps.auth().authenticate(req.headers.authorization, options);
+    } catch (error) {
+      if (error instanceof AuthenticationRefused) {
+        const route = req.getRoute?.();
+        await refusedSignIns.record({ ...error.refusal, route: `${req.method ?? 'GET'} ${route?.path ?? '?'}` });
+      }
+      throw error;
+    }
+  };
   const id = (req: Request) => String(req.params.id);
   const json = (req: Request) => {
     if (!req.is('json')) throw badRequest('send JSON (Content-Type: application/json)');
@@ -41,7 +55,10 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   };
 
   server.get('/api/v1/openapi.json', jsonRoute(log, async () => openApiDocument(deps.publicUrl())));
-  server.get('/api/v1/me', jsonRoute(log, async (req) => staffOf(req)));
+  server.get('/api/v1/me', jsonRoute(log, async (req) => {
+    const { id: staffId, email, name, memberships } = await staffOf(req);
+    return { id: staffId, email, name, memberships };
+  }));
 
   server.get('/api/v1/services', jsonRoute(log, async (req) => {
     const staff = await staffOf(req);
@@ -111,52 +128,8 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   }));
   server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), id(req))));
 
-  /** The audit trail of the services where the caller is an admin. */
-  server.get('/api/v1/audit', jsonRoute(log, async (req) => {
-    const staff = await staffOf(req);
-    const adminOf = staff.memberships.filter((m) => m.role === 'admin').map((m) => m.serviceSlug);
-    if (adminOf.length === 0) throw new HttpError(403, 'forbidden', 'only an admin can read the audit trail');
-    const events = await deps.db.manager.find(AuditEvent, { where: { serviceSlug: In(adminOf) }, order: { at: 'DESC' }, take: 500 });
-    await recordAudit(deps.db.manager, deps.now(), { actorType: 'staff', actorId: staff.id, action: 'audit.read', subjectType: 'service', detail: { services: adminOf.join(','), count: events.length } });
-    return { events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString(), detail: e.detail ? JSON.parse(e.detail) : null })) };
-  }));
+  registerAuditRoutes(server, { staffOf, trail: new AuditTrail({ db: deps.db, now: deps.now }), log });
+  const streams = registerEventStream(server, { staffOf, events: deps.events, directory: deps.directory, log, heartbeatMs: deps.heartbeatMs });
 
-  const streams = new Set<Response>();
-  server.get('/api/v1/events', async (req: Request, res: Response) => {
-    let staff: StaffIdentity;
-    try {
-      staff = await staffOf(req);
-    } catch (error) {
-      const e = error as HttpError;
-      return sendJson(res, e.status ?? 401, { error: e.code ?? 'unauthorised', message: e.message }, e.headers);
-    }
-    const services = new Set(visibleServices(staff, deps.directory));
-    const send = (event: LiveEvent) => {
-      if (services.has(event.serviceSlug)) res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    };
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const heartbeatMs = deps.heartbeatMs ?? 15_000;
-    res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ lastEventId: deps.events.lastId, heartbeatMs })}\n\n`);
-    const lastId = Number(req.headers['last-event-id'] ?? (req.query ?? {}).lastEventId);
-    if (Number.isInteger(lastId) && lastId >= 0) {
-      const missed = deps.events.since(lastId);
-      if (missed) missed.forEach(send);
-      else res.write(`event: resync\ndata: {"reason":"events since ${lastId} are no longer kept; reload"}\n\n`);
-    }
-    const unsubscribe = deps.events.subscribe(send);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
-    streams.add(res);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(res);
-    });
-  });
-
-  return {
-    closeStreams: () => {
-      for (const res of streams) res.end();
-      streams.clear();
-    },
-  };
+  return { closeStreams: streams.closeAll };
 }

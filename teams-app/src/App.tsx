@@ -2,7 +2,7 @@ import {
   Button, FluentProvider, makeStyles, MessageBar, MessageBarBody, Select, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, Text, tokens,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Api } from './api';
+import { Api, StreamEnd } from './api';
 import { ConversationView } from './ConversationView';
 import { Inbox } from './Inbox';
 import { beginSignIn, completeSignIn, hasSession, isReturnFromProvider, OidcConfig, SignInError, signOut, tokenSource } from './oidc';
@@ -155,7 +155,8 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
   const [queue, setQueue] = useState('open');
   const [list, setList] = useState<{ counts: Counts; total?: number; conversations: Summary[] }>();
   const [selected, setSelected] = useState<string>();
-  const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
+  const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting' | 'paused'>('connecting');
+  const [streamGeneration, setStreamGeneration] = useState(0);
   const [error, setError] = useState<string>();
   const [alerts, setAlerts] = useState(typeof Notification !== 'undefined' && Notification.permission === 'granted');
   const lastEventId = useRef<number | undefined>(undefined);
@@ -173,15 +174,18 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
   }, [api]);
   useEffect(reload, [reload]);
 
-  // Live updates: events name what changed; the inbox refetches it. Reconnects resume by event id.
+  // Live updates: events name what changed; the inbox refetches it. Reconnects resume by event id,
+  // each with a token fresh from the token source. A stream whose token expired reconnects at once;
+  // one closed because the person has it open in too many places waits for a click here.
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const soon = () => { clearTimeout(timer); timer = setTimeout(reload, 100); };
     void (async () => {
       while (!controller.signal.aborted) {
+        let end: StreamEnd | undefined;
         try {
-          await api.stream((type, data) => {
+          end = await api.stream((type, data) => {
             setLive('live');
             if (type === 'ready') {
               // A first connection starts from now (the inbox has just loaded); a reconnection resumes.
@@ -199,12 +203,14 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
           }, controller.signal, () => lastEventId.current);
         } catch { /* dropped: wait and resume */ }
         if (controller.signal.aborted) break;
+        if (end === 'superseded') { setLive('paused'); break; }
+        if (end === 'expired') continue;
         setLive('reconnecting');
         await new Promise((r) => setTimeout(r, 2000));
       }
     })();
     return () => { controller.abort(); clearTimeout(timer); };
-  }, [api, reload]);
+  }, [api, reload, streamGeneration]);
 
   // Keyboard: j / k next and previous conversation, r to reply (not while typing).
   useEffect(() => {
@@ -226,7 +232,8 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
     <>
       <header className={styles.header}>
         <Text as="h1" size={600} weight="semibold">Lamplight</Text>
-        <Text size={200} aria-live="polite">{live === 'live' ? '● Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</Text>
+        <Text size={200} aria-live="polite">{live === 'live' ? '● Live' : live === 'connecting' ? 'Connecting…' : live === 'paused' ? 'Live updates paused: Lamplight is open in too many places' : 'Reconnecting…'}</Text>
+        {live === 'paused' && <Button size="small" onClick={() => { setLive('connecting'); setStreamGeneration((n) => n + 1); }}>Resume live updates here</Button>}
         {!alerts && typeof Notification !== 'undefined' && <Button size="small" onClick={() => Notification.requestPermission().then((p) => setAlerts(p === 'granted'))}>Alert me to high-risk messages</Button>}
         <Text size={200}>{me.name}</Text>
         {onSignOut && <Button size="small" appearance="subtle" onClick={onSignOut}>Sign out</Button>}

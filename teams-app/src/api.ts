@@ -5,6 +5,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Why the server ended a live stream. */
+export type StreamEnd = 'expired' | 'superseded' | 'ended';
+
 export class Api {
   /** How long the event stream may stay silent: three of the server's heartbeats, once it has said. */
   private silenceMs = 45_000;
@@ -34,8 +37,10 @@ export class Api {
    * The live event stream over fetch (EventSource cannot send a bearer token), resuming by event id.
    * A connection that goes silent (a network that drops without closing it) is given up after
    * three missed heartbeats, so the caller reconnects and catches up rather than waiting for ever.
+   * Resolves with why the server ended it: `expired` (the token ran out: reconnect at once, with a
+   * fresh token), `superseded` (opened in too many places: wait for the person), or `ended`.
    */
-  async stream(onEvent: (type: string, data: { id?: number; [k: string]: unknown }) => void, signal: AbortSignal, lastId: () => number | undefined): Promise<void> {
+  async stream(onEvent: (type: string, data: { id?: number; [k: string]: unknown }) => void, signal: AbortSignal, lastId: () => number | undefined): Promise<StreamEnd> {
     const headers: Record<string, string> = { authorization: `Bearer ${await this.token()}`, accept: 'text/event-stream' };
     const last = lastId();
     if (last !== undefined) headers['last-event-id'] = String(last);
@@ -50,9 +55,10 @@ export class Api {
       if (!response.ok || !response.body) throw new ApiError(response.status, 'stream_failed', 'live updates unavailable');
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
+      let end: StreamEnd = 'ended';
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) return;
+        if (done) return end;
         heard();
         buffer += value;
         let split: number;
@@ -68,7 +74,8 @@ export class Api {
           if (data) {
             const parsed = JSON.parse(data);
             if (type === 'ready' && typeof parsed.heartbeatMs === 'number') { this.silenceMs = Math.max(1000, parsed.heartbeatMs * 3); heard(); }
-            onEvent(type, parsed);
+            if (type === 'expired' || type === 'superseded') end = type;
+            else onEvent(type, parsed);
           }
         }
       }

@@ -81,6 +81,39 @@ describe('signing in outside Teams with the organisation identity provider (head
     await page.close();
   });
 
+  it('when the access token runs out with the inbox open, then the live stream ends, the tab reconnects with a fresh token from where it was, and a text sent meanwhile shows without a reload', async () => {
+    idp.accessTokenSeconds = 3;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // Whether the tab ever told the clinician it had lost the connection: an expiry is routine, not an outage.
+    await context.addInitScript(() => {
+      new MutationObserver(() => {
+        if (document.body?.textContent?.includes('Reconnecting')) (window as unknown as { sawReconnecting: boolean }).sawReconnecting = true;
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    const page = await context.newPage();
+    const streams: { authorization?: string; lastEventId?: string }[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/v1/events') streams.push({ authorization: request.headers().authorization, lastEventId: request.headers()['last-event-id'] });
+    });
+    await page.goto(`${app.url}/app/`);
+    await signInAtProvider(page, 'sam.patel@lamplight.example');
+    await page.getByText('● Live').waitFor();
+    let loads = 0;
+    page.on('load', () => loads++);
+    await eventually(() => streams.length >= 2, 'a second stream once the first token ran out', 15_000);
+    const response = await fetch(`${app.url}/simulator/api/phones/${encodeURIComponent('+447700900449')}/sms`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'school-nursing', text: 'hello, sent after the first token ran out' }),
+    });
+    expect(response.status).to.equal(200);
+    await page.locator('[data-conversation]', { hasText: '0449' }).waitFor({ timeout: 10_000 });
+    expect(streams[0].lastEventId).to.equal(undefined);
+    expect(streams[1].lastEventId).to.match(/^\d+$/);
+    expect(streams[1].authorization).to.not.equal(streams[0].authorization);
+    expect(loads).to.equal(0);
+    expect(await page.evaluate(() => (window as unknown as { sawReconnecting?: boolean }).sawReconnecting ?? false)).to.equal(false);
+    await context.close();
+  });
+
   it('when the provider refuses, then the reason shows as text with a way to try again', async () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
     await page.goto(`${app.url}/app/`);

@@ -47,10 +47,30 @@ describe('clinician API: identity', () => {
     expect(renamed.body.memberships).to.deep.equal([{ serviceSlug: 'school-nursing', role: 'clinician' }]);
   });
 
+  it('when a token without an expiry is presented, then 401, however valid the rest of it', async () => {
+    const response = await h.api('GET', '/api/v1/me', { token: await h.idp.token('nurse@example.nhs.uk', { expiresIn: null }) });
+    expect(response.status).to.equal(401);
+    expect(response.body.error).to.equal('unauthorised');
+  });
+
+  it('when another Entra account carries the email of a staff member whose object id is bound, then 401, and the binding stays', async () => {
+    await h.staff('duty@example.nhs.uk', 'duty-lead', 'school-nursing');
+    const own = await h.api('GET', '/api/v1/me', { token: await h.idp.token('duty@example.nhs.uk', { claims: { oid: '00000000-0000-0000-0000-00000000bbbb' } }) });
+    expect(own.status).to.equal(200);
+    const impostor = await h.api('GET', '/api/v1/me', { token: await h.idp.token('duty@example.nhs.uk', { claims: { oid: '00000000-0000-0000-0000-00000000cccc' } }) });
+    expect(impostor.status).to.equal(401);
+    const withoutOid = await h.api('GET', '/api/v1/me', { token: await h.idp.token('duty@example.nhs.uk') });
+    expect(withoutOid.status).to.equal(401);
+    expect((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'duty@example.nhs.uk' })).oid).to.equal('00000000-0000-0000-0000-00000000bbbb');
+    const again = await h.api('GET', '/api/v1/me', { token: await h.idp.token('duty@example.nhs.uk', { claims: { oid: '00000000-0000-0000-0000-00000000bbbb' } }) });
+    expect(again.status).to.equal(200);
+    expect(again.body).to.deep.equal({ id: again.body.id, email: 'duty@example.nhs.uk', name: 'duty', memberships: [{ serviceSlug: 'school-nursing', role: 'duty-lead' }] });
+  });
+
   it('serves the OpenAPI description of the routes', async () => {
     const { status, body } = await h.api('GET', '/api/v1/openapi.json');
     expect(status).to.equal(200);
-    expect(Object.keys(body.paths)).to.include.members(['/conversations', '/conversations/{id}', '/conversations/{id}/messages']);
+    expect(Object.keys(body.paths)).to.include.members(['/conversations', '/conversations/{id}', '/conversations/{id}/messages', '/audit', '/audit.csv', '/events']);
   });
 });
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MAX_STREAMS_PER_STAFF } from '../../bot/api/event-streams';
 import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 interface Received { type: string; data: any }
@@ -16,6 +17,7 @@ async function reachable(url: string): Promise<boolean> {
 /** A client of the event stream as the tab uses it: fetch with a bearer token, reading SSE frames. */
 function listen(h: Harness, token: string, lastEventId?: number) {
   const received: Received[] = [];
+  const state = { ended: false };
   const controller = new AbortController();
   const done = (async () => {
     const response = await fetch(`${h.app.url}/api/v1/events`, {
@@ -30,7 +32,10 @@ function listen(h: Harness, token: string, lastEventId?: number) {
     let buffer = '';
     for (;;) {
       const { value, done: ended } = await reader.read();
-      if (ended) return;
+      if (ended) {
+        state.ended = true;
+        return;
+      }
       buffer += value;
       let split: number;
       while ((split = buffer.indexOf('\n\n')) >= 0) {
@@ -42,7 +47,7 @@ function listen(h: Harness, token: string, lastEventId?: number) {
       }
     }
   })().catch(() => undefined);
-  return { received, stop: () => { controller.abort(); return done; } };
+  return { received, state, stop: () => { controller.abort(); return done; } };
 }
 
 describe('live events', () => {
@@ -114,6 +119,55 @@ describe('live events', () => {
     } finally {
       await second.close({ keepDatabase: true });
     }
+  });
+
+  it('when the token behind a stream expires, then the stream says so and ends; a fresh token resumes from the last event id', async () => {
+    h = await startHarness();
+    await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'before the stream' });
+    const shortLived = listen(h, await h.idp.token('nurse@example.nhs.uk', { expiresIn: '2s' }));
+    const ready = await eventually(() => shortLived.received.find((e) => e.type === 'ready'), 'ready');
+    const expired = await eventually(() => shortLived.received.find((e) => e.type === 'expired'), 'the expired event', 10_000);
+    expect(expired.data.reason).to.equal('token_expired');
+    await eventually(() => shortLived.state.ended, 'the stream to end');
+
+    await h.sendSms({ from: '+447700900556', to: SCHOOL_NURSING_SMS, body: 'after expiry' });
+    const resumed = listen(h, await h.idp.token('nurse@example.nhs.uk'), ready.data.lastEventId);
+    const missed = await eventually(() => resumed.received.find((e) => e.type === 'message.created'), 'the message sent while away');
+    expect(missed.data.id).to.be.greaterThan(ready.data.lastEventId);
+    expect(resumed.received.filter((e) => e.type === 'message.created')).to.have.length(1);
+    expect(resumed.state.ended).to.equal(false);
+    await resumed.stop();
+  });
+
+  it('when a token has already run out, then a stream is refused, even where the API allows for clock skew', async () => {
+    h = await startHarness();
+    await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const justExpired = await h.idp.token('nurse@example.nhs.uk', { expiresIn: '-10s' });
+    expect((await h.api('GET', '/api/v1/me', { token: justExpired })).status).to.equal(200);
+    const response = await fetch(`${h.app.url}/api/v1/events`, { headers: { authorization: `Bearer ${justExpired}` } });
+    expect(response.status).to.equal(401);
+  });
+
+  it(`when one person opens more than ${MAX_STREAMS_PER_STAFF} streams, then the oldest is told it is superseded and ends; the rest, and colleagues, carry on`, async () => {
+    h = await startHarness();
+    const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const colleague = listen(h, await h.staff('colleague@example.nhs.uk', 'clinician', 'school-nursing'));
+    const streams: ReturnType<typeof listen>[] = [];
+    for (let i = 0; i <= MAX_STREAMS_PER_STAFF; i++) {
+      const stream = listen(h, token);
+      await eventually(() => stream.received.find((e) => e.type === 'ready'), `stream ${i + 1} ready`);
+      streams.push(stream);
+    }
+    const [oldest, ...rest] = streams;
+    const superseded = await eventually(() => oldest.received.find((e) => e.type === 'superseded'), 'the oldest superseded');
+    expect(superseded.data).to.include({ reason: 'too_many_streams', limit: MAX_STREAMS_PER_STAFF });
+    await eventually(() => oldest.state.ended, 'the oldest to end');
+    await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'hello' });
+    for (const stream of [...rest, colleague]) await eventually(() => stream.received.find((e) => e.type === 'message.created'), 'the event on a stream still open');
+    expect(rest.some((stream) => stream.state.ended || stream.received.some((e) => e.type === 'superseded'))).to.equal(false);
+    expect(oldest.received.some((e) => e.type === 'message.created')).to.equal(false);
+    await Promise.all([...rest, colleague].map((stream) => stream.stop()));
   });
 
   it('without a token, the stream is 401', async () => {

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { Database } from '../../db/database';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { recordAudit } from '../../bot/audit';
+import { verifyAuditChain } from '../../db/audit-chain';
+import { Database, describeDatabaseUrl } from '../../db/database';
+import { AuditEvent, AuditEventService } from '../../db/entities';
+import { migrations } from '../../db/migrations';
+import { AuditChain1764500000000 } from '../../db/migrations/1764500000000-AuditChain';
 import { scratchDatabase, TEST_DIALECT } from '../support/database';
 
 /**
@@ -15,6 +22,43 @@ describe(`the schema (${TEST_DIALECT})`, () => {
       await db.migrate();
       const pending = await db.dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).to.deep.equal([]);
+    } finally {
+      await db.close();
+      await scratch.drop();
+    }
+  });
+
+  it('when audit rows were stored before the chain, then the migration chains them in time order and links the services they named', async () => {
+    const scratch = await scratchDatabase();
+    const before = new DataSource({ ...describeDatabaseUrl(scratch.url).options, migrations: migrations.slice(0, migrations.indexOf(AuditChain1764500000000)), logging: false });
+    const old = [
+      { at: 1000, action: 'conversation.read', serviceSlug: 'school-nursing', detail: '{"messages":2}' },
+      { at: 2000, action: 'conversation.list', serviceSlug: null, detail: '{"services":"school-nursing,health-visiting","queue":"open","count":1}' },
+      { at: 2000, action: 'escalation.list', serviceSlug: null, detail: '{"count":0}' },
+      { at: 3000, action: 'staff.add', serviceSlug: 'sexual-health', detail: null },
+    ].map((row) => ({ id: randomUUID(), actorType: 'staff', actorId: randomUUID(), subjectType: 'service', subjectId: null, ...row }));
+    const db = await (async () => {
+      await before.initialize();
+      try {
+        await before.runMigrations({ transaction: 'each' });
+        for (const row of [...old].reverse()) await before.createQueryBuilder().insert().into('audit_event').values(row).execute();
+      } finally {
+        await before.destroy();
+      }
+      return Database.open(scratch.url);
+    })();
+    try {
+      expect(await db.migrate()).to.deep.equal(['AuditChain1764500000000']);
+      const chained = await db.manager.find(AuditEvent, { order: { seq: 'ASC' } });
+      const sameTime = [old[1].id, old[2].id].sort();
+      expect(chained.map((r) => r.id)).to.deep.equal([old[0].id, ...sameTime, old[3].id]);
+      expect(chained.map((r) => r.outcome)).to.deep.equal(['ok', 'ok', 'ok', 'ok']);
+      const links = await db.manager.find(AuditEventService);
+      const servicesOf = (id: string) => links.filter((l) => l.auditSeq === chained.find((r) => r.id === id)!.seq).map((l) => l.serviceSlug).sort();
+      expect(old.map((r) => servicesOf(r.id))).to.deep.equal([['school-nursing'], ['health-visiting', 'school-nursing'], [], ['sexual-health']]);
+      expect(await verifyAuditChain(db.manager)).to.deep.include({ intact: true, count: 4 });
+      await db.transaction((tx) => recordAudit(tx, 4000, { actorType: 'operator', action: 'staff.add', subjectType: 'staff', services: ['school-nursing'] }));
+      expect(await verifyAuditChain(db.manager)).to.deep.include({ intact: true, count: 5 });
     } finally {
       await db.close();
       await scratch.drop();

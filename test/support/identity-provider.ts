@@ -49,15 +49,16 @@ export class TestIdentityProvider {
     return this;
   }
 
-  async token(email: string, overrides: { issuer?: string; audience?: string; expiresIn?: string; claims?: Record<string, unknown>; key?: CryptoKey } = {}): Promise<string> {
-    return new SignJWT({ preferred_username: email, name: email, ...overrides.claims })
+  /** `expiresIn: null` signs a token with no `exp` at all, which no real provider issues. */
+  async token(email: string, overrides: { issuer?: string; audience?: string; expiresIn?: string | null; claims?: Record<string, unknown>; key?: CryptoKey } = {}): Promise<string> {
+    const token = new SignJWT({ preferred_username: email, name: email, ...overrides.claims })
       .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
       .setIssuer(overrides.issuer ?? this.issuer)
       .setAudience(overrides.audience ?? this.audience)
       .setSubject(`sub-${email}`)
-      .setIssuedAt()
-      .setExpirationTime(overrides.expiresIn ?? '1h')
-      .sign(overrides.key ?? this.key);
+      .setIssuedAt();
+    if (overrides.expiresIn !== null) token.setExpirationTime(overrides.expiresIn ?? '1h');
+    return token.sign(overrides.key ?? this.key);
   }
 
   async close(): Promise<void> {
