@@ -4,7 +4,7 @@ import { Keyring } from '../db/crypto';
 import { Database } from '../db/database';
 import { AutoReplyKind, Channel, Contact, Conversation, Message } from '../db/entities';
 import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody, sealTriage } from '../db/sealed-fields';
-import type { Assessment } from '../triage';
+import { assessSafely, type Assessment } from '../triage';
 import type { TriageEngine } from '../triage/engine';
 import type { EscalationLadder } from './escalations';
 import { AutoReplyDecision, consentKeyword, decideAutoReplies } from './auto-replies';
@@ -66,10 +66,6 @@ interface Dependencies {
   onTriageFailed?: (error: unknown) => void;
 }
 
-const TRIAGE_FAILED_REASON = {
-  category: 'triage-failed', level: 'high', phrase: '', start: 0, end: 0, rule: 'triage-failed',
-  why: 'triage could not read this message, so it is treated as high risk: read it now',
-} as const;
 
 /**
  * Receiving a message, as the story reads: resolve the service, then in one transaction the
@@ -117,12 +113,8 @@ export class InboundMessages {
    * and treated as high risk (escalated, safety reply) with a reason that says triage failed.
    */
   private triageSafely(serviceSlug: string, text: string): Assessment {
-    try {
-      return this.deps.triage.forService(serviceSlug).assess(text);
-    } catch (error) {
-      this.deps.onTriageFailed?.(error);
-      return { level: 'high', reasons: [TRIAGE_FAILED_REASON] };
-    }
+    const engine = { assess: (t: string) => this.deps.triage.forService(serviceSlug).assess(t) };
+    return assessSafely(engine, text, this.deps.onTriageFailed);
   }
 
   private resolveService(inbound: InboundMessage): ServiceConfig {
