@@ -157,3 +157,40 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.close();
   });
 });
+
+/** A clinician with the tab open in too many places: the oldest pauses, says so, and resumes on request. */
+describe('clinician inbox open in too many places (headless Chromium)', function () {
+  let app: Lamplight;
+  let browser: Browser;
+  let close: (() => Promise<void>) | undefined;
+
+  before(async function () {
+    ({ app, browser, close } = await startBrowserSession(this));
+  });
+  after(async () => close?.());
+
+  it('when a sixth tab opens, then the oldest says live updates are paused, stays accessible at 1280 and 390 px, and resumes here on request', async function () {
+    this.timeout(60_000);
+    const pages: Page[] = [];
+    for (let i = 0; i < 6; i++) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${app.url}/app/`);
+      await page.getByLabel('Demo staff member').selectOption('sam.patel@lamplight.example');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('● Live').waitFor({ timeout: 5000 });
+      pages.push(page);
+    }
+    const oldest = pages[0];
+    await oldest.getByText('Live updates paused: Lamplight is open in too many places').waitFor({ timeout: 5000 });
+    await oldest.screenshot({ path: join(SCREENSHOTS, 'inbox-paused.png') });
+    expect(await seriousAxeViolations(oldest), 'paused, 1280 px').to.deep.equal([]);
+    await oldest.setViewportSize({ width: 390, height: 844 });
+    await oldest.screenshot({ path: join(SCREENSHOTS, 'inbox-paused-390.png') });
+    expect(await seriousAxeViolations(oldest), 'paused, 390 px').to.deep.equal([]);
+    await oldest.getByRole('button', { name: 'Resume live updates here' }).click();
+    await oldest.getByText('● Live').waitFor({ timeout: 5000 });
+    // Resuming here took a place from the next oldest, which now waits in turn.
+    await pages[1].getByText('Live updates paused: Lamplight is open in too many places').waitFor({ timeout: 5000 });
+    for (const page of pages) await page.close();
+  });
+});
