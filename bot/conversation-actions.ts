@@ -11,6 +11,7 @@ import { auditingRefusals, recordAudit } from './audit';
 import type { ServiceDirectory } from './config';
 import type { LiveEvents } from './live-events';
 import { queueOutbound } from './outbound';
+import { sendRefusal } from './send-guards';
 
 /** SMS concatenation tops out at 10 segments on most UK networks; 1,600 is Twilio's hard limit. */
 export const MAX_REPLY_LENGTH = 1600;
@@ -35,10 +36,8 @@ export class ConversationActions {
   async reply(staff: StaffIdentity, conversationId: string, body: unknown) {
     const text = requiredText(body, 'text', MAX_REPLY_LENGTH, 'the reply');
     const result = await this.act(staff, conversationId, 'message.send', async (tx, conversation, at) => {
-      if (conversation.status !== 'open') throw conflict('conversation_closed', 'this conversation is closed; the contact must message again to reopen');
       const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
-      if (contact.consent === 'opted_out') throw conflict('contact_opted_out', 'the contact texted STOP; nothing can be sent until they text START');
-      if (contact.blockedAt) throw conflict('contact_blocked', 'the contact is blocked; unblock them to reply');
+      refuseUnsendable(contact, conversation);
       const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at });
       // Replying takes the conversation if nobody has it: the reply's author is who the contact is talking to.
       await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null, assignedStaffId: conversation.assignedStaffId ?? staff.id });
@@ -124,7 +123,7 @@ export class ConversationActions {
     const messageId = requiredText(body, 'messageId', 36, 'messageId');
     const result = await this.act(staff, conversationId, 'message.retry', async (tx, conversation, at) => {
       const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
-      if (contact.consent === 'opted_out' || contact.blockedAt) throw conflict('contact_unreachable', 'the contact has opted out or is blocked');
+      refuseUnsendable(contact);
       const requeued = await tx.createQueryBuilder().update(OutboxItem)
         .set({ status: 'pending', attempts: 0, nextAttemptAt: at, lastError: null, updatedAt: at })
         .where('"messageId" = :messageId AND "conversationId" = :conversationId AND status = :failed', { messageId, conversationId: conversation.id, failed: 'failed' })
@@ -195,4 +194,10 @@ function requiredText(body: unknown, field: string, max: number, what: string): 
   if (!trimmed) throw badRequest(`${what} is empty`);
   if (trimmed.length > max) throw badRequest(`${what} is longer than ${max} characters`);
   return trimmed;
+}
+
+/** The send guards, as the clinician API's 409. */
+function refuseUnsendable(contact: Contact, conversation?: Conversation): void {
+  const refusal = sendRefusal({ contact, conversation });
+  if (refusal) throw conflict(refusal.code, refusal.reason);
 }

@@ -7,6 +7,7 @@ import { Channel, Contact, Conversation, Message, OutboxItem } from '../db/entit
 import { openContactAddress, openMessageBody } from '../db/sealed-fields';
 import { Poller } from './poller';
 import type { Telemetry } from './telemetry';
+import { sendRefusal } from './send-guards';
 
 export interface OutboxWorkerOptions {
   db: Database;
@@ -131,8 +132,8 @@ export class OutboxWorker {
     const conversation = await manager.findOneByOrFail(Conversation, { id: item.conversationId });
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
     const announce = (status: string) => this.o.onStatus?.({ conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status });
-    const refusal = this.channelRuleRefusal(item, contact);
-    if (refusal) return this.fail(item, refusal).then(() => announce('failed'));
+    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice });
+    if (refusal) return this.fail(item, refusal.reason).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
     if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
     await this.attempt(item, () => sender.send({
@@ -163,13 +164,6 @@ export class OutboxWorker {
       if (retryable && item.attempts < this.o.maxAttempts) await this.retryLater(item, reason).then(() => announce('retrying'));
       else await this.fail(item, reason).then(() => announce('failed'));
     }
-  }
-
-  /** The rules every channel obeys before any provider call. */
-  private channelRuleRefusal(item: OutboxItem, contact: Contact): string | undefined {
-    if (contact.consent === 'opted_out' && !item.consentNotice) return 'the contact has opted out (STOP)';
-    if (contact.blockedAt) return 'the contact is blocked';
-    return undefined;
   }
 
   private async retryLater(item: OutboxItem, reason: string): Promise<void> {

@@ -52,6 +52,6 @@ describe('STOP and START (SMS consent)', () => {
     const welcome = await h.app.db.manager.findOneByOrFail(Message, { autoReplyKind: 'welcome' });
     const item = await h.app.db.manager.findOneByOrFail(OutboxItem, { messageId: welcome.id });
     expect(item.status).to.equal('failed');
-    expect(item.lastError).to.equal('the contact has opted out (STOP)');
+    expect(item.lastError).to.equal('the contact has opted out (STOP); nothing can be sent until they text START');
   });
 });
