@@ -2,7 +2,9 @@
  * What every channel adapter offers the rest of Lamplight, free of provider and SDK types:
  * a webhook in (WebhookRequest -> WebhookResponse) and a text out (ChannelSender).
  */
-export type ChannelName = 'sms' | 'whatsapp' | 'webchat';
+/** The one list of service-user channels: the gateway, the schema's types and the API read it from here. */
+export const CHANNELS = ['sms', 'whatsapp', 'webchat'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
 
 /**
  * The most characters of one inbound message that Lamplight stores and triages, per channel: the

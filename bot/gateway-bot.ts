@@ -1,10 +1,10 @@
 import { ActivityHandler, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Channel } from '../db/entities';
+import { CHANNELS } from '../adapters/channel';
 import { InboundMessages, InboundResult } from './inbound';
 import type { Telemetry } from './telemetry';
 
-const CHANNELS: readonly Channel[] = ['sms', 'whatsapp', 'webchat'];
 
 /**
  * The gateway bot every service-user channel runs through. The Bot Framework types end here:
@@ -25,7 +25,7 @@ export class GatewayBot extends ActivityHandler {
   private async receive(context: TurnContext): Promise<void> {
     const activity = context.activity;
     const channel = activity.channelId as Channel;
-    if (!CHANNELS.includes(channel)) throw new Error(`the gateway does not serve channel ${activity.channelId}`);
+    if (!(CHANNELS as readonly string[]).includes(channel)) throw new Error(`the gateway does not serve channel ${activity.channelId}`);
     const result = await this.inbound.receive({
       channel,
       providerMessageId: activity.id!,

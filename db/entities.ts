@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
+import type { ChannelName } from '../adapters/channel';
 
 /**
  * Times are stored as epoch milliseconds in a BIGINT: one representation that SQLite, PostgreSQL
@@ -18,7 +19,7 @@ const id = { type: 'varchar' as const, length: 36 };
 /** Whether a value from outside (a URL, a callback) could be one of our ids (random UUIDs), before it reaches a query. */
 export const looksLikeId = (value: string): boolean => /^[0-9a-f-]{36}$/i.test(value);
 
-export type Channel = 'sms' | 'whatsapp' | 'webchat';
+export type Channel = ChannelName;
 /** Where outbox rows go: a contact's channel, or the duty-lead channel in Teams (escalation cards). */
 export type OutboxChannel = Channel | 'teams';
 export type Role = 'clinician' | 'duty-lead' | 'admin';

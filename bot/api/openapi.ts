@@ -1,3 +1,5 @@
+import { CHANNELS } from '../../adapters/channel';
+
 /** The clinician API's description, served at /api/v1/openapi.json. Kept beside the routes it describes. */
 export function openApiDocument(serverUrl: string) {
   const error = { $ref: '#/components/schemas/Error' };
@@ -128,7 +130,7 @@ export function openApiDocument(serverUrl: string) {
         ConversationSummary: {
           type: 'object',
           properties: {
-            id: { type: 'string' }, service: { type: 'string' }, serviceName: { type: 'string' }, channel: { type: 'string', enum: ['sms', 'whatsapp', 'webchat'] },
+            id: { type: 'string' }, service: { type: 'string' }, serviceName: { type: 'string' }, channel: { type: 'string', enum: [...CHANNELS] },
             status: { type: 'string', enum: ['open', 'closed'] }, riskLevel: { type: 'string', enum: ['none', 'medium', 'high'] },
             contactLabel: { type: 'string', description: 'last four characters of the address' },
             awaitingReplySince: { type: ['string', 'null'], format: 'date-time' }, replyDueBy: { type: ['string', 'null'], format: 'date-time' },
