@@ -87,29 +87,19 @@ export class SmsAdapter extends BotAdapter implements ChannelSender {
     return valid ? fields : undefined;
   }
 
+  /** Text out: straight to the Twilio Messages API; the outbox has already applied every send rule. */
   async send(message: OutboundText): Promise<{ providerMessageId: string }> {
-    const reference: Partial<ConversationReference> = {
-      channelId: this.channel,
-      serviceUrl: this.options.publicUrl(),
-      conversation: { id: `${message.from}/${message.to}`, isGroup: false, conversationType: 'personal', name: '' },
-      user: { id: message.to, name: '' },
-      bot: { id: message.from, name: '' },
-    };
-    let providerMessageId = '';
-    await this.continueConversation(reference, async (context) => {
-      const sent = await context.sendActivity({ type: ActivityTypes.Message, text: message.text, channelData: { outboxItemId: message.outboxItemId } });
-      providerMessageId = sent?.id ?? '';
-    });
-    return { providerMessageId };
+    const { sid } = await this.options.client.createMessage({ from: message.from, to: message.to, text: message.text, outboxItemId: message.outboxItemId });
+    return { providerMessageId: sid };
   }
 
+  /** Replies sent from inside a turn (none today: every reply goes through the outbox) take the same way out. */
   async sendActivities(_context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     const responses: ResourceResponse[] = [];
     for (const activity of activities) {
       if (activity.type !== ActivityTypes.Message || !activity.text || !activity.recipient?.id || !activity.from?.id) continue;
       const outboxItemId = (activity.channelData as { outboxItemId?: string } | undefined)?.outboxItemId ?? '';
-      const { sid } = await this.options.client.createMessage({ from: activity.from.id, to: activity.recipient.id, text: activity.text, outboxItemId });
-      responses.push({ id: sid });
+      responses.push({ id: (await this.send({ from: activity.from.id, to: activity.recipient.id, text: activity.text, outboxItemId })).providerMessageId });
     }
     return responses;
   }
