@@ -2,8 +2,8 @@
  * WhatsApp's rules for what Lamplight may send and when, and what a refusal from the Graph API
  * means for the outbox. Sources: Meta, "WhatsApp error codes",
  * https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes/ ;
- * Meta, "Send messages" (the customer service window),
- * https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows
+ * the customer service window as Meta describes it under "Send messages" in the Cloud API guides
+ * (131047 "Re-engagement message" is the refusal once it has closed).
  */
 
 /** The Cloud API refuses a text message body longer than 4,096 characters (Meta, text messages reference). */

@@ -2,8 +2,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Meta signs every webhook POST with `X-Hub-Signature-256: sha256=<hex>`, the HMAC-SHA256 of the
- * request body exactly as sent, keyed with the app secret (Meta, "Webhooks: event notifications",
- * https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications).
+ * request body exactly as sent, keyed with the app secret (Meta's WhatsApp Node.js SDK,
+ * https://whatsapp.github.io/WhatsApp-Nodejs-SDK/api-reference/webhooks/start ; Meta's Graph API
+ * webhooks guide, "Event notifications": https://developers.facebook.com/docs/graph-api/webhooks/getting-started).
  * The check runs on the raw bytes: a body parsed and re-serialised (other spacing, other escaping
  * of non-ASCII) no longer matches, and must not.
  */
