@@ -1,3 +1,6 @@
+import type { TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+
 /**
  * What every channel adapter offers the rest of Lamplight, free of provider and SDK types:
  * a webhook in (WebhookRequest -> WebhookResponse) and a text out (ChannelSender).
@@ -72,3 +75,44 @@ export function header(request: WebhookRequest, name: string): string | undefine
 }
 
 export const text = (status: number, body: string): WebhookResponse => ({ status, contentType: 'text/plain; charset=utf-8', body });
+
+/** The request body types a webhook takes (see bot/request-body.ts). */
+export type WebhookBodyType = 'json' | 'form';
+
+/** One provider webhook: the gateway mounts it; the module does the rest. */
+export interface ChannelRoute {
+  method: 'get' | 'post';
+  path: string;
+  bodyTypes: WebhookBodyType[];
+  /** Inbound messages run through the gateway bot (`runGateway`); the answer is given only after that resolves. */
+  handle(request: WebhookRequest): Promise<WebhookResponse>;
+}
+
+/** What the rest of Lamplight gives a channel module: no provider names travel the other way. */
+export interface ChannelContext {
+  /** The public base URL (PUBLIC_URL, or the bound address), read per request. */
+  publicUrl(): string;
+  /** Where this process listens, for the simulator's own posts. */
+  localUrl(): string;
+  /** Whether this address (a number, a phone-number id) belongs to a configured service. */
+  isServiceAddress(channel: ChannelName, address: string): boolean;
+  onDeliveryStatus(update: DeliveryStatusUpdate): Promise<void>;
+  /** Wakes the outbox after an inbound message was acknowledged: replies may be waiting. */
+  onStored(): void;
+  /** Hands an inbound Activity to the one gateway bot. */
+  runGateway(context: TurnContext): Promise<void>;
+  log: Logger;
+}
+
+/**
+ * A channel, as one folder exports it: its webhooks, its sender, and (in demo mode) a stand-in
+ * provider for the simulator. The registry (adapters/index.ts) builds every configured one.
+ */
+export interface ChannelModule {
+  readonly channel: ChannelName;
+  readonly routes: ChannelRoute[];
+  readonly sender: ChannelSender;
+  /** Present when a stand-in provider runs in place of the real one (demo mode). */
+  readonly simulated?: unknown;
+  close(): Promise<void>;
+}

@@ -1,14 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import restify, { Request, Response, Server } from 'restify';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext } from 'botbuilder';
 import { DutyLeadBot, TeamsCards } from './teams/duty-lead-bot';
-import { ChannelSender } from '../adapters/channel';
-import { registerSimulator } from '../adapters/simulator/simulator';
-import { FakeTwilio } from '../adapters/sms/fake-twilio';
-import { SmsAdapter } from '../adapters/sms/sms-adapter';
-import { TwilioClient } from '../adapters/sms/twilio-client';
+import { Channels } from '../adapters';
 import { Database } from '../db/database';
 import { StaffMember } from '../db/entities';
 import { ClinicianAuth } from './api/clinician-auth';
@@ -61,8 +56,8 @@ export interface Lamplight {
   outbox: OutboxWorker;
   escalations: EscalationLadder;
   events: LiveEvents;
-  /** Present in the embedded default: the stand-in for Twilio. */
-  simulatedTwilio?: FakeTwilio;
+  /** Every channel module, and whether stand-in providers run (demo mode: the simulator). */
+  channels: Channels;
   devIdentity?: DevIdentityProvider;
   close(): Promise<void>;
 }
@@ -100,26 +95,22 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     events.useFanOut(fanOut);
   }
 
-  let simulatedTwilio: FakeTwilio | undefined;
-  let twilio = settings.twilio;
-  if (!twilio && !settings.demo) throw new SettingsError('Twilio credentials are required outside demo mode: the channel simulator runs only in the demo');
+  if (!settings.twilio && !settings.demo) throw new SettingsError('Twilio credentials are required outside demo mode: the channel simulator runs only in the demo');
   if (!settings.auth && !settings.demo) throw new SettingsError('AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL are required outside demo mode: the dev sign-in runs only in the demo');
-  if (!twilio) {
-    const credentials = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
-    simulatedTwilio = new FakeTwilio({ ...credentials, sendStatusCallbacks: true });
-    twilio = { ...credentials, apiBaseUrl: await simulatedTwilio.listen() };
-  }
-  const twilioClient = new TwilioClient({ ...twilio, statusCallbackUrl: (m) => `${publicUrl}/api/sms/twilio/status?outbox=${encodeURIComponent(m.outboxItemId)}` });
-  const sms = new SmsAdapter({
-    authToken: twilio.authToken,
+  // Set once the gateway bot and the outbox exist; channels call them only once the server listens.
+  let runGateway: (context: TurnContext) => Promise<void> = async () => { throw new Error('the gateway is not ready'); };
+  let wakeOutbox = () => undefined as void;
+  const channels = await Channels.create({ twilio: settings.twilio, demo: settings.demo }, {
     publicUrl: () => publicUrl,
-    isKnownNumber: (number) => directory.byAddress('sms', number) !== undefined,
-    client: twilioClient,
-    log,
+    localUrl: () => url,
+    isServiceAddress: (channel, address) => directory.byAddress(channel, address) !== undefined,
     onDeliveryStatus: async (update) => {
       const changed = await recordDeliveryStatus(db, log, update, nowMs());
       if (changed) events.publish({ type: 'delivery.updated', serviceSlug: changed.serviceSlug, conversationId: changed.conversationId, level: changed.status });
     },
+    onStored: () => wakeOutbox(),
+    runGateway: (context) => runGateway(context),
+    log,
   });
 
   // The Teams bot: Bot Framework authentication when MICROSOFT_APP_ID is set; unauthenticated
@@ -150,9 +141,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       return id;
     },
   });
-  const senders: Partial<Record<string, ChannelSender>> = { sms };
   const outbox = new OutboxWorker({
-    db, keyring: settings.keyring, senders, log, telemetry, now: nowMs, ...overrides.outbox,
+    db, keyring: settings.keyring, senders: channels.senders(), log, telemetry, now: nowMs, ...overrides.outbox,
     // Escalation cards for the duty-lead channels, posted by the Teams bot.
     cards: teamsCards,
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
@@ -169,6 +159,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const bot = new GatewayBot(inbound, telemetry, log);
   const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: nowMs });
   const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake() });
+  runGateway = (context) => bot.run(context);
+  wakeOutbox = () => outbox.wake();
   bot.onStored = (result) => {
     if (result.risk?.escalationIsNew) escalations.wake();
     events.publish({ type: 'message.created', serviceSlug: result.serviceSlug, conversationId: result.conversationId, level: result.risk?.level ?? 'none' });
@@ -178,13 +170,14 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   let auth: ClinicianAuth | undefined;
   let limitedAuth: ClinicianAuth | undefined;
 
-  const rateLimits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits, trustProxyHops: settings.trustProxyHops });
+  const webhooks = channels.modules.flatMap((m) => m.routes);
+  const rateLimits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits, trustProxyHops: settings.trustProxyHops }, [...webhooks.map((r) => r.path), '/api/messages']);
   const server: Server = restify.createServer({ name: 'lamplight', handleUncaughtExceptions: false });
   server.pre(securityHeaders((settings.publicUrl ?? '').startsWith('https://')));
   server.pre(rateLimits.guard());
   server.use(restify.plugins.queryParser({ mapParams: false }));
   server.use(readRequestBody({
-    rules: [{ pathPrefix: '/api/sms/', types: ['form'] }, { pathPrefix: '/', types: ['json'] }],
+    rules: [...webhooks.map((r) => ({ pathPrefix: r.path, types: r.bodyTypes })), { pathPrefix: '/', types: ['json'] }],
     maxBytes: MAX_REQUEST_BYTES,
   }));
 
@@ -200,12 +193,9 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     }
   });
 
-  server.post('/api/sms/twilio', async (req: Request, res: Response) => {
-    const response = await sms.handleInbound(toWebhookRequest(req), (context) => bot.run(context));
-    sendWebhookResponse(res, response);
-    if (response.status === 200) outbox.wake();
-  });
-  server.post('/api/sms/twilio/status', async (req: Request, res: Response) => sendWebhookResponse(res, await sms.handleStatus(toWebhookRequest(req))));
+  for (const route of webhooks) {
+    server[route.method](route.path, async (req: Request, res: Response) => sendWebhookResponse(res, await route.handle(toWebhookRequest(req))));
+  }
 
   const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
 
@@ -219,13 +209,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     await teamsAdapter.process(req as never, res as never, (context) => dutyLeadBot.run(context));
   });
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
-  if (simulatedTwilio) {
-    registerSimulator(server, {
-      fakeTwilio: simulatedTwilio,
-      services: directory.services.map((s) => ({ slug: s.slug, name: s.name, sms: s.channels.sms })),
-      inboundUrl: () => ({ target: `${url}/api/sms/twilio`, signed: `${publicUrl}/api/sms/twilio` }),
-    });
-  }
+  channels.registerSimulator(server, directory.services.map((s) => ({ slug: s.slug, name: s.name, sms: s.channels.sms })), { localUrl: () => url, publicUrl: () => publicUrl });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -252,7 +236,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     outbox,
     escalations,
     events,
-    simulatedTwilio,
+    channels,
     devIdentity,
     async close() {
       shuttingDown = true;
@@ -266,7 +250,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       await escalations.stop();
       await fanOut?.close();
       await telemetry.flush().catch(() => undefined);
-      await simulatedTwilio?.close();
+      await channels.close();
       await db.close();
     },
   };

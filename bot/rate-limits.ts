@@ -42,7 +42,8 @@ export class RateLimits {
   private readonly failures: RateLimiterMemory;
   private readonly perUser: RateLimiterMemory;
 
-  constructor(private readonly options: RateLimitOptions) {
+  /** `webhookPaths`: the provider webhooks and the bot endpoint, whose forged signatures (403) count as failed authentication. */
+  constructor(private readonly options: RateLimitOptions, private readonly webhookPaths: string[] = []) {
     this.unauthenticated = new RateLimiterMemory({ points: options.unauthenticatedPerMinute, duration: 60 });
     this.failures = new RateLimiterMemory({ points: options.failedAuthentications, duration: options.failedAuthenticationWindowSeconds, blockDuration: options.failedAuthenticationWindowSeconds });
     this.perUser = new RateLimiterMemory({ points: options.apiPerMinutePerUser, duration: 60 });
@@ -73,7 +74,7 @@ export class RateLimits {
       }
     }
     res.once('finish', () => {
-      if (isFailedAuthentication(path, res.statusCode)) this.failures.consume(address).catch(() => undefined);
+      if (res.statusCode === 401 || (res.statusCode === 403 && this.webhookPaths.includes(path))) this.failures.consume(address).catch(() => undefined);
     });
     return true;
   }
@@ -95,12 +96,6 @@ export class RateLimits {
     // Only the entries our own proxies appended can be trusted: count from the right.
     return forwarded[forwarded.length - this.options.trustProxyHops] ?? direct;
   }
-}
-
-function isFailedAuthentication(path: string, status: number): boolean {
-  if (status === 401) return true;
-  // A webhook that fails its provider signature check is answered 403.
-  return status === 403 && (path.startsWith('/api/sms/') || path.startsWith('/api/whatsapp') || path === '/api/messages');
 }
 
 function msBefore(limited: unknown): number {

@@ -1,0 +1,54 @@
+import type { Server } from 'restify';
+import type { ChannelContext, ChannelModule, ChannelName, ChannelSender } from './channel';
+import { registerSimulator } from './simulator/simulator';
+import { createSmsChannel, SMS_INBOUND_PATH, SmsChannel, TwilioSettings } from './sms';
+
+export interface ChannelSettings {
+  twilio: TwilioSettings | undefined;
+  demo: boolean;
+}
+
+/** The services as the simulator shows them: which address each has on each channel. */
+export interface SimulatedService {
+  slug: string;
+  name: string;
+  sms?: string;
+}
+
+/**
+ * The registry: every channel module Lamplight runs, built from the settings. bot/ mounts their
+ * routes, sends through their senders and never names a provider; a new channel is a folder and
+ * a line here.
+ */
+export class Channels {
+  private constructor(readonly modules: ChannelModule[], private readonly sms: SmsChannel) {}
+
+  static async create(settings: ChannelSettings, context: ChannelContext): Promise<Channels> {
+    const sms = await createSmsChannel(settings.twilio, context, settings.demo);
+    return new Channels([sms], sms);
+  }
+
+  /** Senders by channel, for the outbox. */
+  senders(): Partial<Record<ChannelName, ChannelSender>> {
+    return Object.fromEntries(this.modules.map((m) => [m.channel, m.sender]));
+  }
+
+  /** Whether a stand-in provider runs (demo mode), and so the simulator's phone page. */
+  get simulated(): boolean {
+    return this.modules.some((m) => m.simulated !== undefined);
+  }
+
+  /** Mounts the channel simulator (demo mode only): a phone page speaking to the stand-in providers. */
+  registerSimulator(server: Server, services: SimulatedService[], context: Pick<ChannelContext, 'localUrl' | 'publicUrl'>): void {
+    if (!this.sms.simulated) return;
+    registerSimulator(server, {
+      fakeTwilio: this.sms.simulated,
+      services,
+      inboundUrl: () => ({ target: `${context.localUrl()}${SMS_INBOUND_PATH}`, signed: `${context.publicUrl()}${SMS_INBOUND_PATH}` }),
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.modules.map((m) => m.close()));
+  }
+}
