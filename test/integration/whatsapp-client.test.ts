@@ -133,7 +133,9 @@ describe('FakeGraphApi: signed webhooks as Meta posts them', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         received.push({ body: Buffer.concat(chunks), signature: req.headers['x-hub-signature-256'] as string | undefined });
-        res.writeHead(200).end();
+        // Two calls: restify, loaded by other tests in this process, patches writeHead to return nothing.
+        res.writeHead(200);
+        res.end();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
