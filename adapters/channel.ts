@@ -21,6 +21,15 @@ export const INBOUND_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<Cha
   ['webchat', 10_000],
 ]);
 
+/**
+ * Channels that allow free text only for a while after the contact's last message: WhatsApp's
+ * 24-hour customer-service window (Meta error 131047 outside it). Outside the window a message
+ * needs an approved template; until templates are wired, such a send is refused and shown.
+ */
+export const REPLY_WINDOWS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
+  ['whatsapp', 24 * 60 * 60 * 1000],
+]);
+
 export interface WebhookRequest {
   method: string;
   /** Path and query exactly as received, e.g. `/api/sms/twilio?x=1`. */

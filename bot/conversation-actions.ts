@@ -37,7 +37,7 @@ export class ConversationActions {
     const text = requiredText(body, 'text', MAX_REPLY_LENGTH, 'the reply');
     const result = await this.act(staff, conversationId, 'message.send', async (tx, conversation, at) => {
       const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
-      refuseUnsendable(contact, conversation);
+      refuseUnsendable(contact, conversation, at);
       const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at });
       // Replying takes the conversation if nobody has it: the reply's author is who the contact is talking to.
       await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null, assignedStaffId: conversation.assignedStaffId ?? staff.id });
@@ -197,7 +197,7 @@ function requiredText(body: unknown, field: string, max: number, what: string): 
 }
 
 /** The send guards, as the clinician API's 409. */
-function refuseUnsendable(contact: Contact, conversation?: Conversation): void {
-  const refusal = sendRefusal({ contact, conversation });
+function refuseUnsendable(contact: Contact, conversation?: Conversation, now?: number): void {
+  const refusal = sendRefusal({ contact, conversation, window: conversation && now !== undefined ? { conversation, now } : undefined });
   if (refusal) throw conflict(refusal.code, refusal.reason);
 }

@@ -132,7 +132,7 @@ export class OutboxWorker {
     const conversation = await manager.findOneByOrFail(Conversation, { id: item.conversationId });
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
     const announce = (status: string) => this.o.onStatus?.({ conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status });
-    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice });
+    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice, window: { conversation, now: this.o.now() } });
     if (refusal) return this.fail(item, refusal.reason).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
     if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
