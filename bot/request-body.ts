@@ -13,6 +13,8 @@ export interface BodyRule {
   /** Routes whose path starts with this take the body types below. The first matching rule wins. */
   pathPrefix: string;
   types: BodyType[];
+  /** False for provider webhooks: their adapters read the raw bytes once, after the signature check. */
+  parse?: boolean;
 }
 
 export interface BodyOptions {
@@ -73,7 +75,7 @@ export function readRequestBody(options: BodyOptions) {
       const raw = Buffer.concat(chunks);
       const target = req as RequestWithBody;
       target.rawBody = raw;
-      if (mediaType === MEDIA_TYPES.json) {
+      if (mediaType === MEDIA_TYPES.json && rule?.parse !== false) {
         try {
           target.body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
         } catch {
