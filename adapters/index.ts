@@ -2,9 +2,11 @@ import type { Server } from 'restify';
 import type { ChannelContext, ChannelModule, ChannelName, ChannelSender } from './channel';
 import { registerSimulator } from './simulator/simulator';
 import { createSmsChannel, SMS_INBOUND_PATH, SmsChannel, TwilioSettings } from './sms';
+import { createWhatsAppChannel, WhatsAppSettings } from './whatsapp/channel';
 
 export interface ChannelSettings {
   twilio: TwilioSettings | undefined;
+  whatsapp?: WhatsAppSettings;
   demo: boolean;
 }
 
@@ -25,7 +27,8 @@ export class Channels {
 
   static async create(settings: ChannelSettings, context: ChannelContext): Promise<Channels> {
     const sms = await createSmsChannel(settings.twilio, context, settings.demo);
-    return new Channels([sms], sms);
+    const whatsapp = await createWhatsAppChannel(settings.whatsapp, context, settings.demo);
+    return new Channels(whatsapp ? [sms, whatsapp] : [sms], sms);
   }
 
   /** Senders by channel, for the outbox. */

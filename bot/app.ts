@@ -100,7 +100,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   // Set once the gateway bot and the outbox exist; channels call them only once the server listens.
   let runGateway: (context: TurnContext) => Promise<void> = async () => { throw new Error('the gateway is not ready'); };
   let wakeOutbox = () => undefined as void;
-  const channels = await Channels.create({ twilio: settings.twilio, demo: settings.demo }, {
+  const channels = await Channels.create({ twilio: settings.twilio, whatsapp: settings.whatsapp, demo: settings.demo }, {
     publicUrl: () => publicUrl,
     localUrl: () => url,
     isServiceAddress: (channel, address) => directory.byAddress(channel, address) !== undefined,
@@ -177,7 +177,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   server.pre(rateLimits.guard());
   server.use(restify.plugins.queryParser({ mapParams: false }));
   server.use(readRequestBody({
-    rules: [...webhooks.map((r) => ({ pathPrefix: r.path, types: r.bodyTypes })), { pathPrefix: '/', types: ['json'] }],
+    rules: [...webhooks.filter((r) => r.bodyTypes.length).map((r) => ({ pathPrefix: r.path, types: r.bodyTypes, parse: false })), { pathPrefix: '/', types: ['json'] }],
     maxBytes: MAX_REQUEST_BYTES,
   }));
 

@@ -16,6 +16,8 @@ export interface Settings {
   keyring: Keyring;
   /** Provider credentials; undefined = the built-in simulator stands in (demo mode only). */
   twilio: { accountSid: string; authToken: string; apiBaseUrl: string } | undefined;
+  /** WhatsApp Cloud API; undefined = no WhatsApp outside demo mode (a local stand-in takes the sends in the demo). */
+  whatsapp?: { appSecret: string; verifyToken: string; accessToken: string; apiBaseUrl: string };
   /** The Teams bot's identity; undefined = the bot runs unauthenticated, for local testing only (demo mode only). */
   microsoftApp?: { appId: string; password: string; tenantId?: string };
   /** Undefined = the dev identity provider signs tokens (demo mode only). */
@@ -101,6 +103,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const twilio = env.TWILIO_ACCOUNT_SID || env.TWILIO_AUTH_TOKEN
     ? { accountSid: required(env, 'TWILIO_ACCOUNT_SID'), authToken: required(env, 'TWILIO_AUTH_TOKEN'), apiBaseUrl: env.TWILIO_API_BASE_URL || 'https://api.twilio.com' }
     : undefined;
+  const whatsapp = env.WHATSAPP_APP_SECRET || env.WHATSAPP_VERIFY_TOKEN || env.WHATSAPP_ACCESS_TOKEN
+    ? {
+      appSecret: required(env, 'WHATSAPP_APP_SECRET'), verifyToken: required(env, 'WHATSAPP_VERIFY_TOKEN'), accessToken: required(env, 'WHATSAPP_ACCESS_TOKEN'),
+      apiBaseUrl: (env.WHATSAPP_API_BASE_URL || 'https://graph.facebook.com/v21.0').replace(/\/$/, ''),
+    }
+    : undefined;
   const auth = env.AUTH_JWKS_URL || env.AUTH_ISSUER || env.AUTH_AUDIENCE
     ? { jwksUrl: required(env, 'AUTH_JWKS_URL'), issuer: required(env, 'AUTH_ISSUER'), audience: required(env, 'AUTH_AUDIENCE') }
     : undefined;
@@ -138,6 +146,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     configPath: configPathFrom(env),
     keyring: loadKeyring(env, databaseUrl, demo),
     twilio,
+    whatsapp,
     auth,
     webSignIn,
     appInsightsConnectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,

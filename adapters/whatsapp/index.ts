@@ -1,7 +1,4 @@
-/**
- * WhatsApp Cloud API, as one self-contained module. Not yet wired into the server: the routes,
- * the gateway mapping and the outbox sender use these pieces (see README.md).
- */
+/** WhatsApp Cloud API: the channel module (channel.ts) and the pieces it is built from (see README.md). */
 export { whatsappSignature, isValidWhatsAppSignature, WHATSAPP_SIGNATURE_HEADER } from './signature';
 export { answerSubscriptionCheck } from './verification';
 export {

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { randomBytes } from 'node:crypto';
 import { FakeTwilio } from '../../adapters/sms/fake-twilio';
+import { FakeGraphApi } from '../../adapters/whatsapp/fake';
 import { Keyring } from '../../db/crypto';
 import { Lamplight, Overrides, startLamplight } from '../../bot/app';
 import { DEMO_CONFIG_PATH } from '../../bot/config';
@@ -46,6 +47,8 @@ export interface HarnessOptions {
   triage?: Overrides['triage'];
   /** PUBLIC_URL (default: none, so http://localhost:<port>). */
   publicUrl?: string;
+  /** WhatsApp through a local fake Graph API (`graph`), with these test credentials. */
+  whatsapp?: boolean;
   /** The test identity provider also speaks OpenID Connect, and the tab signs in with it outside Teams. */
   webSignIn?: boolean;
   /** The identity provider answers 503 to OpenID Connect requests until `idp.down` is cleared. */
@@ -57,6 +60,8 @@ export interface HarnessOptions {
 export interface Harness {
   app: Lamplight;
   twilio: FakeTwilio;
+  /** Present with `whatsapp: true`: the stand-in for Meta's Graph API. */
+  graph?: FakeGraphApi;
   idp: TestIdentityProvider;
   clock: TestClock;
   database: ScratchDatabase;
@@ -70,12 +75,17 @@ export interface Harness {
 
 export const TWILIO_ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 export const TWILIO_AUTH_TOKEN = '12345678901234567890123456789012';
+export const WHATSAPP_APP_SECRET = 'whatsapp-app-secret-for-tests-only';
+export const WHATSAPP_VERIFY_TOKEN = 'whatsapp-verify-token-for-tests';
+export const WHATSAPP_ACCESS_TOKEN = 'whatsapp-access-token-for-tests';
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new TestClock(Date.parse(options.clockStart ?? IN_HOURS));
   const database = options.database ?? (await scratchDatabase());
   const twilio = new FakeTwilio({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN });
   const twilioUrl = await twilio.listen();
+  const graph = options.whatsapp ? new FakeGraphApi({ accessToken: WHATSAPP_ACCESS_TOKEN, appSecret: WHATSAPP_APP_SECRET }) : undefined;
+  const graphUrl = await graph?.listen();
   const idp = await new TestIdentityProvider({ oidc: options.webSignIn }).start();
   idp.down = options.identityProviderDown ?? false;
   const dataKey = options.dataKey ?? randomBytes(32).toString('base64');
@@ -87,6 +97,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     configPath: options.configPath ?? DEMO_CONFIG_PATH,
     keyring: Keyring.fromBase64(dataKey),
     twilio: { accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, apiBaseUrl: twilioUrl },
+    whatsapp: graph ? { appSecret: WHATSAPP_APP_SECRET, verifyToken: WHATSAPP_VERIFY_TOKEN, accessToken: WHATSAPP_ACCESS_TOKEN, apiBaseUrl: graphUrl! } : undefined,
     auth: { issuer: idp.issuer, audience: idp.audience, jwksUrl: idp.jwksUrl },
     webSignIn: options.webSignIn ? { authority: idp.issuer, clientId: idp.clientId, scope: `openid ${idp.audience}/access_as_user` } : undefined,
     appInsightsConnectionString: undefined,
@@ -110,6 +121,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return {
     app,
     twilio,
+    graph,
     idp,
     clock,
     database,
@@ -135,6 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close({ keepDatabase = false } = {}) {
       await app.close();
       await twilio.close();
+      await graph?.close();
       await idp.close();
       if (!keepDatabase) await database.drop();
     },
