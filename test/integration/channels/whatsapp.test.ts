@@ -87,8 +87,12 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
   it('when Graph answers 130429 (rate limited) and then accepts, then the reply is sent once', async () => {
     h.graph!.failNext(1, { code: 130429, httpStatus: 429 });
     await post(fixture('inbound__text'));
-    await eventually(async () => (await h.app.db.manager.findOneBy(OutboxItem, { channel: 'whatsapp' }))?.attempts === 1, 'the first attempt');
-    expect((await h.app.db.manager.findOneByOrFail(OutboxItem, { channel: 'whatsapp' })).status).to.equal('pending');
+    // The attempt counts when the row is claimed; the failure puts it back to wait for its retry.
+    const waiting = await eventually(async () => {
+      const row = await h.app.db.manager.findOneBy(OutboxItem, { channel: 'whatsapp' });
+      return row?.attempts === 1 && row.status === 'pending' ? row : undefined;
+    }, 'the first attempt, failed and waiting');
+    expect(waiting.lastError).to.contain('130429');
     h.clock.advance(60_000);
     h.app.outbox.wake();
     const item = await eventually(async () => {
