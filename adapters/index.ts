@@ -2,7 +2,7 @@ import type { Server } from 'restify';
 import type { ChannelContext, ChannelModule, ChannelName, ChannelSender } from './channel';
 import { registerSimulator } from './simulator/simulator';
 import { createSmsChannel, SMS_INBOUND_PATH, SmsChannel, TwilioSettings } from './sms';
-import { createWhatsAppChannel, WhatsAppSettings } from './whatsapp/channel';
+import { createWhatsAppChannel, WHATSAPP_WEBHOOK_PATH, WhatsAppChannel, WhatsAppSettings } from './whatsapp/channel';
 
 export interface ChannelSettings {
   twilio: TwilioSettings | undefined;
@@ -15,6 +15,7 @@ export interface SimulatedService {
   slug: string;
   name: string;
   sms?: string;
+  whatsapp?: string;
 }
 
 /**
@@ -23,12 +24,12 @@ export interface SimulatedService {
  * a line here.
  */
 export class Channels {
-  private constructor(readonly modules: ChannelModule[], private readonly sms: SmsChannel) {}
+  private constructor(readonly modules: ChannelModule[], private readonly sms: SmsChannel, private readonly whatsapp: WhatsAppChannel | undefined) {}
 
   static async create(settings: ChannelSettings, context: ChannelContext): Promise<Channels> {
     const sms = await createSmsChannel(settings.twilio, context, settings.demo);
     const whatsapp = await createWhatsAppChannel(settings.whatsapp, context, settings.demo);
-    return new Channels(whatsapp ? [sms, whatsapp] : [sms], sms);
+    return new Channels(whatsapp ? [sms, whatsapp] : [sms], sms, whatsapp);
   }
 
   /** Senders by channel, for the outbox. */
@@ -48,6 +49,7 @@ export class Channels {
       fakeTwilio: this.sms.simulated,
       services,
       inboundUrl: () => ({ target: `${context.localUrl()}${SMS_INBOUND_PATH}`, signed: `${context.publicUrl()}${SMS_INBOUND_PATH}` }),
+      whatsapp: this.whatsapp?.simulated ? { fakeGraph: this.whatsapp.simulated, webhookUrl: () => `${context.localUrl()}${WHATSAPP_WEBHOOK_PATH}` } : undefined,
     });
   }
 

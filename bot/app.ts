@@ -209,7 +209,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     await teamsAdapter.process(req as never, res as never, (context) => dutyLeadBot.run(context));
   });
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
-  channels.registerSimulator(server, directory.services.map((s) => ({ slug: s.slug, name: s.name, sms: s.channels.sms })), { localUrl: () => url, publicUrl: () => publicUrl });
+  channels.registerSimulator(server, directory.services.map((s) => ({ slug: s.slug, name: s.name, sms: s.channels.sms, whatsapp: s.channels.whatsapp })), { localUrl: () => url, publicUrl: () => publicUrl });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,25 +2,31 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Request, Response, Server } from 'restify';
 import type { FakeTwilio } from '../sms/fake-twilio';
+import type { FakeGraphApi } from '../whatsapp/fake';
 
 /**
  * The channel simulator: a phone in the browser for the embedded default. What it sends reaches
- * Lamplight exactly as Twilio would send it (a signed form post over HTTP); what Lamplight sends
- * arrives at the fake Twilio's REST API and shows on the phone. Only mounted when no provider
- * credentials are configured, and never in production.
+ * Lamplight exactly as the provider would send it (a signed Twilio form post, or a WhatsApp
+ * webhook signed as Meta signs it); what Lamplight sends arrives at the fake provider's API and
+ * shows on the phone. Only mounted in demo mode, when no provider credentials are configured.
  */
 export interface SimulatorOptions {
   fakeTwilio: FakeTwilio;
-  services: { slug: string; name: string; sms?: string }[];
+  services: { slug: string; name: string; sms?: string; whatsapp?: string }[];
   /** Where the simulated Twilio posts, and the public URL it signs over. */
   inboundUrl: () => { target: string; signed: string };
+  /** WhatsApp, when its stand-in runs: the fake Graph API and where Meta's webhooks go. */
+  whatsapp?: { fakeGraph: FakeGraphApi; webhookUrl: () => string };
 }
+
+type SimulatedChannel = 'sms' | 'whatsapp';
 
 const ASSETS = resolve(__dirname, '..', '..', '..', 'adapters', 'simulator', 'public');
 const PHONE_NUMBER = /^\+447700900\d{3}$/;
 
 interface PhoneMessage {
   direction: 'sent' | 'received';
+  channel: SimulatedChannel;
   service: string;
   text: string;
   at: string;
@@ -36,7 +42,15 @@ export function registerSimulator(server: Server, options: SimulatorOptions): vo
   };
   fakeTwilio.onMessage((sms) => {
     const service = services.find((s) => s.sms === sms.from);
-    phone(sms.to).push({ direction: 'received', service: service?.slug ?? sms.from, text: sms.body, at: new Date(sms.at).toISOString() });
+    phone(sms.to).push({ direction: 'received', channel: 'sms', service: service?.slug ?? sms.from, text: sms.body, at: new Date(sms.at).toISOString() });
+  });
+  options.whatsapp?.fakeGraph.onMessage((message) => {
+    const service = services.find((s) => s.whatsapp === message.phoneNumberId);
+    // Meta's wa_id has no +; the phone page knows the number with one.
+    phone(`+${message.to.replace(/^\+/, '')}`).push({
+      direction: 'received', channel: 'whatsapp', service: service?.slug ?? message.phoneNumberId,
+      text: message.text ?? `[template ${message.template?.name ?? ''}]`, at: new Date(message.at).toISOString(),
+    });
   });
 
   const asset = (file: string, type: string) => async (_req: Request, res: Response) => {
@@ -53,7 +67,7 @@ export function registerSimulator(server: Server, options: SimulatorOptions): vo
   server.get('/simulator/phone.css', asset('phone.css', 'text/css; charset=utf-8'));
 
   server.get('/simulator/api/services', async (_req: Request, res: Response) => {
-    res.json(services.filter((s) => s.sms).map((s) => ({ slug: s.slug, name: s.name, sms: s.sms })));
+    res.json(services.filter((s) => s.sms || (options.whatsapp && s.whatsapp)).map((s) => ({ slug: s.slug, name: s.name, sms: s.sms, whatsapp: options.whatsapp ? s.whatsapp : undefined })));
   });
 
   server.get('/simulator/api/phones/:number/messages', async (req: Request, res: Response) => {
@@ -62,17 +76,28 @@ export function registerSimulator(server: Server, options: SimulatorOptions): vo
     res.json({ messages: history.get(number) ?? [] });
   });
 
-  server.post('/simulator/api/phones/:number/sms', async (req: Request, res: Response) => {
-    const number = String(req.params.number);
-    const body = (req.body ?? {}) as { service?: unknown; text?: unknown };
-    const service = services.find((s) => s.slug === body.service);
-    if (!PHONE_NUMBER.test(number)) return void res.send(400, { error: 'bad_request', message: 'use a drama-range number like +447700900555' });
-    if (!service?.sms) return void res.send(400, { error: 'bad_request', message: 'pick a service with an SMS number' });
-    if (typeof body.text !== 'string' || !body.text.trim() || body.text.length > 1600) return void res.send(400, { error: 'bad_request', message: 'type a message of up to 1600 characters' });
+  for (const channel of ['sms', 'whatsapp'] as const) {
+    server.post(`/simulator/api/phones/:number/${channel}`, async (req: Request, res: Response) => {
+      const number = String(req.params.number);
+      const body = (req.body ?? {}) as { service?: unknown; text?: unknown };
+      const service = services.find((s) => s.slug === body.service);
+      const address = channel === 'sms' ? service?.sms : options.whatsapp && service?.whatsapp;
+      if (!PHONE_NUMBER.test(number)) return void res.send(400, { error: 'bad_request', message: 'use a drama-range number like +447700900555' });
+      if (!service || !address) return void res.send(400, { error: 'bad_request', message: `pick a service with ${channel === 'sms' ? 'an SMS number' : 'a WhatsApp number'}` });
+      if (typeof body.text !== 'string' || !body.text.trim() || body.text.length > 1600) return void res.send(400, { error: 'bad_request', message: 'type a message of up to 1600 characters' });
+      const delivered = channel === 'sms' ? await sendSms(number, address, body.text) : await sendWhatsApp(number, address, body.text);
+      phone(number).push({ direction: 'sent', channel, service: service.slug, text: body.text, at: new Date().toISOString(), status: delivered.status });
+      res.json({ webhookStatus: delivered.status });
+    });
+  }
+
+  function sendSms(from: string, to: string, text: string) {
     const { target, signed } = options.inboundUrl();
-    const fields = fakeTwilio.inboundFields({ from: number, to: service.sms, body: body.text });
-    const delivered = await fakeTwilio.postSigned(target, fields, signed);
-    phone(number).push({ direction: 'sent', service: service.slug, text: body.text, at: new Date().toISOString(), status: delivered.status });
-    res.json({ webhookStatus: delivered.status });
-  });
+    return fakeTwilio.postSigned(target, fakeTwilio.inboundFields({ from, to, body: text }), signed);
+  }
+
+  function sendWhatsApp(from: string, to: string, text: string) {
+    const { fakeGraph, webhookUrl } = options.whatsapp!;
+    return fakeGraph.postSigned(webhookUrl(), fakeGraph.inboundText({ from: from.replace(/^\+/, ''), to, text }));
+  }
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
+import { Conversation } from '../../db/entities';
 import { SCREENSHOTS, seriousAxeViolations, startBrowserSession, textFromSimulatorPhone } from '../support/browser';
 
 describe('channel simulator page (headless Chromium)', function () {
@@ -23,6 +24,21 @@ describe('channel simulator page (headless Chromium)', function () {
     expect(await welcome.textContent()).to.contain('School Nursing team at Lamplight Demo Community NHS Trust');
     expect(await page.locator('.bubble.sent').first().textContent()).to.contain('stuff at home');
     await page.screenshot({ path: join(SCREENSHOTS, 'simulator.png'), fullPage: true });
+    expect(await seriousAxeViolations(page)).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('when the phone sends by WhatsApp, then it reaches Lamplight as Meta\'s signed webhook and the welcome comes back by WhatsApp', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${app.url}/simulator`);
+    await textFromSimulatorPhone(page, { service: 'health-visiting', channel: 'whatsapp', number: '+447700900323', text: 'Hello, my baby has a rash, who do I ask?' });
+    const welcome = page.locator('.bubble.received').first();
+    await welcome.waitFor({ timeout: 5000 });
+    expect(await welcome.textContent()).to.contain('Health Visiting').and.contain('WhatsApp from health-visiting');
+    expect(await page.locator('.bubble.sent').first().textContent()).to.contain('WhatsApp to health-visiting');
+    const [conversation] = (await app.db.manager.find(Conversation, { where: { channel: 'whatsapp' } }));
+    expect(conversation).to.include({ serviceSlug: 'health-visiting', endpointAddress: '100000000000102' });
+    await page.screenshot({ path: join(SCREENSHOTS, 'simulator-whatsapp-390.png'), fullPage: true });
     expect(await seriousAxeViolations(page)).to.deep.equal([]);
     await page.close();
   });

@@ -76,8 +76,9 @@ export async function startBrowserSession(context: Mocha.Context, signIn: Pick<S
 }
 
 /** On the simulator's phone page: choose the number (and service), type a text and send it, as a service user would. */
-export async function textFromSimulatorPhone(phone: Page, message: { number: string; text: string; service?: string }): Promise<void> {
+export async function textFromSimulatorPhone(phone: Page, message: { number: string; text: string; service?: string; channel?: 'sms' | 'whatsapp' }): Promise<void> {
   if (message.service) await phone.selectOption('#service', message.service);
+  if (message.channel) await phone.selectOption('#channel', message.channel);
   await phone.fill('#number', message.number);
   await phone.dispatchEvent('#number', 'change');
   await phone.fill('#text', message.text);

@@ -2,6 +2,8 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const serviceSelect = $('service');
+  const channelSelect = $('channel');
+  const CHANNEL_NAMES = new Map([['sms', 'SMS'], ['whatsapp', 'WhatsApp']]);
   const numberInput = $('number');
   const thread = $('thread');
   const status = $('status');
@@ -15,15 +17,25 @@
     refresh();
   });
 
+  let services = [];
   async function loadServices() {
-    const services = await (await fetch('/simulator/api/services')).json();
+    services = await (await fetch('/simulator/api/services')).json();
     for (const s of services) {
       const option = document.createElement('option');
       option.value = s.slug;
-      option.textContent = `${s.name} (${s.sms})`;
+      option.textContent = s.sms ? `${s.name} (${s.sms})` : s.name;
       serviceSelect.append(option);
     }
+    offerChannels();
   }
+
+  // Only the channels the chosen service has (WhatsApp runs in the demo only when its stand-in does).
+  function offerChannels() {
+    const service = services.find((s) => s.slug === serviceSelect.value);
+    for (const option of channelSelect.options) option.disabled = !service || !service[option.value];
+    if (channelSelect.selectedOptions[0]?.disabled) channelSelect.value = [...channelSelect.options].find((o) => !o.disabled)?.value ?? 'sms';
+  }
+  serviceSelect.addEventListener('change', offerChannels);
 
   function render(messages) {
     if (messages.length === shown) return;
@@ -35,9 +47,10 @@
       const meta = document.createElement('span');
       meta.className = 'meta';
       const time = new Date(m.at).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+      const via = CHANNEL_NAMES.get(m.channel) ?? 'SMS';
       meta.textContent = m.direction === 'sent'
-        ? `${time} · to ${m.service}${m.status && m.status !== 200 ? ` · webhook answered ${m.status}` : ''}`
-        : `${time} · from ${m.service}`;
+        ? `${time} · ${via} to ${m.service}${m.status && m.status !== 200 ? ` · webhook answered ${m.status}` : ''}`
+        : `${time} · ${via} from ${m.service}`;
       item.append(meta);
       return item;
     }));
@@ -56,7 +69,7 @@
     const text = $('text').value;
     if (!text.trim()) return;
     status.textContent = '';
-    const response = await fetch(`/simulator/api/phones/${encodeURIComponent(numberInput.value)}/sms`, {
+    const response = await fetch(`/simulator/api/phones/${encodeURIComponent(numberInput.value)}/${channelSelect.value === 'whatsapp' ? 'whatsapp' : 'sms'}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ service: serviceSelect.value, text }),
