@@ -7,13 +7,13 @@ import { readProtectedWords, TRIAGE_MAX_CHARS, TriageEngine } from '../../triage
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const JaroWinklerDistance = require('natural/lib/natural/distance/jaro-winkler_distance') as (a: string, b: string, options?: unknown) => number;
 
-/** Typical texts: the dev set plus everyday service-user messages, 20-200 characters. */
+/**
+ * Typical texts: the repository's own labelled probe set (or any JSON-lines file of {"text"} named
+ * by BENCH_TRIAGE_CORPUS), plus everyday service-user messages, 20-200 characters.
+ */
 function corpus(): string[] {
-  const devSet = join(__dirname, '..', '..', '..', '..', 'shared', 'triage', 'dev-set.jsonl');
-  let texts: string[] = [];
-  try {
-    texts = readFileSync(devSet, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
-  } catch { /* no shared/ beside the repo: the built-in texts below still make a corpus */ }
+  const file = process.env.BENCH_TRIAGE_CORPUS || join(__dirname, '..', '..', '..', 'test', 'fixtures', 'triage', 'probes.jsonl');
+  const texts = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
   texts.push(
     'hi, is this the school nurse? i wanted to ask about getting the pill without my parents knowing if thats ok',
     'my baby has had a runny nose for 3 days and isnt feeding as well as usual, should i be worried or is it just a cold',
