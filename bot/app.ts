@@ -44,6 +44,9 @@ export interface Overrides {
   triage?: TriageEngines;
 }
 
+/** The Teams bot's endpoint (Bot Framework). */
+const BOT_MESSAGES_PATH = '/api/messages';
+
 /** The largest request body any route takes (a webhook, a clinician's reply). */
 export const MAX_REQUEST_BYTES = 256 * 1024;
 
@@ -95,7 +98,6 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     events.useFanOut(fanOut);
   }
 
-  if (!settings.twilio && !settings.demo) throw new SettingsError('Twilio credentials are required outside demo mode: the channel simulator runs only in the demo');
   if (!settings.auth && !settings.demo) throw new SettingsError('AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL are required outside demo mode: the dev sign-in runs only in the demo');
   // Set once the gateway bot and the outbox exist; channels call them only once the server listens.
   let runGateway: (context: TurnContext) => Promise<void> = async () => { throw new Error('the gateway is not ready'); };
@@ -171,7 +173,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   let limitedAuth: ClinicianAuth | undefined;
 
   const webhooks = channels.modules.flatMap((m) => m.routes);
-  const rateLimits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits, trustProxyHops: settings.trustProxyHops }, [...webhooks.map((r) => r.path), '/api/messages']);
+  const rateLimits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits, trustProxyHops: settings.trustProxyHops }, [...webhooks.map((r) => r.path), BOT_MESSAGES_PATH]);
   const server: Server = restify.createServer({ name: 'lamplight', handleUncaughtExceptions: false });
   server.pre(securityHeaders((settings.publicUrl ?? '').startsWith('https://')));
   server.pre(rateLimits.guard());
@@ -202,7 +204,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const webSignIn = new WebSignIn(settings.webSignIn, settings.auth ? 'token-only' : 'dev', log);
   webSignIn.warm();
   registerTab(server, webSignIn);
-  server.post('/api/messages', async (req: Request, res: Response) => {
+  server.post(BOT_MESSAGES_PATH, async (req: Request, res: Response) => {
     if (!settings.microsoftApp && !settings.demo) return sendJson(res, 503, { error: 'not_configured', message: 'set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for the Teams bot' });
     const problem = activityProblem(req.body);
     if (problem) return sendJson(res, 400, { error: 'bad_activity', message: problem });
