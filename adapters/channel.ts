@@ -1,10 +1,9 @@
 import type { TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 
-/**
- * What every channel adapter offers the rest of Lamplight, free of provider and SDK types:
- * a webhook in (WebhookRequest -> WebhookResponse) and a text out (ChannelSender).
- */
+// What every channel offers the rest of Lamplight, free of provider types: webhooks in
+// (WebhookRequest -> WebhookResponse), a text out (ChannelSender), and its policy as data.
+
 /** The one list of service-user channels: the gateway, the schema's types and the API read it from here. */
 export const CHANNELS = ['sms', 'whatsapp', 'webchat'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
