@@ -103,8 +103,6 @@ describe('hardening: request bodies', () => {
     expect(gzip.status).to.equal(415);
     const plain = await fetch(`${h.app.url}/api/v1/conversations/00000000-0000-4000-8000-000000000000/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
     expect(plain.status).to.equal(415);
-    const broken = await fetch(`${h.app.url}/dev/idp/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' });
-    expect([400, 404]).to.include(broken.status);
     const token = await h.staff('sam@trust.nhs.uk', 'clinician', 'school-nursing');
     const brokenApi = await fetch(`${h.app.url}/api/v1/conversations/00000000-0000-4000-8000-000000000000/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"text":' });
     expect(brokenApi.status).to.equal(400);
