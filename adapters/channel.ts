@@ -84,7 +84,7 @@ export function header(request: WebhookRequest, name: string): string | undefine
 
 export const text = (status: number, body: string): WebhookResponse => ({ status, contentType: 'text/plain; charset=utf-8', body });
 
-/** The request body types a webhook takes (see bot/request-body.ts). */
+/** The request body types a webhook takes (see bot/http/request-body.ts). */
 export type WebhookBodyType = 'json' | 'form';
 
 /** One provider webhook: the gateway mounts it; the module does the rest. */

@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { verifyAuditChain } from '../db/audit-chain';
 import { Database } from '../db/database';
 import { ServiceMembership, StaffMember } from '../db/entities';
-import { loadConfig, ServiceDirectory } from './config';
-import { configPathFrom, databaseUrlFrom } from './settings';
-import { addStaff, ROLES } from './staff';
+import { loadConfig, ServiceDirectory } from './config/services';
+import { configPathFrom, databaseUrlFrom } from './config/settings';
+import { addStaff, ROLES } from './config/staff';
 import { triageEval, triageJsonl } from '../triage/cli';
 
 /**

@@ -1,7 +1,7 @@
 import { startLamplight } from './app';
-import { ConfigError } from './config';
+import { ConfigError } from './config/services';
 import { createLogger, flushLogs } from './logger';
-import { readSettings, SettingsError } from './settings';
+import { readSettings, SettingsError } from './config/settings';
 import { LexiconError } from '../triage';
 
 /** `npm start`: read the environment, start Lamplight, say where to go, stop cleanly on SIGTERM. */

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { ProviderError } from '../../adapters/channel';
 import { Escalation, EscalationNotice, OutboxItem, ServiceMembership, StaffMember, TeamsChannel } from '../../db/entities';
-import type { StaffIdentity } from '../api/clinician-auth';
-import { HttpError } from '../api/http-error';
-import type { EscalationLadder, EscalationNotification, QueuedNotifier } from '../escalations';
-import type { ServiceDirectory } from '../config';
+import type { StaffIdentity } from '../identity';
+import { Problem } from '../problems';
+import type { EscalationLadder, EscalationNotification, QueuedNotifier } from '../escalation/ladder';
+import type { ServiceDirectory } from '../config/services';
 
 /**
  * The Teams bot in the duty-lead channels. It remembers where each channel is (Teams tells it
@@ -53,8 +53,8 @@ export class DutyLeadBot extends TeamsActivityHandler {
       await this.deps.escalations.acknowledge(staff, escalationId);
       await context.sendActivity(`Acknowledged by ${staff.name}.`);
     } catch (error) {
-      await context.sendActivity(error instanceof HttpError ? `Not acknowledged: ${error.message}.` : 'Not acknowledged: something went wrong.');
-      if (!(error instanceof HttpError)) this.deps.log.error({ event: 'teams.ack_failed', err: { name: (error as Error).name } }, 'acknowledge from Teams failed');
+      await context.sendActivity(error instanceof Problem ? `Not acknowledged: ${error.message}.` : 'Not acknowledged: something went wrong.');
+      if (!(error instanceof Problem)) this.deps.log.error({ event: 'teams.ack_failed', err: { name: (error as Error).name } }, 'acknowledge from Teams failed');
     }
   }
 

@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
-import { ClinicianConversations } from '../../bot/clinician-conversations';
-import { loadConfig, ServiceDirectory } from '../../bot/config';
+import { ClinicianConversations } from '../../bot/inbox/conversations';
+import { loadConfig, ServiceDirectory } from '../../bot/config/services';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Contact, Conversation, Escalation } from '../../db/entities';
 import { contactLookupHash, sealContactAddress } from '../../db/sealed-fields';
-import type { StaffIdentity } from '../../bot/api/clinician-auth';
+import type { StaffIdentity } from '../../bot/http/auth/clinician-auth';
 
 /**
  * The inbox's open queue with every queue's counts, over a large number of open conversations:

@@ -4,7 +4,7 @@ import restify, { Request, Response } from 'restify';
 import type { AddressInfo } from 'node:net';
 import { FakeTwilio } from '../../adapters/sms/fake-twilio';
 import { startLamplight } from '../../bot/app';
-import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { DEMO_CONFIG_PATH } from '../../bot/config/services';
 import { Keyring } from '../../db/crypto';
 import { randomBytes } from 'node:crypto';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { RefusedSignIns } from '../../bot/audit';
-import { addStaff } from '../../bot/staff';
+import { RefusedSignIns } from '../../bot/audit/record';
+import { addStaff } from '../../bot/config/staff';
 import { verifyAuditChain } from '../../db/audit-chain';
 import { AuditEvent, AuditEventService, Conversation, Escalation, StaffMember } from '../../db/entities';
 import { Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { DEMO_CONFIG_PATH } from '../../bot/config/services';
 import { migrations } from '../../db/migrations';
 import { scratchDatabase, ScratchDatabase } from '../support/database';
 import { eventually } from '../support/harness';

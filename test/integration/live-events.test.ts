@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_STREAMS_PER_STAFF } from '../../bot/api/event-streams';
+import { MAX_STREAMS_PER_STAFF } from '../../bot/http/event-streams';
 import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 interface Received { type: string; data: any }

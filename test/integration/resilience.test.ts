@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Contact, Conversation, Message, OutboxItem } from '../../db/entities';
-import { OutboxWorker } from '../../bot/outbox-worker';
+import { OutboxWorker } from '../../bot/outbox/worker';
 import { noTelemetry } from '../../bot/telemetry';
 import { failOutboxInserts } from '../support/faults';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';

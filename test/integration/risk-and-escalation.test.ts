@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AuditEvent, Conversation, Escalation, EscalationNotice, Message, StaffMember } from '../../db/entities';
-import type { LiveEvent } from '../../bot/live-events';
+import type { LiveEvent } from '../../bot/live/live-events';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 const PHONE = '+447700900555';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { recordAudit } from '../../bot/audit';
+import { recordAudit } from '../../bot/audit/record';
 import { verifyAuditChain } from '../../db/audit-chain';
 import { Database, describeDatabaseUrl } from '../../db/database';
 import { AuditEvent, AuditEventService } from '../../db/entities';

@@ -4,7 +4,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { DEMO_CONFIG_PATH } from '../../bot/config/services';
 import { Escalation, OutboxItem, StaffMember } from '../../db/entities';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 

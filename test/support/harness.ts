@@ -4,9 +4,9 @@ import { FakeTwilio } from '../../adapters/sms/fake-twilio';
 import { FakeGraphApi } from '../../adapters/whatsapp/fake';
 import { Keyring } from '../../db/crypto';
 import { Lamplight, Overrides, startLamplight } from '../../bot/app';
-import { DEMO_CONFIG_PATH } from '../../bot/config';
-import { Settings } from '../../bot/settings';
-import { addStaff } from '../../bot/staff';
+import { DEMO_CONFIG_PATH } from '../../bot/config/services';
+import { Settings } from '../../bot/config/settings';
+import { addStaff } from '../../bot/config/staff';
 import { scratchDatabase, ScratchDatabase } from './database';
 import { TestIdentityProvider } from './identity-provider';
 

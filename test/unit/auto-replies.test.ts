@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { AutoReplyInput, consentKeyword, decideAutoReplies } from '../../bot/auto-replies';
-import { loadConfig } from '../../bot/config';
+import { AutoReplyInput, consentKeyword, decideAutoReplies } from '../../bot/gateway/auto-replies';
+import { loadConfig } from '../../bot/config/services';
 
 const service = loadConfig().services.find((s) => s.slug === 'school-nursing')!;
 const TUESDAY_10AM = new Date('2026-11-24T10:00:00Z');

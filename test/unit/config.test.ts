@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from '../../bot/config';
+import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from '../../bot/config/services';
 
 const demoText = readFileSync(DEMO_CONFIG_PATH, 'utf8');
 const broken = (from: string, to: string) => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { csvCell, csvRecord } from '../../bot/csv';
+import { csvCell, csvRecord } from '../../bot/http/csv';
 
 describe('CSV cells', () => {
   it('leaves plain text and numbers as they are, and empty for null', () => {

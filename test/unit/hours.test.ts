@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { loadConfig, parseConfig, ServiceConfig } from '../../bot/config';
-import { bankHoliday, describeOpening, openingState } from '../../bot/hours';
+import { loadConfig, parseConfig, ServiceConfig } from '../../bot/config/services';
+import { bankHoliday, describeOpening, openingState } from '../../bot/gateway/hours';
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
-import { DEMO_CONFIG_PATH } from '../../bot/config';
+import { DEMO_CONFIG_PATH } from '../../bot/config/services';
 
 const schoolNursing = loadConfig().services.find((s) => s.slug === 'school-nursing')!;
 const nextOpening = (service: ServiceConfig, iso: string) => {

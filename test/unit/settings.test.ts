@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { readSettings } from '../../bot/settings';
+import { readSettings } from '../../bot/config/settings';
 
 describe('settings from the environment: browser sign-in', () => {
   const base = {

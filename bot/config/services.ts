@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The services configuration: what each service is called, where it can be reached, when it is
+ * open and what its auto-replies say. A config that is wrong must stop the start, naming the
+ * problem, rather than run with a silent default in front of service users.
+ */
+
+const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+export type Weekday = (typeof DAYS)[number];
+const PLACEHOLDERS = ['service', 'organisation', 'nextOpening', 'replyPromise'] as const;
+
+const timeWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]|24):[0-5]\d$/, 'must look like "09:00-17:00" (24-hour clock)')
+  .refine((w) => { const [a, b] = w.split('-'); return a < b; }, 'must end after it starts');
+
+const autoReplyText = z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters')
+  .superRefine((text, ctx) => {
+    for (const match of text.matchAll(/\{([^}]*)\}/g)) {
+      if (!(PLACEHOLDERS as readonly string[]).includes(match[1])) {
+        ctx.addIssue({ code: 'custom', message: `unknown placeholder {${match[1]}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})` });
+      }
+    }
+  });
+
+/** `role:duty-lead` (everyone with that role in the service) or `staff:person@trust.nhs.uk`. */
+const recipient = z.string().regex(/^(role:(clinician|duty-lead|admin)|staff:[^@\s]+@[^@\s]+)$/, 'must be role:clinician|duty-lead|admin or staff:<email>');
+const ladderSchema = z.strictObject({
+  acknowledgeWithinMinutes: z.number().int().min(1).max(240),
+  /** Level 1 first; each level a list of recipients. */
+  levels: z.array(z.array(recipient).min(1)).min(1).max(6),
+});
+
+const serviceSchema = z.strictObject({
+  slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by hyphens'),
+  name: z.string().trim().min(1),
+  audience: z.enum(['young-people', 'parents-and-carers', 'adults', 'adults-and-young-people']),
+  bankHolidays: z.enum(['england-and-wales', 'scotland', 'northern-ireland']),
+  replyPromise: z.strictObject({ minutes: z.number().int().positive(), wording: z.string().trim().min(1) }),
+  channels: z.strictObject({
+    sms: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900101').optional(),
+    whatsapp: z.string().regex(/^\d{5,20}$/, 'must be the WhatsApp phone-number id (digits)').optional(),
+    webchat: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/).optional(),
+  }),
+  hours: z.strictObject(Object.fromEntries(DAYS.map((d) => [d, z.array(timeWindow).optional()])) as Record<Weekday, z.ZodOptional<z.ZodArray<typeof timeWindow>>>),
+  /** Extra local dates (YYYY-MM-DD) the service is closed, beyond bank holidays. */
+  closures: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-24')).default([]),
+  autoReplyIntervalMinutes: z.number().int().positive().optional(),
+  /** The safety signposting reply goes at most once per conversation in this many minutes. */
+  safetyReplyIntervalMinutes: z.number().int().positive().default(60),
+  autoReplies: z.strictObject({ welcome: autoReplyText, outOfHours: autoReplyText, safety: autoReplyText, optOut: autoReplyText, optIn: autoReplyText }),
+  escalation: z.strictObject({
+    inHours: ladderSchema,
+    outOfHours: ladderSchema,
+    /** How many times the whole ladder is climbed before the final alert. */
+    rounds: z.number().int().min(1).max(5).default(2),
+    /** Who gets the final alert when nobody has acknowledged. */
+    fallback: z.array(recipient).min(1),
+    /** The duty-lead Teams channel id (19:...@thread.tacv2) where the bot posts escalation cards. */
+    teamsChannel: z.string().regex(/^19:[^\s]+$/, 'must be a Teams channel id like 19:...@thread.tacv2').optional(),
+  }),
+  /** Reply templates: typing "/" in the reply box opens them. */
+  templates: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().trim().min(1).max(60), text: z.string().trim().min(1).max(1600) })).default([]),
+  /** Lexicon entries this service adds to the shared triage lexicon (same shape as triage/lexicon.yaml entries). */
+  triageAdditions: z.array(z.unknown()).default([]),
+});
+
+export const DEFAULT_OUTCOMES = ['advice-given', 'signposted', 'appointment-booked', 'referred', 'safeguarding-referral', 'no-response', 'duplicate', 'other'];
+
+const configSchema = z.strictObject({
+  organisation: z.string().trim().min(1),
+  /** Outcome codes a conversation is closed with (for reporting). */
+  outcomes: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1).default(DEFAULT_OUTCOMES),
+  defaults: z.strictObject({ autoReplyIntervalMinutes: z.number().int().positive().default(720) }).default({ autoReplyIntervalMinutes: 720 }),
+  services: z.array(serviceSchema).min(1, 'at least one service is needed'),
+}).superRefine((config, ctx) => {
+  const seen = new Map<string, number>();
+  config.services.forEach((service, index) => {
+    const keys = [`slug ${service.slug}`];
+    if (service.channels.sms) keys.push(`SMS number ${service.channels.sms}`);
+    if (service.channels.whatsapp) keys.push(`WhatsApp phone-number id ${service.channels.whatsapp}`);
+    if (service.channels.webchat) keys.push(`web chat slug ${service.channels.webchat}`);
+    for (const key of keys) {
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['services', index], message: `duplicate ${key} (also used by services[${first}])` });
+      } else seen.set(key, index);
+    }
+    if (!DAYS.some((d) => (service.hours[d] ?? []).length > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['services', index, 'hours'], message: 'the service must be open at some time in the week' });
+    }
+  });
+});
+
+export type ServiceConfig = z.infer<typeof serviceSchema> & { organisation: string; autoReplyIntervalMinutes: number };
+export interface LamplightConfig {
+  organisation: string;
+  outcomes: string[];
+  services: ServiceConfig[];
+}
+
+export class ConfigError extends Error {
+  constructor(source: string, problems: string[]) {
+    super(`The services config ${source} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEMO_CONFIG_PATH = resolve(__dirname, '..', '..', '..', 'config', 'demo.services.yaml');
+
+export function parseConfig(text: string, source: string): LamplightConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(source, [`not readable as YAML: ${(error as Error).message}`]);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(source, result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+  }
+  const { organisation, defaults, services, outcomes } = result.data;
+  return {
+    organisation,
+    outcomes,
+    services: services.map((s) => ({ ...s, organisation, autoReplyIntervalMinutes: s.autoReplyIntervalMinutes ?? defaults.autoReplyIntervalMinutes })),
+  };
+}
+
+export function loadConfig(path = DEMO_CONFIG_PATH): LamplightConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot be read: ${(error as Error).message}`]);
+  }
+  return parseConfig(text, path);
+}
+
+function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+/** Where each channel address leads: the one place adapters ask "which service is this?". */
+export class ServiceDirectory {
+  private readonly byEndpoint = new Map<string, ServiceConfig>();
+  private readonly bySlug = new Map<string, ServiceConfig>();
+
+  constructor(readonly config: LamplightConfig) {
+    for (const service of config.services) {
+      this.bySlug.set(service.slug, service);
+      if (service.channels.sms) this.byEndpoint.set(`sms:${service.channels.sms}`, service);
+      if (service.channels.whatsapp) this.byEndpoint.set(`whatsapp:${service.channels.whatsapp}`, service);
+      if (service.channels.webchat) this.byEndpoint.set(`webchat:${service.channels.webchat}`, service);
+    }
+  }
+
+  byAddress(channel: string, address: string): ServiceConfig | undefined {
+    return this.byEndpoint.get(`${channel}:${address}`);
+  }
+
+  bySlugOrUndefined(slug: string): ServiceConfig | undefined {
+    return this.bySlug.get(slug);
+  }
+
+  get services(): ServiceConfig[] {
+    return this.config.services;
+  }
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { EntityManager, In, LessThanOrEqual } from 'typeorm';
+import { Database } from '../../db/database';
+import { Escalation, EscalationNotice, looksLikeId, Role, ServiceMembership, StaffMember } from '../../db/entities';
+import type { StaffIdentity } from '../identity';
+import { conflict, forbidden, notFound } from '../problems';
+import { auditingRefusals, recordAudit } from '../audit/record';
+import type { ServiceConfig, ServiceDirectory } from '../config/services';
+import { openingState } from '../gateway/hours';
+import { Poller } from '../poller';
+
+/** What a notification carries: ids, levels and categories, never message text. */
+export interface EscalationNotification {
+  escalationId: string;
+  conversationId: string;
+  serviceSlug: string;
+  step: number;
+  /** 1-based ladder level, 0 for the final alert. */
+  level: number;
+  round: number;
+  final: boolean;
+  categories: string[];
+  recipientStaffIds: string[];
+}
+
+/** Told after a step commits: immediate and best-effort (in-app live events). */
+export interface Notifier {
+  notify(notification: EscalationNotification): Promise<void>;
+}
+
+/**
+ * Queues what must reach people even if the process dies a moment later (the Teams card): rows
+ * written in the step's own transaction and sent by the outbox, with its retries. Returns true
+ * when it queued something.
+ */
+export interface QueuedNotifier {
+  queue(tx: EntityManager, notification: EscalationNotification & { noticeId: string }, now: number): Promise<boolean>;
+}
+
+interface Dependencies {
+  db: Database;
+  directory: ServiceDirectory;
+  notifier: Notifier;
+  queued?: QueuedNotifier;
+  /** After a commit that queued outbox rows (wake the outbox). */
+  onQueued?: () => void;
+  log: Logger;
+  now: () => number;
+  pollIntervalMs?: number;
+}
+
+/**
+ * The duty-lead escalation ladder. An escalation is due as soon as it is raised; each due step
+ * notifies the next level (levels accumulate: level 2 also tells level 1), then waits the
+ * service's acknowledgement limit (in hours or out of hours, as the clock says at that moment).
+ * After `rounds` climbs of the ladder the fallback contacts get a final alert and the timer stops.
+ * Steps are claimed with a conditional update and recorded in the same transaction, so a restart
+ * or a second instance neither loses nor repeats one.
+ */
+export class EscalationLadder {
+  private readonly poller: Poller;
+
+  constructor(private readonly deps: Dependencies) {
+    this.poller = new Poller(() => this.runDue(), deps.pollIntervalMs ?? 1000, (error) => deps.log.error({ event: 'escalation.poll_failed', err: { name: (error as Error).name } }, 'escalation poll failed'));
+  }
+
+  /** Told after an acknowledgement commits (live events). */
+  onAcknowledged: (escalation: { id: string; serviceSlug: string; conversationId: string }) => void = () => undefined;
+
+  /** In the inbound transaction: a new escalation, or one more message on the open one. */
+  async raiseOrJoin(tx: EntityManager, input: { conversationId: string; serviceSlug: string; messageId: string; categories: string[]; at: number }): Promise<{ escalationId: string; isNew: boolean }> {
+    const open = await tx.findOne(Escalation, { where: { conversationId: input.conversationId, status: In(['open', 'exhausted']) } });
+    if (open) {
+      const categories = [...new Set([...open.categories.split(',').filter(Boolean), ...input.categories])].join(',').slice(0, 200);
+      // Joining an open escalation adds to it without a storm of alerts; a new high-risk message
+      // after the ladder was exhausted starts the ladder again.
+      const restart = open.status === 'exhausted' ? { status: 'open' as const, step: 0, nextDueAt: input.at } : {};
+      await tx.update(Escalation, { id: open.id }, { messageCount: open.messageCount + 1, categories, ...restart });
+      return { escalationId: open.id, isNew: open.status === 'exhausted' };
+    }
+    const escalation: Escalation = {
+      id: randomUUID(),
+      conversationId: input.conversationId,
+      serviceSlug: input.serviceSlug,
+      messageId: input.messageId,
+      status: 'open',
+      step: 0,
+      nextDueAt: input.at,
+      categories: input.categories.join(',').slice(0, 200),
+      messageCount: 1,
+      createdAt: input.at,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+    };
+    await tx.insert(Escalation, escalation);
+    await recordAudit(tx, input.at, { actorType: 'system', action: 'escalation.raise', subjectType: 'escalation', subjectId: escalation.id, services: [input.serviceSlug], detail: { conversationId: input.conversationId, categories: escalation.categories } });
+    return { escalationId: escalation.id, isNew: true };
+  }
+
+  start(): void {
+    this.poller.start();
+  }
+
+  /** A new escalation commits: fire its first step now rather than at the next poll. */
+  wake(): void {
+    this.poller.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.poller.stop();
+  }
+
+  /** Fires every step that is due now; returns how many fired. */
+  async runDue(): Promise<number> {
+    const now = this.deps.now();
+    const due = await this.deps.db.manager.find(Escalation, { where: { status: 'open', nextDueAt: LessThanOrEqual(now) }, order: { nextDueAt: 'ASC' }, take: 50 });
+    let fired = 0;
+    for (const escalation of due) if (await this.fire(escalation, now)) fired++;
+    return fired;
+  }
+
+  private async fire(escalation: Escalation, now: number): Promise<boolean> {
+    const service = this.deps.directory.bySlugOrUndefined(escalation.serviceSlug);
+    if (!service) return false;
+    const ladder = openingState(service, new Date(now)).open ? service.escalation.inHours : service.escalation.outOfHours;
+    const levels = ladder.levels.length;
+    const final = escalation.step >= levels * service.escalation.rounds;
+    const level = final ? 0 : (escalation.step % levels) + 1;
+    const round = Math.floor(escalation.step / levels) + 1;
+    const recipientsSpec = final ? service.escalation.fallback : ladder.levels.slice(0, level).flat();
+
+    let queued = false;
+    const notification = await this.deps.db.transaction(async (tx) => {
+      const claimed = await tx.createQueryBuilder().update(Escalation)
+        .set(final ? { status: 'exhausted', nextDueAt: null, step: escalation.step + 1 } : { step: escalation.step + 1, nextDueAt: now + ladder.acknowledgeWithinMinutes * 60_000 })
+        .where('id = :id AND step = :step AND status = :open', { id: escalation.id, step: escalation.step, open: 'open' })
+        .execute();
+      if (claimed.affected !== 1) return undefined;
+      const recipientStaffIds = await resolveRecipients(tx, service, recipientsSpec);
+      const noticeId = randomUUID();
+      await tx.insert(EscalationNotice, { id: noticeId, escalationId: escalation.id, step: escalation.step, level, round, final, recipients: recipientStaffIds.join(','), createdAt: now });
+      await recordAudit(tx, now, { actorType: 'system', action: final ? 'escalation.final_alert' : 'escalation.notify', subjectType: 'escalation', subjectId: escalation.id, services: [service.slug], detail: { step: escalation.step, level, round, recipients: recipientStaffIds.length } });
+      const built: EscalationNotification = { escalationId: escalation.id, conversationId: escalation.conversationId, serviceSlug: service.slug, step: escalation.step, level, round, final, categories: escalation.categories.split(',').filter(Boolean), recipientStaffIds };
+      queued = (await this.deps.queued?.queue(tx, { ...built, noticeId }, now)) ?? false;
+      return built;
+    });
+    if (!notification) return false;
+    if (queued) this.deps.onQueued?.();
+    this.deps.log.warn({ event: final ? 'escalation.final_alert' : 'escalation.notify', escalationId: escalation.id, ladderLevel: level, round, recipients: notification.recipientStaffIds.length }, 'escalation notified');
+    await this.deps.notifier.notify(notification).catch((error) => this.deps.log.error({ event: 'escalation.notifier_failed', err: { name: (error as Error).name } }, 'notifier failed'));
+    return true;
+  }
+
+  async list(staff: StaffIdentity, status: string | undefined) {
+    const services = staff.memberships.map((m) => m.serviceSlug);
+    const statuses = status === 'all' ? ['open', 'exhausted', 'acknowledged'] : status === 'acknowledged' ? ['acknowledged'] : ['open', 'exhausted'];
+    const escalations = services.length === 0 ? [] : await this.deps.db.manager.find(Escalation, { where: { serviceSlug: In(services), status: In(statuses) }, order: { createdAt: 'ASC' }, take: 200 });
+    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), { actorType: 'staff', actorId: staff.id, action: 'escalation.list', subjectType: 'service', services, detail: { count: escalations.length, status: status ?? 'open' } }));
+    return escalations.map((e) => this.view(e));
+  }
+
+  async acknowledge(staff: StaffIdentity, id: string) {
+    const view = await auditingRefusals(this.deps, staff, { action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id }, () => this.acknowledgeVisible(staff, id));
+    this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
+    return view;
+  }
+
+  private async acknowledgeVisible(staff: StaffIdentity, id: string) {
+    if (!looksLikeId(id)) throw notFound('escalation not found');
+    const now = this.deps.now();
+    return this.deps.db.transaction(async (tx) => {
+      const escalation = await tx.findOneBy(Escalation, { id });
+      if (!escalation) throw notFound('escalation not found');
+      const role = staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
+      if (!role) throw notFound('escalation not found', [escalation.serviceSlug]);
+      if (role !== 'duty-lead' && role !== 'admin') throw forbidden('only a duty lead or an admin of this service can acknowledge an escalation', [escalation.serviceSlug]);
+      const claimed = await tx.createQueryBuilder().update(Escalation)
+        .set({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null })
+        .where('id = :id AND status IN (:...statuses)', { id, statuses: ['open', 'exhausted'] })
+        .execute();
+      if (claimed.affected !== 1) {
+        const by = escalation.acknowledgedBy ? await tx.findOneBy(StaffMember, { id: escalation.acknowledgedBy }) : null;
+        throw conflict('already_acknowledged', `already acknowledged${by ? ` by ${by.name}` : ''}`);
+      }
+      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
+      return this.view({ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null });
+    });
+  }
+
+  private view(e: Escalation) {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      id: e.id,
+      conversationId: e.conversationId,
+      service: e.serviceSlug,
+      status: e.status,
+      categories: e.categories.split(',').filter(Boolean),
+      notificationsSent: e.step,
+      nextDueAt: iso(e.nextDueAt),
+      messageCount: e.messageCount,
+      createdAt: iso(e.createdAt),
+      acknowledgedAt: iso(e.acknowledgedAt),
+      acknowledgedBy: e.acknowledgedBy,
+    };
+  }
+}
+
+async function resolveRecipients(tx: EntityManager, service: ServiceConfig, spec: string[]): Promise<string[]> {
+  const ids = new Set<string>();
+  const roles = spec.filter((r) => r.startsWith('role:')).map((r) => r.slice(5) as Role);
+  if (roles.length) {
+    for (const m of await tx.find(ServiceMembership, { where: { serviceSlug: service.slug, role: In(roles) } })) ids.add(m.staffId);
+  }
+  const emails = spec.filter((r) => r.startsWith('staff:')).map((r) => r.slice(6).toLowerCase());
+  if (emails.length) {
+    for (const s of await tx.find(StaffMember, { where: { email: In(emails) } })) ids.add(s.id);
+  }
+  return [...ids].sort();
+}

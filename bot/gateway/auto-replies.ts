@@ -1,0 +1,82 @@
+import type { AutoReplyKind, Channel, Consent } from '../../db/entities';
+import type { ServiceConfig } from '../config/services';
+import { describeOpening, openingState } from './hours';
+
+/**
+ * Which automatic replies a new inbound message earns. Pure: the caller supplies what has already
+ * been sent, so the same rules hold in the gateway, in tests and in a replay.
+ */
+
+export type ConsentKeyword = 'stop' | 'start';
+
+// Twilio's standard opt-out and opt-in keywords for SMS (case-insensitive, the whole message):
+// https://help.twilio.com/articles/223134027. Other channels keep to the plain pair.
+const SMS_STOP = new Set(['stop', 'stopall', 'unsubscribe', 'cancel', 'end', 'quit', 'optout', 'revoke']);
+const SMS_START = new Set(['start', 'unstop']);
+
+export function consentKeyword(channel: Channel, text: string): ConsentKeyword | undefined {
+  const word = text.trim().toLowerCase().replace(/[.!\s]+$/u, '');
+  if (channel === 'sms') {
+    if (SMS_STOP.has(word)) return 'stop';
+    if (SMS_START.has(word)) return 'start';
+    return undefined;
+  }
+  if (word === 'stop') return 'stop';
+  if (word === 'start') return 'start';
+  return undefined;
+}
+
+export interface AutoReplyDecision {
+  kind: AutoReplyKind;
+  text: string;
+  /** Sent even though the contact has opted out: the confirmation of that opt-out. */
+  consentNotice: boolean;
+}
+
+export interface AutoReplyInput {
+  service: ServiceConfig;
+  now: Date;
+  /** Triage of the message: `high` earns the safety signposting at any hour. */
+  risk: 'none' | 'medium' | 'high';
+  conversationIsNew: boolean;
+  keyword: ConsentKeyword | undefined;
+  /** The contact's consent before this message. */
+  consentBefore: Consent;
+  /** When each kind was last sent in this conversation (epoch ms). */
+  lastSent: Partial<Record<AutoReplyKind, number>>;
+}
+
+export function decideAutoReplies(input: AutoReplyInput): AutoReplyDecision[] {
+  const { service, now, keyword, consentBefore } = input;
+  const allowed = (kind: AutoReplyKind) => {
+    const last = input.lastSent[kind];
+    const interval = kind === 'safety' ? service.safetyReplyIntervalMinutes : service.autoReplyIntervalMinutes;
+    return last === undefined || now.getTime() - last >= interval * 60_000;
+  };
+  const render = (kind: AutoReplyKind, template: string, consentNotice = false): AutoReplyDecision => ({
+    kind,
+    consentNotice,
+    text: renderAutoReply(template, service, now),
+  });
+
+  if (keyword === 'stop') return consentBefore === 'opted_out' || !allowed('opt_out') ? [] : [render('opt_out', service.autoReplies.optOut, true)];
+  if (keyword === 'start') return consentBefore === 'active' || !allowed('opt_in') ? [] : [render('opt_in', service.autoReplies.optIn, true)];
+  if (consentBefore === 'opted_out') return [];
+
+  const replies: AutoReplyDecision[] = [];
+  // Safety first: someone at risk reads where to get help now before anything else.
+  if (input.risk === 'high' && allowed('safety')) replies.push(render('safety', service.autoReplies.safety));
+  if (input.conversationIsNew && allowed('welcome')) replies.push(render('welcome', service.autoReplies.welcome));
+  if (!openingState(service, now).open && allowed('out_of_hours')) replies.push(render('out_of_hours', service.autoReplies.outOfHours));
+  return replies;
+}
+
+export function renderAutoReply(template: string, service: ServiceConfig, now: Date): string {
+  const values: Record<string, () => string> = {
+    service: () => service.name,
+    organisation: () => service.organisation,
+    replyPromise: () => service.replyPromise.wording,
+    nextOpening: () => describeOpening(openingState(service, now).nextOpening),
+  };
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name]?.() ?? whole);
+}

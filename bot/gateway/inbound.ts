@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { EntityManager, MoreThanOrEqual, Not, IsNull } from 'typeorm';
+import { Keyring } from '../../db/crypto';
+import { Database } from '../../db/database';
+import { AutoReplyKind, Channel, Contact, Conversation, Message } from '../../db/entities';
+import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody, sealTriage } from '../../db/sealed-fields';
+import { assessSafely, type Assessment } from '../../triage';
+import type { TriageEngine } from '../../triage/engine';
+import type { EscalationLadder } from '../escalation/ladder';
+import { AutoReplyDecision, consentKeyword, decideAutoReplies } from './auto-replies';
+import type { ServiceConfig, ServiceDirectory } from '../config/services';
+import { queueOutbound } from '../outbox/queue';
+import { INBOUND_TEXT_LIMITS } from '../../adapters/channel';
+
+/** An inbound message as every channel delivers it to the gateway, free of provider and SDK types. */
+export interface InboundMessage {
+  channel: Channel;
+  /** The provider's id for the message: the idempotency key. */
+  providerMessageId: string;
+  /** The contact's address (phone number, WhatsApp id, web-chat user id). */
+  from: string;
+  /** The service's address the message was sent to. */
+  to: string;
+  text: string;
+}
+
+export interface InboundResult {
+  outcome: 'stored' | 'duplicate';
+  conversationId?: string;
+  messageId?: string;
+  serviceSlug: string;
+  autoReplies: AutoReplyKind[];
+  risk?: { level: Assessment['level']; categories: string[]; escalationId?: string; escalationIsNew?: boolean };
+}
+
+const RISK_RANK = { none: 0, medium: 1, high: 2 } as const;
+
+/** The text up to the channel's limit, cut between characters, saying how much was not kept. */
+export function capText(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let end = limit;
+  // Never split a surrogate pair (an emoji) in two.
+  if (/[\uD800-\uDBFF]/.test(text[end - 1])) end--;
+  return `${text.slice(0, end)}\n[Lamplight: this message was ${text.length} characters long; only the first ${end} are kept]`;
+}
+
+export class UnknownEndpointError extends Error {
+  constructor(channel: Channel) {
+    super(`no service is configured for this ${channel} address`);
+    this.name = 'UnknownEndpointError';
+  }
+}
+
+export interface TriageEngines {
+  forService(slug: string): Pick<TriageEngine, 'assess'>;
+}
+
+interface Dependencies {
+  db: Database;
+  keyring: Keyring;
+  directory: ServiceDirectory;
+  triage: TriageEngines;
+  escalations: EscalationLadder;
+  now: () => Date;
+  /** Told when triage threw (the message is still stored, as high risk). */
+  onTriageFailed?: (error: unknown) => void;
+}
+
+
+/**
+ * Receiving a message, as the story reads: resolve the service, then in one transaction the
+ * contact, the conversation, the message itself and every auto-reply it earns. A provider's retry
+ * of a message already stored changes nothing.
+ */
+export class InboundMessages {
+  constructor(private readonly deps: Dependencies) {}
+
+  async receive(received: InboundMessage): Promise<InboundResult> {
+    const inbound = { ...received, text: capText(received.text, INBOUND_TEXT_LIMITS.get(received.channel)!) };
+    const service = this.resolveService(inbound);
+    return this.deps.db.transactionRetryingConflicts(async (tx) => {
+      if (await this.isAlreadyStored(tx, inbound)) return { outcome: 'duplicate', serviceSlug: service.slug, autoReplies: [] };
+      const now = this.deps.now();
+      const at = now.getTime();
+      const contact = await this.findOrCreateContact(tx, inbound, at);
+      const { conversation, isNew } = await this.findOrOpenConversation(tx, contact, service, inbound, at);
+      const assessment = this.triageSafely(service.slug, inbound.text);
+      const message = await this.storeInboundMessage(tx, conversation, inbound, assessment, at);
+      const risk = await this.actOnRisk(tx, conversation, message, assessment, at);
+
+      const keyword = consentKeyword(inbound.channel, inbound.text);
+      const consentBefore = contact.consent;
+      await this.applyConsentKeyword(tx, contact, keyword, at);
+
+      // A blocked contact is still heard (stored, triaged, escalated) but gets no automatic replies.
+      const replies = contact.blockedAt ? [] : decideAutoReplies({
+        service,
+        now,
+        risk: assessment.level,
+        conversationIsNew: isNew,
+        keyword,
+        consentBefore,
+        lastSent: isNew ? {} : await this.lastAutoReplies(tx, conversation, at - service.autoReplyIntervalMinutes * 60_000),
+      });
+      await this.queueAutoReplies(tx, conversation, replies, at);
+      await this.markConversationAwaitingReply(tx, conversation, at, replies.length);
+      return { outcome: 'stored', conversationId: conversation.id, messageId: message.id, serviceSlug: service.slug, autoReplies: replies.map((r) => r.kind), risk };
+    });
+  }
+
+  /**
+   * Triage must never cost a message: if it fails, the message is still stored and acknowledged,
+   * and treated as high risk (escalated, safety reply) with a reason that says triage failed.
+   */
+  private triageSafely(serviceSlug: string, text: string): Assessment {
+    const engine = { assess: (t: string) => this.deps.triage.forService(serviceSlug).assess(t) };
+    return assessSafely(engine, text, this.deps.onTriageFailed);
+  }
+
+  private resolveService(inbound: InboundMessage): ServiceConfig {
+    const service = this.deps.directory.byAddress(inbound.channel, inbound.to);
+    if (!service) throw new UnknownEndpointError(inbound.channel);
+    return service;
+  }
+
+  private async isAlreadyStored(tx: EntityManager, inbound: InboundMessage): Promise<boolean> {
+    return tx.exists(Message, { where: { channel: inbound.channel, externalId: inbound.providerMessageId } });
+  }
+
+  private async findOrCreateContact(tx: EntityManager, inbound: InboundMessage, at: number): Promise<Contact> {
+    const addressHash = contactLookupHash(this.deps.keyring, inbound.channel, inbound.from);
+    const existing = await tx.findOneBy(Contact, { channel: inbound.channel, addressHash });
+    if (existing) return existing;
+    const id = randomUUID();
+    const contact: Contact = {
+      id,
+      channel: inbound.channel,
+      addressHash,
+      ...sealContactAddress(this.deps.keyring, id, normaliseAddress(inbound.channel, inbound.from)),
+      consent: 'active',
+      consentChangedAt: null,
+      createdAt: at,
+      blockedAt: null,
+    };
+    await tx.insert(Contact, contact);
+    return contact;
+  }
+
+  private async findOrOpenConversation(tx: EntityManager, contact: Contact, service: ServiceConfig, inbound: InboundMessage, at: number) {
+    const openKey = `open:${contact.id}:${service.slug}:${inbound.channel}`;
+    const existing = await tx.findOneBy(Conversation, { openKey });
+    if (existing) return { conversation: existing, isNew: false };
+    const conversation: Conversation = {
+      id: randomUUID(),
+      serviceSlug: service.slug,
+      contactId: contact.id,
+      channel: inbound.channel,
+      endpointAddress: inbound.to,
+      status: 'open',
+      openKey,
+      riskLevel: 'none',
+      assignedStaffId: null,
+      createdAt: at,
+      lastMessageAt: at,
+      lastInboundAt: at,
+      awaitingReplySince: at,
+      closedAt: null,
+      outcome: null,
+      recordedAt: null,
+      lastReadAt: null,
+    };
+    await tx.insert(Conversation, conversation);
+    return { conversation, isNew: true };
+  }
+
+  /**
+   * Risk acts in the same transaction as the message: the conversation keeps the highest level
+   * seen until a clinician clears it, and a high-risk message raises (or joins) an escalation.
+   */
+  private async actOnRisk(tx: EntityManager, conversation: Conversation, message: Message, assessment: Assessment, at: number): Promise<InboundResult['risk']> {
+    if (assessment.level === 'none') return undefined;
+    const categories = [...new Set(assessment.reasons.filter((r) => r.level === assessment.level).map((r) => r.category))];
+    if (RISK_RANK[assessment.level] > RISK_RANK[conversation.riskLevel]) {
+      await tx.update(Conversation, { id: conversation.id }, { riskLevel: assessment.level });
+      conversation.riskLevel = assessment.level;
+    }
+    if (assessment.level !== 'high') return { level: assessment.level, categories };
+    const escalation = await this.deps.escalations.raiseOrJoin(tx, { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, messageId: message.id, categories, at });
+    return { level: assessment.level, categories, escalationId: escalation.escalationId, escalationIsNew: escalation.isNew };
+  }
+
+  private async storeInboundMessage(tx: EntityManager, conversation: Conversation, inbound: InboundMessage, assessment: Assessment, at: number): Promise<Message> {
+    const id = randomUUID();
+    const message: Message = {
+      id,
+      conversationId: conversation.id,
+      channel: inbound.channel,
+      externalId: inbound.providerMessageId,
+      direction: 'in',
+      authorKind: 'contact',
+      authorStaffId: null,
+      autoReplyKind: null,
+      ...sealMessageBody(this.deps.keyring, id, inbound.text),
+      createdAt: at,
+      riskLevel: assessment.level,
+      triageCipher: assessment.reasons.length ? sealTriage(this.deps.keyring, id, assessment.reasons) : null,
+    };
+    await tx.insert(Message, message);
+    return message;
+  }
+
+  private async applyConsentKeyword(tx: EntityManager, contact: Contact, keyword: 'stop' | 'start' | undefined, at: number): Promise<void> {
+    const consent = keyword === 'stop' ? 'opted_out' : keyword === 'start' ? 'active' : contact.consent;
+    if (consent === contact.consent) return;
+    await tx.update(Contact, { id: contact.id }, { consent, consentChangedAt: at });
+    contact.consent = consent;
+  }
+
+  private async lastAutoReplies(tx: EntityManager, conversation: Conversation, since: number): Promise<Partial<Record<AutoReplyKind, number>>> {
+    const recent = await tx.find(Message, {
+      select: { autoReplyKind: true, createdAt: true },
+      where: { conversationId: conversation.id, autoReplyKind: Not(IsNull()), createdAt: MoreThanOrEqual(since) },
+    });
+    const last: Partial<Record<AutoReplyKind, number>> = {};
+    for (const m of recent) {
+      const kind = m.autoReplyKind!;
+      last[kind] = Math.max(last[kind] ?? 0, m.createdAt);
+    }
+    return last;
+  }
+
+  private async queueAutoReplies(tx: EntityManager, conversation: Conversation, replies: AutoReplyDecision[], at: number): Promise<void> {
+    // Each reply is stamped a millisecond after the last so the thread and the outbox keep their order.
+    for (const [index, reply] of replies.entries()) {
+      await queueOutbound(tx, this.deps.keyring, {
+        conversation,
+        text: reply.text,
+        authorKind: 'auto',
+        autoReplyKind: reply.kind,
+        consentNotice: reply.consentNotice,
+        at: at + index + 1,
+        queuedAt: at,
+      });
+    }
+  }
+
+  private async markConversationAwaitingReply(tx: EntityManager, conversation: Conversation, at: number, replies: number): Promise<void> {
+    await tx.update(Conversation, { id: conversation.id }, {
+      lastInboundAt: at,
+      lastMessageAt: at + replies,
+      awaitingReplySince: conversation.awaitingReplySince ?? at,
+    });
+  }
+}

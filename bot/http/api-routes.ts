@@ -1,0 +1,135 @@
+import type { Request, Response, Server } from 'restify';
+import type { Logger } from 'pino';
+import { In } from 'typeorm';
+import type { Database } from '../../db/database';
+import { ServiceMembership, StaffMember } from '../../db/entities';
+import { visibleServices } from '../inbox/access';
+import { RefusedSignIns } from '../audit/record';
+import { AuditTrail } from '../audit/trail';
+import type { ClinicianConversations } from '../inbox/conversations';
+import type { ServiceDirectory } from '../config/services';
+import type { ConversationActions } from '../inbox/actions';
+import type { EscalationLadder } from '../escalation/ladder';
+import { jsonRoute } from './respond';
+import type { LiveEvents } from '../live/live-events';
+import { registerAuditRoutes } from './audit-routes';
+import { AuthenticationRefused, ClinicianAuth, StaffIdentity, TokenHolder } from './auth/clinician-auth';
+import { registerEventStream } from '../http/event-streams';
+import { invalid } from '../problems';
+import { openApiDocument } from './openapi';
+
+interface ApiDependencies {
+  auth: () => ClinicianAuth;
+  conversations: ClinicianConversations;
+  actions: ConversationActions;
+  escalations: EscalationLadder;
+  events: LiveEvents;
+  directory: ServiceDirectory;
+  db: Database;
+  publicUrl: () => string;
+  now: () => number;
+  log: Logger;
+  /** How often an idle event stream gets a comment line, so a client can tell a dead connection from a quiet one. */
+  heartbeatMs?: number;
+}
+
+/** The clinician API. Routes only translate HTTP; the rules live in the modules they call. */
+export function registerClinicianApi(server: Server, deps: ApiDependencies): { closeStreams: () => void } {
+  const { conversations, actions, escalations, log } = deps;
+  const refusedSignIns = new RefusedSignIns({ db: deps.db, now: deps.now });
+  const staffOf = async (req: Request, options?: { clockToleranceSeconds?: number }): Promise<TokenHolder> => {
+    try {
+      return await deps.auth().authenticate(req.headers.authorization, options);
+    } catch (error) {
+      if (error instanceof AuthenticationRefused) {
+        const route = req.getRoute?.();
+        await refusedSignIns.record({ ...error.refusal, route: `${req.method ?? 'GET'} ${route?.path ?? '?'}` });
+      }
+      throw error;
+    }
+  };
+  const id = (req: Request) => String(req.params.id);
+  const json = (req: Request) => {
+    if (!req.is('json')) throw invalid('send JSON (Content-Type: application/json)');
+    return req.body;
+  };
+
+  server.get('/api/v1/openapi.json', jsonRoute(log, async () => openApiDocument(deps.publicUrl())));
+  server.get('/api/v1/me', jsonRoute(log, async (req) => {
+    const { id: staffId, email, name, memberships } = await staffOf(req);
+    return { id: staffId, email, name, memberships };
+  }));
+
+  server.get('/api/v1/services', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const mine = visibleServices(staff, deps.directory);
+    const memberships = mine.length ? await deps.db.manager.find(ServiceMembership, { where: { serviceSlug: In(mine) } }) : [];
+    const people = memberships.length ? await deps.db.manager.findBy(StaffMember, { id: In([...new Set(memberships.map((m) => m.staffId))]) }) : [];
+    const names = new Map(people.map((p) => [p.id, p.name]));
+    return {
+      outcomes: deps.directory.config.outcomes,
+      all: deps.directory.services.map((s) => ({ slug: s.slug, name: s.name })),
+      mine: mine.map((slug) => {
+        const s = deps.directory.bySlugOrUndefined(slug)!;
+        return {
+          slug, name: s.name, role: staff.memberships.find((m) => m.serviceSlug === slug)!.role,
+          replyPromiseMinutes: s.replyPromise.minutes, replyPromise: s.replyPromise.wording, templates: s.templates,
+          colleagues: memberships.filter((m) => m.serviceSlug === slug).map((m) => ({ id: m.staffId, name: names.get(m.staffId) ?? '', role: m.role })),
+        };
+      }),
+    };
+  }));
+
+  server.get('/api/v1/conversations', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    if (query.status !== undefined && query.status !== 'open' && query.status !== 'closed') throw invalid('status must be open or closed');
+    if (query.service !== undefined && typeof query.service !== 'string') throw invalid('service must be a service slug');
+    const queue = typeof query.queue === 'string' ? query.queue : (query.status as string | undefined);
+    return conversations.list(staff, { queue, service: query.service as string | undefined });
+  }));
+
+  server.get('/api/v1/conversations/:id', jsonRoute(log, async (req) => conversations.get(await staffOf(req), id(req))));
+
+  for (const [extension, format, type] of [['txt', 'text', 'text/plain; charset=utf-8'], ['pdf', 'pdf', 'application/pdf']] as const) {
+    server.get(`/api/v1/conversations/:id/transcript.${extension}`, async (req: Request, res: Response) => {
+      try {
+        const body = await conversations.transcript(await staffOf(req), id(req), format);
+        res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="lamplight-${id(req)}.${extension}"`, 'cache-control': 'no-store' });
+        res.end(body);
+      } catch (error) {
+        await jsonRoute(log, async () => { throw error; })(req, res);
+      }
+    });
+  }
+
+  const action = (path: string, run: (staff: StaffIdentity, id: string, body: unknown) => Promise<unknown>, status = 200, needsBody = true) =>
+    server.post(`/api/v1/conversations/:id/${path}`, jsonRoute(log, async (req) => {
+      const staff = await staffOf(req);
+      return { status, body: await run(staff, id(req), needsBody ? json(req) : undefined) };
+    }));
+  action('messages', (s, i, b) => actions.reply(s, i, b), 201);
+  action('notes', (s, i, b) => actions.addNote(s, i, b), 201);
+  action('claim', (s, i) => actions.claim(s, i), 200, false);
+  action('assign', (s, i, b) => actions.assign(s, i, b));
+  action('transfer', (s, i, b) => actions.transfer(s, i, b));
+  action('close', (s, i, b) => actions.close(s, i, b));
+  action('recorded', (s, i) => actions.markRecorded(s, i), 200, false);
+  action('clear-risk', (s, i) => actions.clearRisk(s, i), 200, false);
+  action('block', (s, i) => actions.block(s, i), 200, false);
+  action('unblock', (s, i) => actions.unblock(s, i), 200, false);
+  action('retry', (s, i, b) => actions.retry(s, i, b));
+
+  server.get('/api/v1/escalations', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const status = (req.query ?? {}).status;
+    if (status !== undefined && !['open', 'acknowledged', 'all'].includes(status)) throw invalid('status must be open, acknowledged or all');
+    return { escalations: await escalations.list(staff, status) };
+  }));
+  server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), id(req))));
+
+  registerAuditRoutes(server, { staffOf, trail: new AuditTrail({ db: deps.db, now: deps.now }), log });
+  const streams = registerEventStream(server, { staffOf, events: deps.events, directory: deps.directory, log, heartbeatMs: deps.heartbeatMs });
+
+  return { closeStreams: streams.closeAll };
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { Keyring } from '../../db/crypto';
+import { Database } from '../../db/database';
+import { Contact, Conversation, Note, OutboxItem, ServiceMembership, StaffMember } from '../../db/entities';
+import { sealNoteBody } from '../../db/sealed-fields';
+import { findVisibleConversation, requireRole, roleIn } from './access';
+import type { StaffIdentity } from '../identity';
+import { conflict, forbidden, invalid } from '../problems';
+import { auditingRefusals, recordAudit } from '../audit/record';
+import type { ServiceDirectory } from '../config/services';
+import type { LiveEvents } from '../live/live-events';
+import { queueOutbound } from '../outbox/queue';
+import { sendRefusal } from '../outbox/send-guards';
+
+/** SMS concatenation tops out at 10 segments on most UK networks; 1,600 is Twilio's hard limit. */
+export const MAX_REPLY_LENGTH = 1600;
+const MAX_NOTE_LENGTH = 4000;
+
+interface Dependencies {
+  db: Database;
+  keyring: Keyring;
+  directory: ServiceDirectory;
+  events: LiveEvents;
+  now: () => number;
+  onQueued: () => void;
+}
+
+/**
+ * What a clinician does to a conversation. Each action is one transaction with its audit event;
+ * the live event that tells other inboxes goes out after the commit.
+ */
+export class ConversationActions {
+  constructor(private readonly deps: Dependencies) {}
+
+  async reply(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const text = requiredText(body, 'text', MAX_REPLY_LENGTH, 'the reply');
+    const result = await this.act(staff, conversationId, 'message.send', async (tx, conversation, at) => {
+      const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
+      refuseUnsendable(contact, conversation, at);
+      const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at });
+      // Replying takes the conversation if nobody has it: the reply's author is who the contact is talking to.
+      await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null, assignedStaffId: conversation.assignedStaffId ?? staff.id });
+      return { audit: { messageId: message.id, length: text.length }, view: { id: message.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(at).toISOString(), delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null } } };
+    });
+    this.deps.onQueued();
+    return result;
+  }
+
+  /** First claim wins: a conditional update, so two clinicians clicking at once cannot both have it. */
+  async claim(staff: StaffIdentity, conversationId: string) {
+    return this.act(staff, conversationId, 'conversation.claim', async (tx, conversation) => {
+      if (conversation.status !== 'open') throw conflict('conversation_closed', 'this conversation is closed');
+      const claimed = await tx.createQueryBuilder().update(Conversation).set({ assignedStaffId: staff.id })
+        .where('id = :id AND "assignedStaffId" IS NULL', { id: conversation.id }).execute();
+      if (claimed.affected !== 1) {
+        const current = await tx.findOneByOrFail(Conversation, { id: conversation.id });
+        if (current.assignedStaffId === staff.id) return { audit: {}, view: { assignedTo: { id: staff.id, name: staff.name } } };
+        const holder = current.assignedStaffId ? await tx.findOneBy(StaffMember, { id: current.assignedStaffId }) : null;
+        throw conflict('already_claimed', `${holder?.name ?? 'someone else'} has this conversation`);
+      }
+      return { audit: {}, view: { assignedTo: { id: staff.id, name: staff.name } } };
+    });
+  }
+
+  async assign(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const staffId = requiredText(body, 'staffId', 36, 'staffId');
+    return this.act(staff, conversationId, 'conversation.assign', async (tx, conversation) => {
+      const mayReassign = conversation.assignedStaffId === null || conversation.assignedStaffId === staff.id || ['duty-lead', 'admin'].includes(roleIn(staff, conversation.serviceSlug) ?? '');
+      if (!mayReassign) throw forbidden('only the clinician who has it, a duty lead or an admin can reassign this conversation', [conversation.serviceSlug]);
+      const membership = await tx.findOneBy(ServiceMembership, { staffId, serviceSlug: conversation.serviceSlug });
+      const colleague = membership ? await tx.findOneBy(StaffMember, { id: staffId }) : null;
+      if (!colleague) throw invalid('that person is not a member of this service');
+      await tx.update(Conversation, { id: conversation.id }, { assignedStaffId: colleague.id });
+      return { audit: { to: colleague.id }, view: { assignedTo: { id: colleague.id, name: colleague.name } } };
+    });
+  }
+
+  async transfer(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const target = requiredText(body, 'service', 64, 'service');
+    const note = requiredText(body, 'note', MAX_NOTE_LENGTH, 'the transfer note');
+    const service = this.deps.directory.bySlugOrUndefined(target);
+    if (!service) throw invalid('no such service');
+    return this.act(staff, conversationId, 'conversation.transfer', async (tx, conversation, at) => {
+      if (conversation.serviceSlug === target) throw invalid('the conversation is already with that service');
+      if (conversation.status !== 'open') throw conflict('conversation_closed', 'this conversation is closed');
+      const openKey = `open:${conversation.contactId}:${target}:${conversation.channel}`;
+      if (await tx.exists(Conversation, { where: { openKey } })) throw conflict('already_open_there', `the contact already has an open conversation with ${service.name}`);
+      // Replies keep going from the number the contact texted, so the thread stays in one place on their phone.
+      await tx.update(Conversation, { id: conversation.id }, { serviceSlug: target, openKey, assignedStaffId: null });
+      await this.addNoteRow(tx, conversation.id, staff.id, 'transfer', `Transferred from ${this.deps.directory.bySlugOrUndefined(conversation.serviceSlug)?.name ?? conversation.serviceSlug} to ${service.name}: ${note}`, at);
+      return { audit: { from: conversation.serviceSlug, to: target }, view: { service: target }, alsoNotify: target };
+    });
+  }
+
+  async close(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const outcome = requiredText(body, 'outcome', 40, 'outcome');
+    if (!this.deps.directory.config.outcomes.includes(outcome)) throw invalid(`outcome must be one of ${this.deps.directory.config.outcomes.join(', ')}`);
+    return this.act(staff, conversationId, 'conversation.close', async (tx, conversation, at) => {
+      if (conversation.status !== 'open') throw conflict('conversation_closed', 'this conversation is already closed');
+      await tx.update(Conversation, { id: conversation.id }, { status: 'closed', openKey: `closed:${conversation.id}`, closedAt: at, outcome, awaitingReplySince: null });
+      return { audit: { outcome }, view: { status: 'closed', outcome } };
+    });
+  }
+
+  async markRecorded(staff: StaffIdentity, conversationId: string) {
+    return this.act(staff, conversationId, 'conversation.recorded', async (tx, conversation, at) => {
+      await tx.update(Conversation, { id: conversation.id }, { recordedAt: conversation.recordedAt ?? at });
+      return { audit: {}, view: { recorded: true } };
+    });
+  }
+
+  async addNote(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const text = requiredText(body, 'text', MAX_NOTE_LENGTH, 'the note');
+    return this.act(staff, conversationId, 'note.add', async (tx, conversation, at) => {
+      const id = await this.addNoteRow(tx, conversation.id, staff.id, 'note', text, at);
+      return { audit: { noteId: id, length: text.length }, view: { id, kind: 'note', authorName: staff.name, text, createdAt: new Date(at).toISOString() } };
+    });
+  }
+
+  /** Sends a failed message again (after the provider's trouble, or an unblock / START). */
+  async retry(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const messageId = requiredText(body, 'messageId', 36, 'messageId');
+    const result = await this.act(staff, conversationId, 'message.retry', async (tx, conversation, at) => {
+      const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
+      refuseUnsendable(contact);
+      const requeued = await tx.createQueryBuilder().update(OutboxItem)
+        .set({ status: 'pending', attempts: 0, nextAttemptAt: at, lastError: null, updatedAt: at })
+        .where('"messageId" = :messageId AND "conversationId" = :conversationId AND status = :failed', { messageId, conversationId: conversation.id, failed: 'failed' })
+        .execute();
+      if (requeued.affected !== 1) throw conflict('not_failed', 'only a failed message of this conversation can be retried');
+      return { audit: { messageId }, view: { messageId, delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null } } };
+    });
+    this.deps.onQueued();
+    return result;
+  }
+
+  /** The highest risk seen stays until a clinician says it no longer applies; that decision is audited. */
+  async clearRisk(staff: StaffIdentity, conversationId: string) {
+    return this.act(staff, conversationId, 'conversation.clear_risk', async (tx, conversation) => {
+      await tx.update(Conversation, { id: conversation.id }, { riskLevel: 'none' });
+      return { audit: { from: conversation.riskLevel }, view: { id: conversation.id, riskLevel: 'none', clearedFrom: conversation.riskLevel } };
+    });
+  }
+
+  async block(staff: StaffIdentity, conversationId: string) {
+    return this.act(staff, conversationId, 'contact.block', async (tx, conversation, at) => {
+      await tx.update(Contact, { id: conversation.contactId }, { blockedAt: at });
+      return { audit: { contactId: conversation.contactId }, view: { blocked: true } };
+    });
+  }
+
+  /** Unblocking lets messages flow to someone staff decided to stop: a duty lead's or admin's call. */
+  async unblock(staff: StaffIdentity, conversationId: string) {
+    return this.act(staff, conversationId, 'contact.unblock', async (tx, conversation) => {
+      requireRole(staff, conversation.serviceSlug, ['duty-lead', 'admin'], 'unblock a contact');
+      await tx.update(Contact, { id: conversation.contactId }, { blockedAt: null });
+      return { audit: { contactId: conversation.contactId }, view: { blocked: false } };
+    });
+  }
+
+  private async addNoteRow(tx: EntityManager, conversationId: string, staffId: string, kind: Note['kind'], text: string, at: number): Promise<string> {
+    const id = randomUUID();
+    await tx.insert(Note, { id, conversationId, authorStaffId: staffId, kind, ...sealNoteBody(this.deps.keyring, id, text), createdAt: at });
+    return id;
+  }
+
+  private async act<T>(
+    staff: StaffIdentity,
+    conversationId: string,
+    action: string,
+    work: (tx: EntityManager, conversation: Conversation, at: number) => Promise<{ audit: Record<string, string | number | boolean | null>; view: T; alsoNotify?: string }>,
+  ): Promise<T> {
+    const at = this.deps.now();
+    const { view, serviceSlug, alsoNotify } = await auditingRefusals(this.deps, staff, { action, subjectType: 'conversation', subjectId: conversationId }, () => this.deps.db.transaction(async (tx) => {
+      const conversation = await findVisibleConversation(tx, staff, this.deps.directory, conversationId);
+      const result = await work(tx, conversation, at);
+      // A transfer concerns both teams: the one that gave it and the one that took it.
+      const services = [conversation.serviceSlug, ...(result.alsoNotify ? [result.alsoNotify] : [])];
+      await recordAudit(tx, at, { actorType: 'staff', actorId: staff.id, action, subjectType: 'conversation', subjectId: conversation.id, services, detail: result.audit });
+      return { view: result.view, serviceSlug: conversation.serviceSlug, alsoNotify: result.alsoNotify };
+    }));
+    for (const slug of new Set([serviceSlug, alsoNotify].filter((s): s is string => !!s))) {
+      this.deps.events.publish({ type: 'conversation.updated', serviceSlug: slug, conversationId, action });
+    }
+    return view;
+  }
+}
+
+function requiredText(body: unknown, field: string, max: number, what: string): string {
+  const value = (body as Record<string, unknown> | null)?.[field];
+  if (typeof value !== 'string') throw invalid(`the body must be JSON with "${field}" (a string)`);
+  const trimmed = value.trim();
+  if (!trimmed) throw invalid(`${what} is empty`);
+  if (trimmed.length > max) throw invalid(`${what} is longer than ${max} characters`);
+  return trimmed;
+}
+
+/** The send guards, as the clinician API's 409. */
+function refuseUnsendable(contact: Contact, conversation?: Conversation, now?: number): void {
+  const refusal = sendRefusal({ contact, conversation, window: conversation && now !== undefined ? { conversation, now } : undefined });
+  if (refusal) throw conflict(refusal.code, refusal.reason);
+}

@@ -1,0 +1,205 @@
+import { In, Not } from 'typeorm';
+import { Keyring } from '../../db/crypto';
+import { Database } from '../../db/database';
+import { Contact, Conversation, Escalation, Message, Note, OutboxItem, StaffMember } from '../../db/entities';
+import { openContactAddress, openMessageBody, openNoteBody, openTriage } from '../../db/sealed-fields';
+import type { Reason } from '../../triage';
+import { findVisibleConversation, visibleServices } from './access';
+import type { StaffIdentity } from '../identity';
+import { invalid } from '../problems';
+import { auditingRefusals, recordAudit } from '../audit/record';
+import type { ServiceDirectory } from '../config/services';
+import { transcriptPdf, transcriptText } from './transcript';
+
+/** A queue shows at most this many (the counts are always whole); risk first, so nothing urgent is beyond it. */
+const OPEN_LIMIT = 500;
+const CLOSED_LIMIT = 200;
+const ESCALATION_OPEN = ['open', 'exhausted'];
+
+interface Dependencies {
+  db: Database;
+  keyring: Keyring;
+  directory: ServiceDirectory;
+  now: () => number;
+}
+
+export const QUEUES = ['escalated', 'unassigned', 'mine', 'open', 'closed'] as const;
+export type Queue = (typeof QUEUES)[number];
+
+/**
+ * What a clinician reads. Every read is scoped to the services the person belongs to and audited.
+ */
+export class ClinicianConversations {
+  constructor(private readonly deps: Dependencies) {}
+
+  async list(staff: StaffIdentity, filter: { queue?: string; service?: string }) {
+    const queue = (filter.queue ?? 'open') as Queue;
+    if (!QUEUES.includes(queue)) throw invalid(`queue must be one of ${QUEUES.join(', ')}`);
+    if (filter.service !== undefined && !this.deps.directory.bySlugOrUndefined(filter.service)) throw invalid('no such service');
+    const services = visibleServices(staff, this.deps.directory, filter.service);
+    const { manager } = this.deps.db;
+    const counts = await this.counts(services, staff.id);
+    let chosen: Conversation[] = [];
+    if (services.length && queue === 'closed') {
+      chosen = await manager.find(Conversation, { where: { serviceSlug: In(services), status: 'closed' }, order: { closedAt: 'DESC' }, take: CLOSED_LIMIT });
+    } else if (services.length) {
+      // Risk first, then whoever has waited longest for a person to answer, then the most recent.
+      const q = this.openIn(services)
+        .addSelect("CASE c.riskLevel WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END", 'risk_rank')
+        .addSelect('CASE WHEN c.awaitingReplySince IS NULL THEN 1 ELSE 0 END', 'not_waiting')
+        .orderBy('risk_rank', 'DESC').addOrderBy('not_waiting', 'ASC').addOrderBy('c.awaitingReplySince', 'ASC').addOrderBy('c.lastMessageAt', 'DESC')
+        .take(OPEN_LIMIT);
+      if (queue === 'escalated') q.andWhere(`EXISTS ${this.openEscalationOf(q)}`);
+      if (queue === 'unassigned') q.andWhere('c.assignedStaffId IS NULL');
+      if (queue === 'mine') q.andWhere('c.assignedStaffId = :me', { me: staff.id });
+      chosen = await q.getMany();
+    }
+    const escalated = new Set(chosen.length
+      ? (await manager.find(Escalation, { select: { conversationId: true }, where: { conversationId: In(chosen.map((c) => c.id)), status: In(ESCALATION_OPEN) } })).map((e) => e.conversationId)
+      : []);
+    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), {
+      actorType: 'staff', actorId: staff.id, action: 'conversation.list', subjectType: 'service', subjectId: null, services,
+      detail: { queue, count: chosen.length },
+    }));
+    const contacts = await this.contactsById(chosen.map((c) => c.contactId));
+    const names = await this.staffNames(chosen.map((c) => c.assignedStaffId));
+    const total = queue === 'closed' ? chosen.length : counts[queue];
+    return { queue, counts, total, conversations: chosen.map((c) => this.summary(c, contacts.get(c.contactId), names, escalated.has(c.id))) };
+  }
+
+  /** Open conversations of these services (the queues' common ground). */
+  private openIn(services: string[]) {
+    return this.deps.db.manager.createQueryBuilder(Conversation, 'c')
+      .where('c.serviceSlug IN (:...services)', { services })
+      .andWhere('c.status = :open', { open: 'open' });
+  }
+
+  private openEscalationOf(q: ReturnType<ClinicianConversations['openIn']>): string {
+    return q.subQuery().select('1').from(Escalation, 'e')
+      .where('e.conversationId = c.id').andWhere('e.status IN (:...escalationOpen)', { escalationOpen: ESCALATION_OPEN })
+      .getQuery();
+  }
+
+  /**
+   * Every queue's count, counted by the database rather than by loading conversations, so the
+   * numbers stay right however many are open. SQL Server allows no subquery inside an aggregate,
+   * hence the escalated count on its own.
+   */
+  private async counts(services: string[], me: string) {
+    if (services.length === 0) return { escalated: 0, unassigned: 0, mine: 0, open: 0, unread: 0, notRecorded: 0 };
+    const row = await this.openIn(services)
+      .select('COUNT(*)', 'open')
+      .addSelect('SUM(CASE WHEN c.assignedStaffId IS NULL THEN 1 ELSE 0 END)', 'unassigned')
+      .addSelect('SUM(CASE WHEN c.assignedStaffId = :me THEN 1 ELSE 0 END)', 'mine')
+      .addSelect('SUM(CASE WHEN c.lastInboundAt IS NOT NULL AND (c.lastReadAt IS NULL OR c.lastInboundAt > c.lastReadAt) THEN 1 ELSE 0 END)', 'unread')
+      .addSelect('SUM(CASE WHEN c.recordedAt IS NULL THEN 1 ELSE 0 END)', 'notRecorded')
+      .setParameter('me', me)
+      .getRawOne<Record<string, string | number | null>>();
+    const escalatedQuery = this.openIn(services);
+    const escalated = await escalatedQuery.select('COUNT(*)', 'n').andWhere(`EXISTS ${this.openEscalationOf(escalatedQuery)}`).getRawOne<{ n: string | number }>();
+    const n = (v: string | number | null | undefined) => Number(v ?? 0);
+    return { escalated: n(escalated?.n), unassigned: n(row?.unassigned), mine: n(row?.mine), open: n(row?.open), unread: n(row?.unread), notRecorded: n(row?.notRecorded) };
+  }
+
+  async get(staff: StaffIdentity, conversationId: string) {
+    return auditingRefusals(this.deps, staff, { action: 'conversation.read', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
+  }
+
+  private async read(staff: StaffIdentity, conversationId: string) {
+    const { manager } = this.deps.db;
+    const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
+    const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
+    const messages = await manager.find(Message, { where: { conversationId }, order: { createdAt: 'ASC' } });
+    const notes = await manager.find(Note, { where: { conversationId }, order: { createdAt: 'ASC' } });
+    const outbox = new Map((await manager.find(OutboxItem, { where: { conversationId } })).map((o) => [o.messageId, o]));
+    const escalation = await manager.findOne(Escalation, { where: { conversationId }, order: { createdAt: 'DESC' } });
+    const names = await this.staffNames([...messages.map((m) => m.authorStaffId), ...notes.map((n) => n.authorStaffId), conversation.assignedStaffId, escalation?.acknowledgedBy ?? null]);
+    const history = await manager.find(Conversation, {
+      where: { contactId: contact.id, id: Not(conversation.id), serviceSlug: In(visibleServices(staff, this.deps.directory)) },
+      order: { createdAt: 'DESC' },
+      take: 20,
+    });
+    const at = this.deps.now();
+    await this.deps.db.transaction(async (tx) => {
+      await tx.update(Conversation, { id: conversation.id }, { lastReadAt: at });
+      await recordAudit(tx, at, {
+        actorType: 'staff', actorId: staff.id, action: 'conversation.read', subjectType: 'conversation', subjectId: conversation.id,
+        services: [conversation.serviceSlug], detail: { messages: messages.length, notes: notes.length },
+      });
+    });
+    return {
+      ...this.summary({ ...conversation, lastReadAt: at }, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted'),
+      contact: { id: contact.id, channel: contact.channel, address: openContactAddress(this.deps.keyring, contact), consent: contact.consent, blocked: contact.blockedAt !== null },
+      escalation: escalation ? { id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step } : null,
+      messages: messages.map((m) => {
+        const delivery = outbox.get(m.id);
+        return {
+          id: m.id,
+          direction: m.direction,
+          authorKind: m.authorKind,
+          authorName: m.authorStaffId ? names.get(m.authorStaffId) ?? null : null,
+          autoReplyKind: m.autoReplyKind,
+          text: openMessageBody(this.deps.keyring, m),
+          createdAt: iso(m.createdAt),
+          risk: m.riskLevel ? { level: m.riskLevel, reasons: openTriage<Reason[]>(this.deps.keyring, m) ?? [] } : null,
+          delivery: delivery ? { status: delivery.status, attempts: delivery.attempts, providerStatus: delivery.providerStatus, lastError: delivery.lastError } : null,
+        };
+      }),
+      notes: notes.map((n) => ({ id: n.id, kind: n.kind, authorName: n.authorStaffId ? names.get(n.authorStaffId) ?? null : null, text: openNoteBody(this.deps.keyring, n), createdAt: iso(n.createdAt) })),
+      history: history.map((h) => ({ id: h.id, service: h.serviceSlug, status: h.status, riskLevel: h.riskLevel, outcome: h.outcome, createdAt: iso(h.createdAt), closedAt: iso(h.closedAt) })),
+    };
+  }
+
+  /** The transcript for the clinical record, as text or PDF. Audited as an export. */
+  async transcript(staff: StaffIdentity, conversationId: string, format: 'text' | 'pdf'): Promise<string | Buffer> {
+    const view = await auditingRefusals(this.deps, staff, { action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
+    const at = this.deps.now();
+    await this.deps.db.transaction((tx) => recordAudit(tx, at, {
+      actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, services: [view.service], detail: { format },
+    }));
+    return format === 'pdf' ? transcriptPdf(view, staff.name, new Date(at)) : transcriptText(view, staff.name, new Date(at));
+  }
+
+  private async contactsById(ids: string[]): Promise<Map<string, Contact>> {
+    if (ids.length === 0) return new Map();
+    const contacts = await this.deps.db.manager.findBy(Contact, { id: In([...new Set(ids)]) });
+    return new Map(contacts.map((c) => [c.id, c]));
+  }
+
+  private async staffNames(ids: (string | null)[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((id): id is string => !!id))];
+    if (wanted.length === 0) return new Map();
+    return new Map((await this.deps.db.manager.findBy(StaffMember, { id: In(wanted) })).map((s) => [s.id, s.name]));
+  }
+
+  private summary(c: Conversation, contact: Contact | undefined, names: Map<string, string>, escalated: boolean) {
+    const service = this.deps.directory.bySlugOrUndefined(c.serviceSlug);
+    return {
+      id: c.id,
+      service: c.serviceSlug,
+      serviceName: service?.name ?? c.serviceSlug,
+      channel: c.channel,
+      status: c.status,
+      riskLevel: c.riskLevel,
+      escalated,
+      assignedTo: c.assignedStaffId ? { id: c.assignedStaffId, name: names.get(c.assignedStaffId) ?? null } : null,
+      contactLabel: contact ? maskedAddress(openContactAddress(this.deps.keyring, contact)) : null,
+      unread: isUnread(c),
+      recorded: c.recordedAt !== null,
+      outcome: c.outcome,
+      createdAt: iso(c.createdAt),
+      lastMessageAt: iso(c.lastMessageAt),
+      closedAt: iso(c.closedAt),
+      awaitingReplySince: iso(c.awaitingReplySince),
+      replyDueBy: c.awaitingReplySince && service ? iso(c.awaitingReplySince + service.replyPromise.minutes * 60_000) : null,
+    };
+  }
+}
+
+const isUnread = (c: Conversation) => c.lastInboundAt !== null && (c.lastReadAt === null || c.lastInboundAt > c.lastReadAt);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Enough of an address to tell two contacts apart in a list; the whole one is in the audited read. */
+export function maskedAddress(address: string): string {
+  return address.length <= 4 ? '••••' : `•••• ${address.slice(-4)}`;
+}

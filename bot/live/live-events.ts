@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import type { EscalationNotification, Notifier } from '../escalation/ladder';
+
+/**
+ * Live events for open inboxes. They carry ids, kinds and levels only: an inbox that hears of a
+ * change fetches it through the audited API. Each event gets a rising id and the last ones are
+ * kept, so an inbox that reconnects with Last-Event-ID catches up; one that was away too long is
+ * told to reload.
+ */
+export interface LiveEventInput {
+  type: 'conversation.updated' | 'message.created' | 'delivery.updated' | 'escalation.notified' | 'escalation.acknowledged';
+  serviceSlug: string;
+  conversationId?: string;
+  action?: string;
+  level?: string;
+  escalationId?: string;
+  final?: boolean;
+}
+
+export type LiveEvent = LiveEventInput & { id: number; at: string };
+
+export class LiveEvents {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly recent: LiveEvent[] = [];
+  private nextId = 1;
+  private fanOut: FanOut | undefined;
+
+  constructor(private readonly keep = 2000) {}
+
+  /**
+   * Across instances (REDIS_URL): events go out through Redis and come back to every instance,
+   * this one included, numbered by one shared counter so Last-Event-ID means the same everywhere.
+   */
+  useFanOut(fanOut: FanOut): void {
+    this.fanOut = fanOut;
+    fanOut.onEvent((event) => this.deliver(event));
+  }
+
+  publish(input: LiveEventInput): void {
+    if (!this.fanOut) {
+      this.deliver({ ...input, id: this.nextId, at: new Date().toISOString() });
+      return;
+    }
+    // If Redis is unreachable, this instance's own inboxes still hear of it.
+    this.fanOut.publish(input).catch(() => this.deliver({ ...input, id: this.nextId, at: new Date().toISOString() }));
+  }
+
+  private deliver(event: LiveEvent): void {
+    if (event.id < this.nextId - this.keep) return;
+    this.nextId = Math.max(this.nextId, event.id + 1);
+    this.recent.push(event);
+    if (this.recent.length > this.keep) this.recent.splice(0, this.recent.length - this.keep);
+    this.emitter.emit('event', event);
+  }
+
+  /** The id of the newest event so far (0 before any). */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  subscribe(listener: (event: LiveEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  /** Events after `lastId`, or undefined when some of them are no longer kept. */
+  since(lastId: number): LiveEvent[] | undefined {
+    if (lastId >= this.nextId) return undefined;
+    const oldest = this.recent[0]?.id ?? this.nextId;
+    if (lastId + 1 < oldest) return undefined;
+    return this.recent.filter((e) => e.id > lastId);
+  }
+}
+
+export interface FanOut {
+  publish(input: LiveEventInput): Promise<void>;
+  onEvent(listener: (event: LiveEvent) => void): void;
+  close(): Promise<void>;
+}
+
+/** Redis pub/sub fan-out: INCR for the shared id, PUBLISH to one channel, every instance subscribed. */
+export async function redisFanOut(url: string, onError: (error: Error) => void, channel = 'lamplight:live-events'): Promise<FanOut> {
+  const { createClient } = await import('redis');
+  const publisher = createClient({ url });
+  const subscriber = publisher.duplicate();
+  publisher.on('error', onError);
+  subscriber.on('error', onError);
+  await Promise.all([publisher.connect(), subscriber.connect()]);
+  const listeners: ((event: LiveEvent) => void)[] = [];
+  await subscriber.subscribe(channel, (message) => {
+    try {
+      const event = JSON.parse(message) as LiveEvent;
+      for (const listener of listeners) listener(event);
+    } catch (error) {
+      onError(error as Error);
+    }
+  });
+  return {
+    async publish(input) {
+      const id = await publisher.incr(`${channel}:id`);
+      await publisher.publish(channel, JSON.stringify({ ...input, id, at: new Date().toISOString() }));
+    },
+    onEvent: (listener) => void listeners.push(listener),
+    async close() {
+      await Promise.allSettled([subscriber.quit(), publisher.quit()]);
+    },
+  };
+}
+
+/** Escalation notices as live events to every open inbox of the service. */
+export class InAppNotifier implements Notifier {
+  constructor(private readonly events: LiveEvents) {}
+
+  async notify(notification: EscalationNotification): Promise<void> {
+    this.events.publish({
+      type: 'escalation.notified', serviceSlug: notification.serviceSlug, conversationId: notification.conversationId,
+      escalationId: notification.escalationId, level: String(notification.level), final: notification.final,
+    });
+  }
+}

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import { Database } from '../../db/database';
+import type { DeliveryStatusUpdate } from '../../adapters/channel';
+import { Conversation, looksLikeId, OutboxItem, OutboxStatus } from '../../db/entities';
+
+// Providers' callbacks can arrive out of order; a status only ever moves forwards.
+const RANK: Record<OutboxStatus, number> = { pending: 0, sending: 1, sent: 2, delivered: 3, failed: 3 };
+
+function toOutboxStatus(providerStatus: string): OutboxStatus | undefined {
+  switch (providerStatus) {
+    case 'delivered':
+    case 'read':
+      return 'delivered';
+    case 'undelivered':
+    case 'failed':
+      return 'failed';
+    case 'queued':
+    case 'accepted':
+    case 'sending':
+    case 'sent':
+      return 'sent';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Returns where the change happened (for live events), or undefined when nothing was recorded.
+ * The row is found by the outbox id the callback carries, else by the provider's message id; so a
+ * callback that arrives before the worker has recorded the provider's id (the provider answered the
+ * send, called back, and only then did our update commit) is kept, and records that id itself.
+ */
+export async function recordDeliveryStatus(db: Database, log: Logger, update: DeliveryStatusUpdate, now: number): Promise<{ conversationId: string; serviceSlug: string; status: string } | undefined> {
+  const byOutboxId = update.outboxItemId && looksLikeId(update.outboxItemId)
+    ? await db.manager.findOneBy(OutboxItem, { id: update.outboxItemId, channel: update.channel })
+    : null;
+  const item = byOutboxId ?? (await db.manager.findOneBy(OutboxItem, { channel: update.channel, providerMessageId: update.providerMessageId }));
+  if (!item) {
+    log.warn({ event: 'delivery.unknown_message', channel: update.channel }, 'delivery status for a message Lamplight did not send');
+    return undefined;
+  }
+  const next = toOutboxStatus(update.status);
+  // A status only moves forwards, checked in the update itself: two callbacks racing (sent,
+  // delivered) cannot leave the earlier one on top. Nothing moves a delivered message.
+  const from = next ? (Object.keys(RANK) as OutboxStatus[]).filter((s) => s !== 'delivered' && RANK[s] <= RANK[next]) : [];
+  const failure = next === 'failed' ? `provider reported ${update.status}${update.errorCode ? ` (code ${update.errorCode})` : ''}` : undefined;
+  let moved = false;
+  if (next && from.length) {
+    const result = await db.manager.createQueryBuilder().update(OutboxItem)
+      .set({ status: next, providerStatus: update.status.slice(0, 32), lockedUntil: null, updatedAt: now, ...(failure ? { lastError: failure } : {}) })
+      .where('id = :id AND status IN (:...from)', { id: item.id, from })
+      .execute();
+    moved = result.affected === 1;
+  }
+  if (!item.providerMessageId) {
+    await db.manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId: update.providerMessageId }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
+  }
+  log.info({ event: 'delivery.status', outboxItemId: item.id, status: update.status, moved }, 'delivery status');
+  const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
+  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: moved ? next! : item.status } : undefined;
+}

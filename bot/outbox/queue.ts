@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { Keyring } from '../../db/crypto';
+import { AuthorKind, AutoReplyKind, Conversation, Message, OutboxItem } from '../../db/entities';
+import { sealMessageBody } from '../../db/sealed-fields';
+
+export interface OutboundDraft {
+  conversation: Conversation;
+  text: string;
+  authorKind: Extract<AuthorKind, 'clinician' | 'auto' | 'system'>;
+  authorStaffId?: string;
+  autoReplyKind?: AutoReplyKind;
+  consentNotice?: boolean;
+  /** When the message was written; also its place in the thread and the outbox's order. */
+  at: number;
+  /** When the transaction runs: the row is due from then. */
+  queuedAt?: number;
+}
+
+/**
+ * The one way anything leaves Lamplight: a stored outbound message plus its outbox row, written in
+ * the caller's transaction. The outbox worker does the sending.
+ */
+export async function queueOutbound(manager: EntityManager, keyring: Keyring, draft: OutboundDraft): Promise<Message> {
+  const id = randomUUID();
+  const message: Message = {
+    id,
+    conversationId: draft.conversation.id,
+    channel: draft.conversation.channel,
+    externalId: `out:${id}`,
+    direction: 'out',
+    authorKind: draft.authorKind,
+    authorStaffId: draft.authorStaffId ?? null,
+    autoReplyKind: draft.autoReplyKind ?? null,
+    ...sealMessageBody(keyring, id, draft.text),
+    createdAt: draft.at,
+    riskLevel: null,
+    triageCipher: null,
+  };
+  await manager.insert(Message, message);
+  const item: OutboxItem = {
+    id: randomUUID(),
+    messageId: id,
+    conversationId: draft.conversation.id,
+    channel: draft.conversation.channel,
+    status: 'pending',
+    consentNotice: draft.consentNotice ?? false,
+    attempts: 0,
+    nextAttemptAt: draft.queuedAt ?? draft.at,
+    lockedUntil: null,
+    lastError: null,
+    providerMessageId: null,
+    providerStatus: null,
+    createdAt: draft.at,
+    updatedAt: draft.at,
+  };
+  await manager.insert(OutboxItem, item);
+  return message;
+}

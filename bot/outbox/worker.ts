@@ -1,0 +1,184 @@
+import type { Logger } from 'pino';
+import { In, LessThan, LessThanOrEqual } from 'typeorm';
+import { ChannelSender, ProviderError } from '../../adapters/channel';
+import { Keyring } from '../../db/crypto';
+import { Database } from '../../db/database';
+import { Channel, Contact, Conversation, Message, OutboxItem } from '../../db/entities';
+import { openContactAddress, openMessageBody } from '../../db/sealed-fields';
+import { Poller } from '../poller';
+import type { Telemetry } from '../telemetry';
+import { sendRefusal } from './send-guards';
+
+export interface OutboxWorkerOptions {
+  db: Database;
+  keyring: Keyring;
+  senders: Partial<Record<Channel, ChannelSender>>;
+  log: Logger;
+  telemetry: Telemetry;
+  now?: () => number;
+  random?: () => number;
+  pollIntervalMs?: number;
+  /** How long a claimed row is ours; after that a crashed worker's row is taken up again. */
+  leaseMs?: number;
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  batchSize?: number;
+  /** Posts escalation cards to Teams (rows with channel `teams`); absent = such rows fail. */
+  cards?: { send(item: OutboxItem): Promise<{ providerMessageId: string }> };
+  /** Told after a row's status is recorded (sent, retrying, failed), for live updates. */
+  onStatus?: (change: { conversationId: string; serviceSlug: string; status: string }) => void;
+}
+
+/**
+ * Sends what the outbox holds, oldest first and in order within each conversation. Rows are
+ * claimed with a conditional update, so two workers (or a restarted one) never both send a row
+ * they both saw as due. A send that the provider may have accepted just before a crash is the one
+ * case that can repeat: providers offer no idempotency key for new messages.
+ */
+export class OutboxWorker {
+  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards'>;
+  private readonly poller: Poller;
+  /** Set while stop() waits: the pass in flight finishes its current send and takes no more. */
+  private draining = false;
+
+  constructor(options: OutboxWorkerOptions) {
+    this.o = {
+      now: Date.now,
+      random: Math.random,
+      pollIntervalMs: 1000,
+      leaseMs: 60_000,
+      maxAttempts: 8,
+      backoffBaseMs: 2000,
+      backoffMaxMs: 10 * 60_000,
+      batchSize: 25,
+      ...options,
+    };
+    this.poller = new Poller(() => this.runOnce(), this.o.pollIntervalMs, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'));
+  }
+
+  start(): void {
+    this.poller.start();
+  }
+
+  /** Called after a commit that queued something, so replies do not wait for the next poll. */
+  wake(): void {
+    this.poller.wake();
+  }
+
+  /** Stops polling and waits for the send in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.draining = true;
+    try {
+      await this.poller.stop();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** One pass over what is due; returns how many rows were attempted. */
+  async runOnce(): Promise<number> {
+    const now = this.o.now();
+    const due = await this.o.db.manager.find(OutboxItem, {
+      where: [
+        { status: 'pending', nextAttemptAt: LessThanOrEqual(now) },
+        { status: 'sending', lockedUntil: LessThan(now) },
+      ],
+      order: { createdAt: 'ASC' },
+      take: this.o.batchSize,
+    });
+    let attempted = 0;
+    for (const item of due) {
+      if (this.draining) break;
+      if (!(await this.isNextInConversation(item))) continue;
+      if (!(await this.claim(item, now))) continue;
+      attempted++;
+      await this.deliver(item);
+    }
+    return attempted;
+  }
+
+  private async isNextInConversation(item: OutboxItem): Promise<boolean> {
+    const first = await this.o.db.manager.findOne(OutboxItem, {
+      select: { id: true },
+      // In order per conversation and channel: a card to the duty leads never waits behind a reply's retries.
+      where: { conversationId: item.conversationId, channel: item.channel, status: In(['pending', 'sending']) },
+      order: { createdAt: 'ASC' },
+    });
+    return first?.id === item.id;
+  }
+
+  private async claim(item: OutboxItem, now: number): Promise<boolean> {
+    const result = await this.o.db.manager
+      .createQueryBuilder()
+      .update(OutboxItem)
+      .set({ status: 'sending', lockedUntil: now + this.o.leaseMs, attempts: item.attempts + 1, updatedAt: now })
+      .where('id = :id AND attempts = :attempts', { id: item.id, attempts: item.attempts })
+      .andWhere('((status = :pending AND "nextAttemptAt" <= :now) OR (status = :sending AND "lockedUntil" < :now))', { pending: 'pending', sending: 'sending', now })
+      .execute();
+    if (result.affected !== 1) return false;
+    item.attempts += 1;
+    return true;
+  }
+
+  private async deliver(item: OutboxItem): Promise<void> {
+    if (item.channel === 'teams') {
+      const cards = this.o.cards;
+      if (!cards) return this.fail(item, 'the Teams bot is not configured');
+      return this.attempt(item, () => cards.send(item), { authorKind: 'system', kind: 'escalation-card' }, () => undefined);
+    }
+    const { manager } = this.o.db;
+    const message = await manager.findOneByOrFail(Message, { id: item.messageId });
+    const conversation = await manager.findOneByOrFail(Conversation, { id: item.conversationId });
+    const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
+    const announce = (status: string) => this.o.onStatus?.({ conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status });
+    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice, window: { conversation, now: this.o.now() } });
+    if (refusal) return this.fail(item, refusal.reason).then(() => announce('failed'));
+    const sender = this.o.senders[item.channel];
+    if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
+    await this.attempt(item, () => sender.send({
+      from: conversation.endpointAddress,
+      to: openContactAddress(this.o.keyring, contact),
+      text: openMessageBody(this.o.keyring, message),
+      outboxItemId: item.id,
+    }), { authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' }, announce);
+  }
+
+  /** One provider call for a claimed row, and what it means for the row: sent, retry later, or failed. */
+  private async attempt(item: OutboxItem, send: () => Promise<{ providerMessageId: string }>, telemetry: Record<string, string>, announce: (status: string) => void): Promise<void> {
+    const { manager } = this.o.db;
+    try {
+      const { providerMessageId } = await send();
+      const recorded = await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
+      // A delivery callback may have got here first (it names the outbox row) and moved the status
+      // on: keep its status, and still record the provider's id.
+      if (recorded.affected !== 1) {
+        await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
+      }
+      this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
+      this.o.telemetry.event('MessageSent', { channel: item.channel, ...telemetry });
+      announce('sent');
+    } catch (error) {
+      const retryable = !(error instanceof ProviderError) || error.retryable;
+      const reason = error instanceof Error ? error.message.slice(0, 300) : 'send failed';
+      if (retryable && item.attempts < this.o.maxAttempts) await this.retryLater(item, reason).then(() => announce('retrying'));
+      else await this.fail(item, reason).then(() => announce('failed'));
+    }
+  }
+
+  private async retryLater(item: OutboxItem, reason: string): Promise<void> {
+    // Exponential backoff with jitter (half to all of the step) so retries from many rows spread out.
+    const step = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** (item.attempts - 1));
+    const delay = Math.round(step * (0.5 + this.o.random() / 2));
+    const now = this.o.now();
+    await this.o.db.manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'pending', nextAttemptAt: now + delay, lockedUntil: null, lastError: reason, updatedAt: now });
+    this.o.log.warn({ event: 'outbox.retry', outboxItemId: item.id, attempts: item.attempts, delayMs: delay }, 'send failed; will retry');
+  }
+
+  private async fail(item: OutboxItem, reason: string): Promise<void> {
+    // Only the attempt in flight fails: a delivery callback that came first (see recordDeliveryStatus) stands.
+    await this.o.db.manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'failed', lockedUntil: null, lastError: reason, updatedAt: this.o.now() });
+    this.o.log.error({ event: 'outbox.failed', outboxItemId: item.id, attempts: item.attempts, reason }, 'send failed permanently');
+    this.o.telemetry.event('MessageFailed', { channel: item.channel });
+  }
+}
