@@ -33,8 +33,9 @@ interface Key {
  *   On SQL Server conversation.assignedStaffId is NO ACTION instead: SQL Server refuses a second
  *   cascading path from one delete to a table, and counts SET NULL as one, so staff_member →
  *   conversation (SET NULL) → message (CASCADE) beside staff_member → message (SET NULL) may be
- *   refused. There a staff member still assigned a conversation cannot be deleted until it is
- *   handed on, which a leaver's process should do anyway. (db/database.ts tells TypeORM the same.)
+ *   refused (no SQL Server runs here to try it). There a staff member still assigned a
+ *   conversation cannot be deleted until it is handed on, which a leaver's process should do
+ *   anyway. (db/database.ts tells TypeORM the same.)
  *
  * No foreign key, on purpose:
  * - outbox_item.messageId: a message on contact channels, an escalation_notice on `teams`.
@@ -51,10 +52,10 @@ interface Key {
  *   like: NO ACTION turns deleting a chained row into an error where `audit verify` names it, and
  *   CASCADE removes the links quietly with it.
  *
- * No cycles, and every table is reached by at most one path of cascading actions from any delete:
- * contact → conversation → {message, note, outbox_item, escalation → escalation_notice}, and
- * staff_member → {service_membership, message, note, escalation (→ escalation_notice)}, plus
- * conversation everywhere but SQL Server.
+ * The cascading actions form no cycle: contact → conversation → {message, note, outbox_item,
+ * escalation → escalation_notice}, and staff_member → {service_membership, message, note,
+ * escalation → escalation_notice}. With conversation.assignedStaffId NO ACTION on SQL Server, no
+ * delete reaches a table there by two paths, even counting SET NULL as SQL Server does.
  *
  * Rows already stored whose parent is gone (nothing enforced it until now) would stop the keys
  * being added, so first, parents before children: a CASCADE orphan is deleted (it is what the
