@@ -76,6 +76,7 @@ export class Database {
     if (sqliteFile) keepPrivate(sqliteFile);
     const dataSource = new DataSource({ ...options, entities, migrations, synchronize: false, logging: false });
     await dataSource.initialize();
+    if (dialect === 'mssql') sqlServerForeignKeys(dataSource);
     // SQLite gives its -wal and -shm files the database file's mode; set it again in case they predate it.
     if (sqliteFile) for (const file of [`${sqliteFile}-wal`, `${sqliteFile}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     return new Database(dataSource, dialect);
@@ -124,6 +125,23 @@ export class Database {
   async close(): Promise<void> {
     await this.sqliteQueue.catch(() => undefined);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * SQL Server refuses a foreign key that would let one delete reach a table by two paths of
+ * cascading actions, and its check is conservative: it counts SET NULL as a path and does not ask
+ * whether the rows it sets are then deleted. Deleting a staff member reaches message, note and
+ * escalation directly (their author and acknowledger keys, SET NULL) and, on that reading, again
+ * through conversation.assignedStaffId (SET NULL) and the conversation's cascades. So on SQL Server
+ * that one key is NO ACTION, as the ForeignKeys migration creates it there: a staff member still
+ * assigned a conversation cannot be deleted until it is handed to someone or unassigned. (No SQL
+ * Server runs here: this follows its documented rule, not a test.) The entities say SET NULL; this
+ * makes TypeORM's view of the schema match the database on SQL Server too.
+ */
+function sqlServerForeignKeys(dataSource: DataSource): void {
+  for (const metadata of dataSource.entityMetadatas) {
+    for (const foreignKey of metadata.foreignKeys) if (foreignKey.name === 'fk_conversation_assigned_staff') foreignKey.onDelete = 'NO ACTION';
   }
 }
 

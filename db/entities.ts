@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
 import type { ChannelName } from '../adapters/channel';
 
 /**
@@ -29,6 +29,14 @@ export type AuthorKind = 'contact' | 'clinician' | 'auto' | 'system';
 export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'safety' | 'opt_out' | 'opt_in';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed';
 
+/**
+ * Foreign keys are declared on the id columns themselves (`@ForeignKey`, no relation properties):
+ * the code reads and writes `conversationId` and the rest as plain strings, and loaded rows carry
+ * no extra fields. Why each deletes as it does is written in the migration that added them
+ * (db/migrations/1764600000000-ForeignKeys.ts). Every foreign key column leads an index: PostgreSQL
+ * and SQL Server make none for them, and a parent's delete would otherwise scan the child table.
+ */
+
 @Entity('staff_member')
 export class StaffMember {
   @PrimaryColumn(id) id!: string;
@@ -44,7 +52,7 @@ export class StaffMember {
 @Index('uq_membership', ['staffId', 'serviceSlug'], { unique: true })
 export class ServiceMembership {
   @PrimaryColumn(id) id!: string;
-  @Column(id) staffId!: string;
+  @ForeignKey(() => StaffMember, { name: 'fk_membership_staff', onDelete: 'CASCADE' }) @Column(id) staffId!: string;
   @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
   @Column({ type: 'varchar', length: 16 }) role!: Role;
   @Column(time) createdAt!: number;
@@ -69,10 +77,11 @@ export class Contact {
 @Entity('conversation')
 @Index('ix_conversation_service_status', ['serviceSlug', 'status', 'lastMessageAt'])
 @Index('ix_conversation_contact', ['contactId', 'createdAt'])
+@Index('ix_conversation_assigned_staff', ['assignedStaffId'])
 export class Conversation {
   @PrimaryColumn(id) id!: string;
   @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
-  @Column(id) contactId!: string;
+  @ForeignKey(() => Contact, { name: 'fk_conversation_contact', onDelete: 'CASCADE' }) @Column(id) contactId!: string;
   @Column({ type: 'varchar', length: 16 }) channel!: Channel;
   /** The service's own address on the channel (SMS number, WhatsApp phone-number id) replies go out from. */
   @Column({ type: 'varchar', length: 64 }) endpointAddress!: string;
@@ -84,7 +93,8 @@ export class Conversation {
    */
   @Index('uq_conversation_open', { unique: true }) @Column({ type: 'varchar', length: 200 }) openKey!: string;
   @Column({ type: 'varchar', length: 8 }) riskLevel!: RiskLevel;
-  @Column({ ...id, nullable: true }) assignedStaffId!: string | null;
+  /** SET NULL, except on SQL Server, where it is NO ACTION (sqlServerForeignKeys in db/database.ts says why). */
+  @ForeignKey(() => StaffMember, { name: 'fk_conversation_assigned_staff', onDelete: 'SET NULL' }) @Column({ ...id, nullable: true }) assignedStaffId!: string | null;
   @Column(time) createdAt!: number;
   @Column(time) lastMessageAt!: number;
   @Column(optionalTime) lastInboundAt!: number | null;
@@ -101,10 +111,11 @@ export class Conversation {
 /** An internal note: staff only, never sent; encrypted like a message body. */
 @Entity('note')
 @Index('ix_note_conversation', ['conversationId', 'createdAt'])
+@Index('ix_note_author_staff', ['authorStaffId'])
 export class Note {
   @PrimaryColumn(id) id!: string;
-  @Column(id) conversationId!: string;
-  @Column({ ...id, nullable: true }) authorStaffId!: string | null;
+  @ForeignKey(() => Conversation, { name: 'fk_note_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;
+  @ForeignKey(() => StaffMember, { name: 'fk_note_author_staff', onDelete: 'SET NULL' }) @Column({ ...id, nullable: true }) authorStaffId!: string | null;
   @Column({ type: 'varchar', length: 16 }) kind!: 'note' | 'transfer' | 'system';
   @Column({ type: 'text' }) bodyCipher!: string;
   @Column({ type: 'varchar', length: 16 }) keyId!: string;
@@ -114,15 +125,16 @@ export class Note {
 @Entity('message')
 @Index('uq_message_external', ['channel', 'externalId'], { unique: true })
 @Index('ix_message_conversation', ['conversationId', 'createdAt'])
+@Index('ix_message_author_staff', ['authorStaffId'])
 export class Message {
   @PrimaryColumn(id) id!: string;
-  @Column(id) conversationId!: string;
+  @ForeignKey(() => Conversation, { name: 'fk_message_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;
   @Column({ type: 'varchar', length: 16 }) channel!: Channel;
   /** Provider's message id for inbound (idempotency key); `out:<id>` for outbound. */
   @Column({ type: 'varchar', length: 160 }) externalId!: string;
   @Column({ type: 'varchar', length: 3 }) direction!: 'in' | 'out';
   @Column({ type: 'varchar', length: 16 }) authorKind!: AuthorKind;
-  @Column({ ...id, nullable: true }) authorStaffId!: string | null;
+  @ForeignKey(() => StaffMember, { name: 'fk_message_author_staff', onDelete: 'SET NULL' }) @Column({ ...id, nullable: true }) authorStaffId!: string | null;
   @Column({ type: 'varchar', length: 32, nullable: true }) autoReplyKind!: AutoReplyKind | null;
   @Column({ type: 'text' }) bodyCipher!: string;
   @Column({ type: 'varchar', length: 16 }) keyId!: string;
@@ -143,11 +155,12 @@ export type EscalationStatus = 'open' | 'acknowledged' | 'exhausted';
 @Index('ix_escalation_due', ['status', 'nextDueAt'])
 @Index('ix_escalation_service', ['serviceSlug', 'status', 'createdAt'])
 @Index('ix_escalation_conversation', ['conversationId', 'status'])
+@Index('ix_escalation_acknowledged_by', ['acknowledgedBy'])
 export class Escalation {
   @PrimaryColumn(id) id!: string;
-  @Column(id) conversationId!: string;
+  @ForeignKey(() => Conversation, { name: 'fk_escalation_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;
   @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
-  /** The message that raised it. */
+  /** The message that raised it (a message of the same conversation; no foreign key: see the migration). */
   @Column(id) messageId!: string;
   @Column({ type: 'varchar', length: 16 }) status!: EscalationStatus;
   /** Notifications sent so far; the next one climbs to ladder level (step % levels) + 1. */
@@ -159,7 +172,7 @@ export class Escalation {
   @Column({ type: 'integer' }) messageCount!: number;
   @Column(time) createdAt!: number;
   @Column(optionalTime) acknowledgedAt!: number | null;
-  @Column({ ...id, nullable: true }) acknowledgedBy!: string | null;
+  @ForeignKey(() => StaffMember, { name: 'fk_escalation_acknowledged_by', onDelete: 'SET NULL' }) @Column({ ...id, nullable: true }) acknowledgedBy!: string | null;
 }
 
 /** Each notification the ladder sent: who was told, at which level and round. */
@@ -167,7 +180,7 @@ export class Escalation {
 @Index('ix_notice_escalation', ['escalationId', 'step'])
 export class EscalationNotice {
   @PrimaryColumn(id) id!: string;
-  @Column(id) escalationId!: string;
+  @ForeignKey(() => Escalation, { name: 'fk_notice_escalation', onDelete: 'CASCADE' }) @Column(id) escalationId!: string;
   @Column({ type: 'integer' }) step!: number;
   /** 1-based ladder level; 0 for the final alert to the fallback contacts. */
   @Column({ type: 'integer' }) level!: number;
@@ -181,11 +194,13 @@ export class EscalationNotice {
 @Entity('outbox_item')
 @Index('ix_outbox_due', ['status', 'nextAttemptAt'])
 @Index('ix_outbox_provider', ['channel', 'providerMessageId'])
+@Index('ix_outbox_conversation', ['conversationId'])
 export class OutboxItem {
   @PrimaryColumn(id) id!: string;
-  /** The message to send; for channel `teams`, the EscalationNotice whose card this is. */
+  /** The message to send; for channel `teams`, the EscalationNotice whose card this is: so no foreign key. */
   @Column(id) messageId!: string;
-  @Column(id) conversationId!: string;
+  /** The conversation on every channel: for `teams`, the escalated conversation the card is about. */
+  @ForeignKey(() => Conversation, { name: 'fk_outbox_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;
   @Column({ type: 'varchar', length: 16 }) channel!: OutboxChannel;
   @Column({ type: 'varchar', length: 16 }) status!: OutboxStatus;
   /** Consent confirmations are the one thing still sent to a contact who has just opted out. */

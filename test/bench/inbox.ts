@@ -4,7 +4,7 @@ import { ClinicianConversations } from '../../bot/inbox/conversations';
 import { loadConfig, ServiceDirectory } from '../../bot/config/services';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
-import { Contact, Conversation, Escalation } from '../../db/entities';
+import { Contact, Conversation, Escalation, StaffMember } from '../../db/entities';
 import { contactLookupHash, sealContactAddress } from '../../db/sealed-fields';
 import type { StaffIdentity } from '../../bot/http/auth/clinician-auth';
 
@@ -20,6 +20,9 @@ const ROUNDS = Number(process.env.BENCH_INBOX_ROUNDS ?? 20);
 async function seed(db: Database, keyring: Keyring): Promise<void> {
   const now = Date.now();
   const levels = ['none', 'none', 'none', 'none', 'none', 'none', 'medium', 'medium', 'high', 'none'] as const;
+  // Assigned conversations name real staff: conversation.assignedStaffId is a foreign key.
+  const staff: StaffMember[] = [1, 2, 3, 4].map((n) => ({ id: randomUUID(), email: `bench${n}@example.nhs.uk`, name: `Bench ${n}`, oid: null, createdAt: now }));
+  await db.transaction((tx) => tx.insert(StaffMember, staff));
   for (let start = 0; start < OPEN; start += 250) {
     const contacts: Contact[] = [];
     const conversations: Conversation[] = [];
@@ -32,7 +35,7 @@ async function seed(db: Database, keyring: Keyring): Promise<void> {
       const riskLevel = levels[i % levels.length];
       conversations.push({
         id: conversationId, serviceSlug: 'school-nursing', contactId: id, channel: 'sms', endpointAddress: '+447700900101', status: 'open',
-        openKey: `open:${id}:school-nursing:sms`, riskLevel, assignedStaffId: i % 3 === 0 ? null : randomUUID(), createdAt: now - i * 1000,
+        openKey: `open:${id}:school-nursing:sms`, riskLevel, assignedStaffId: i % 3 === 0 ? null : staff[i % staff.length].id, createdAt: now - i * 1000,
         lastMessageAt: now - i * 1000, lastInboundAt: now - i * 1000, awaitingReplySince: i % 4 === 0 ? null : now - i * 1000,
         closedAt: null, outcome: null, recordedAt: null, lastReadAt: i % 2 ? now : null,
       });

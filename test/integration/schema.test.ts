@@ -48,7 +48,8 @@ describe(`the schema (${TEST_DIALECT})`, () => {
       return Database.open(scratch.url);
     })();
     try {
-      expect(await db.migrate()).to.deep.equal(['AuditChain1764500000000']);
+      // The chain migration and every one after it.
+      expect(await db.migrate()).to.deep.equal(migrations.slice(migrations.indexOf(AuditChain1764500000000)).map((m) => m.name));
       const chained = await db.manager.find(AuditEvent, { order: { seq: 'ASC' } });
       const sameTime = [old[1].id, old[2].id].sort();
       expect(chained.map((r) => r.id)).to.deep.equal([old[0].id, ...sameTime, old[3].id]);
