@@ -21,12 +21,33 @@ export const INBOUND_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<Cha
 ]);
 
 /**
+ * The most characters one outbound message (a clinician's reply, an auto-reply) may have, per
+ * channel: what the provider takes as one message (Twilio joins at most 1,600 characters into one
+ * SMS; the Cloud API takes 4,096), and for web chat what a person reads on a phone screen.
+ */
+export const REPLY_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
+  ['sms', 1600],
+  ['whatsapp', 4096],
+  ['webchat', 4096],
+]);
+
+/**
  * Channels that allow free text only for a while after the contact's last message: WhatsApp's
  * 24-hour customer-service window (Meta error 131047 outside it). Outside the window a message
- * needs an approved template; until templates are wired, such a send is refused and shown.
+ * needs an approved template: a clinician's reply goes inside the service's approved reply template
+(see bot/outbox/send-guards.ts), and anything else is refused and shown.
  */
 export const REPLY_WINDOWS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
   ['whatsapp', 24 * 60 * 60 * 1000],
+]);
+
+/**
+ * The most characters of a clinician's reply that can go inside an approved template (after the
+ * reply window closed), per channel: Meta caps a template's body at 1,024 characters with its
+ * parameters filled in, and the template's own words need some of them.
+ */
+export const TEMPLATE_REPLY_LIMITS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
+  ['whatsapp', 900],
 ]);
 
 export interface WebhookRequest {
@@ -51,6 +72,18 @@ export interface OutboundText {
   text: string;
   /** Lamplight's outbox id, for logs and provider-side de-duplication where a provider offers it. */
   outboxItemId: string;
+  /**
+   * Send as this approved template instead of free text (a channel with a reply window, after it
+   * closed). `parameters` fill the template's body `{{1}}`, `{{2}}`, … in order.
+   */
+  template?: OutboundTemplate;
+}
+
+export interface OutboundTemplate {
+  name: string;
+  /** The approved language, e.g. `en_GB`. */
+  language: string;
+  parameters: string[];
 }
 
 /** What a provider's delivery callback says about a message Lamplight sent. */
@@ -69,9 +102,13 @@ export interface ChannelSender {
   send(message: OutboundText): Promise<{ providerMessageId: string }>;
 }
 
-/** A provider refused or failed a send. `retryable` says whether the same request may succeed later. */
+/**
+ * A provider refused or failed a send. `retryable` says whether the same request may succeed later;
+ * `reason` is the channel policy's word for it, and `window_closed` (the provider says the reply
+ * window has closed, whatever our clock thought) lets the outbox fall back to the template.
+ */
 export class ProviderError extends Error {
-  constructor(message: string, readonly retryable: boolean, readonly status?: number, readonly providerCode?: string) {
+  constructor(message: string, readonly retryable: boolean, readonly status?: number, readonly providerCode?: string, readonly reason?: string) {
     super(message);
     this.name = 'ProviderError';
   }

@@ -144,7 +144,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     },
   });
   const outbox = new OutboxWorker({
-    db, keyring: settings.keyring, senders: channels.senders(), log, telemetry, now: nowMs, ...overrides.outbox,
+    db, keyring: settings.keyring, senders: channels.senders(), directory, log, telemetry, now: nowMs, ...overrides.outbox,
     // Escalation cards for the duty-lead channels, posted by the Teams bot.
     cards: teamsCards,
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),

@@ -26,7 +26,7 @@ export type Role = 'clinician' | 'duty-lead' | 'admin';
 export type Consent = 'active' | 'opted_out';
 export type RiskLevel = 'none' | 'medium' | 'high';
 export type AuthorKind = 'contact' | 'clinician' | 'auto' | 'system';
-export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'safety' | 'opt_out' | 'opt_in';
+export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'safety' | 'opt_out' | 'opt_in' | 'text_only';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed';
 
 /**
@@ -211,6 +211,11 @@ export class OutboxItem {
   @Column({ type: 'varchar', length: 500, nullable: true }) lastError!: string | null;
   @Column({ type: 'varchar', length: 160, nullable: true }) providerMessageId!: string | null;
   @Column({ type: 'varchar', length: 32, nullable: true }) providerStatus!: string | null;
+  /**
+   * The approved template the message went in, when it went as one (a WhatsApp reply after the
+   * contact's 24-hour window closed); null for free text. Set when the send is attempted.
+   */
+  @Column({ type: 'varchar', length: 512, nullable: true }) templateName!: string | null;
   @Column(time) createdAt!: number;
   @Column(time) updatedAt!: number;
 }

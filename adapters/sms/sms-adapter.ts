@@ -1,6 +1,6 @@
 import { Activity, ActivityTypes, BotAdapter, ConversationReference, ResourceResponse, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
-import { ChannelSender, DeliveryStatusUpdate, OutboundText, WebhookRequest, WebhookResponse, header, text } from '../channel';
+import { ChannelSender, DeliveryStatusUpdate, OutboundText, ProviderError, WebhookRequest, WebhookResponse, header, text } from '../channel';
 import { TwilioClient } from './twilio-client';
 import { isValidTwilioSignature } from './twilio-signature';
 
@@ -89,6 +89,8 @@ export class SmsAdapter extends BotAdapter implements ChannelSender {
 
   /** Text out: straight to the Twilio Messages API; the outbox has already applied every send rule. */
   async send(message: OutboundText): Promise<{ providerMessageId: string }> {
+    // SMS has no reply window, so nothing should ever ask for a template here.
+    if (message.template) throw new ProviderError('SMS has no templates', false, undefined, undefined, 'permanent');
     const { sid } = await this.options.client.createMessage({ from: message.from, to: message.to, text: message.text, outboxItemId: message.outboxItemId });
     return { providerMessageId: sid };
   }

@@ -16,6 +16,17 @@ export interface WhatsAppSettings {
 
 export const WHATSAPP_WEBHOOK_PATH = '/api/whatsapp';
 
+/**
+ * Whether Lamplight read this message as the contact meant it. Text is; so is a reaction (an
+ * answer to our message, not a message) and a tapped button or list row, whose title is the
+ * contact's chosen words. A photo, voice note, video, file, sticker, location, contact card or
+ * unknown type is not, and earns the "text only, please" reply.
+ */
+function readsAsText(message: WhatsAppInboundMessage): boolean {
+  if (message.kind === 'interactive') return message.text !== '[interactive]';
+  return message.kind === 'text' || message.kind === 'button' || message.kind === 'reaction';
+}
+
 export type WhatsAppChannel = ChannelModule & { readonly simulated?: FakeGraphApi; readonly settings: WhatsAppSettings };
 
 const OK: WebhookResponse = { status: 200, contentType: 'text/plain; charset=utf-8', body: 'ok' };
@@ -102,6 +113,9 @@ class WhatsAppGatewayAdapter extends BotAdapter {
       conversation: { id: `${message.to}/${message.from}`, isGroup: false, conversationType: 'personal', name: '' },
       text: message.text,
       channelData: { kind: message.kind },
+      // What Lamplight does not read arrives as an attachment with no content (no media is
+      // downloaded): the gateway stores the placeholder text and answers "text only, please".
+      ...(readsAsText(message) ? {} : { attachments: [{ contentType: `application/vnd.whatsapp.${message.kind}`, name: message.kind }] }),
     };
     await this.runMiddleware(new TurnContext(this, activity), (turn) => context.runGateway(turn));
   }

@@ -30,8 +30,8 @@ export interface TemplateMessage {
  * code 131047) tells the caller to send the service's approved template instead.
  */
 export class WhatsAppSendError extends ProviderError {
-  constructor(message: string, readonly reason: SendFailureReason | 'timeout' | 'network' | 'too_long', retryable: boolean, status?: number, providerCode?: string) {
-    super(message, retryable, status, providerCode);
+  constructor(message: string, override readonly reason: SendFailureReason | 'timeout' | 'network' | 'too_long', retryable: boolean, status?: number, providerCode?: string) {
+    super(message, retryable, status, providerCode, reason);
     this.name = 'WhatsAppSendError';
   }
 }
@@ -48,6 +48,10 @@ export class WhatsAppClient implements ChannelSender {
 
   /** ChannelSender: `from` is the service's phone-number id, `to` the contact's wa_id. */
   async send(message: OutboundText): Promise<{ providerMessageId: string }> {
+    if (message.template) {
+      const { name, language, parameters } = message.template;
+      return { providerMessageId: await this.sendTemplate(message.from, message.to, { name, languageCode: language, parameters }) };
+    }
     return { providerMessageId: await this.sendText(message.from, message.to, message.text) };
   }
 

@@ -34,6 +34,17 @@ export interface FakeGraphApiOptions {
   /** When set, sends from any other phone-number id fail as Graph fails them (code 100). */
   phoneNumberIds?: string[];
   version?: string;
+  /**
+   * The approved templates, as WhatsApp Manager holds them. When set, a template send is checked
+   * as Meta checks it: unknown name or language -> 132001, wrong number of body parameters ->
+   * 132000, a parameter with a newline, tab or five spaces in a row -> 132018.
+   */
+  templates?: { name: string; language: string; parameters: number }[];
+  /**
+   * Enforce the 24-hour customer-service window on free text, by this clock: a text to a contact
+   * whose last message (as posted through `postSigned`, or told by `heard`) is older fails with 131047.
+   */
+  replyWindow?: { now: () => number; windowMs?: number };
 }
 
 export interface InjectedGraphFailure {
@@ -52,6 +63,8 @@ export class FakeGraphApi {
   private failures: InjectedGraphFailure[] = [];
   private hangs = 0;
   private listeners = new Set<(message: FakeWhatsAppMessage) => void>();
+  /** When each contact last wrote to each business number (`phoneNumberId:wa_id`), epoch ms. */
+  private readonly lastInbound = new Map<string, number>();
 
   constructor(private readonly options: FakeGraphApiOptions) {}
 
@@ -113,6 +126,8 @@ export class FakeGraphApi {
     if (typeof parsed === 'string') {
       return graphError(res, 400, { message: `(#100) Invalid parameter: ${parsed}`, type: 'OAuthException', code: 100 });
     }
+    const refusal = this.policyRefusal(phoneNumberId, parsed);
+    if (refusal) return graphError(res, refusal.httpStatus, { message: refusal.message ?? 'refused', type: 'OAuthException', code: refusal.code });
     const message: FakeWhatsAppMessage = { ...parsed, wamid: newWamid(), phoneNumberId, authorization, at: Date.now() };
     this.sent.push(message);
     for (const listener of this.listeners) listener(message);
@@ -123,9 +138,30 @@ export class FakeGraphApi {
     });
   }
 
+  /** What Meta would refuse about this send under the window and template rules, if they are on. */
+  private policyRefusal(phoneNumberId: string, message: Pick<FakeWhatsAppMessage, 'to' | 'type' | 'template'>): InjectedGraphFailure | undefined {
+    const window = this.options.replyWindow;
+    if (message.type === 'text' && window) {
+      const last = this.lastInbound.get(`${phoneNumberId}:${message.to.replace(/^\+/, '')}`);
+      if (last === undefined || window.now() - last >= (window.windowMs ?? 24 * 3600 * 1000)) {
+        return { code: 131047, httpStatus: 400, message: '(#131047) Re-engagement message' };
+      }
+    }
+    const approved = this.options.templates;
+    if (message.type === 'template' && approved) {
+      const template = message.template!;
+      const known = approved.find((t) => t.name === template.name && t.language === template.languageCode);
+      if (!known) return { code: 132001, httpStatus: 404, message: '(#132001) Template name does not exist in the translation' };
+      if (known.parameters !== template.parameters.length) return { code: 132000, httpStatus: 400, message: '(#132000) Number of parameters does not match the expected number of params' };
+      if (template.parameters.some((p) => /[\n\t]| {5,}/.test(p))) return { code: 132018, httpStatus: 400, message: '(#132018) There was an issue with the parameters in your template' };
+    }
+    return undefined;
+  }
+
   /** Posts `envelope` to `url` as Meta does: JSON, signed over exactly the bytes sent. */
   async postSigned(url: string, envelope: object | string): Promise<{ status: number; body: string }> {
     const raw = typeof envelope === 'string' ? envelope : JSON.stringify(envelope);
+    this.heard(raw);
     const response = await fetch(url, {
       method: 'POST',
       headers: {
@@ -136,6 +172,28 @@ export class FakeGraphApi {
       body: raw,
     });
     return { status: response.status, body: await response.text() };
+  }
+
+  /**
+   * Remembers that each contact in this webhook body wrote now (by the window's clock), as Meta
+   * opens their window when it receives their message. `postSigned` calls it; a test posting a
+   * body some other way calls it too.
+   */
+  heard(raw: string): void {
+    const now = this.options.replyWindow?.now() ?? Date.now();
+    try {
+      const envelope = JSON.parse(raw) as WhatsAppEnvelope;
+      for (const entry of envelope.entry ?? []) {
+        for (const change of entry.changes ?? []) {
+          const value = change.value as { metadata?: { phone_number_id?: string }; messages?: { from?: string }[] };
+          for (const m of value.messages ?? []) {
+            if (value.metadata?.phone_number_id && m.from) this.lastInbound.set(`${value.metadata.phone_number_id}:${m.from}`, now);
+          }
+        }
+      }
+    } catch {
+      // Not JSON: a test of what the webhook does with a broken body.
+    }
   }
 
   /** A `messages` webhook for a text from `from` (a wa_id: digits, no '+') to a business phone-number id. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { REPLY_TEXT_LIMITS, type ChannelName } from '../../adapters/channel';
 
 /**
  * The services configuration: what each service is called, where it can be reached, when it is
@@ -12,6 +13,9 @@ import { z } from 'zod';
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 export type Weekday = (typeof DAYS)[number];
 const PLACEHOLDERS = ['service', 'organisation', 'nextOpening', 'replyPromise'] as const;
+
+/** What a service that wrote no `textOnly` reply sends to a photo, voice note or file. */
+export const DEFAULT_TEXT_ONLY_REPLY = "The {service} team can only read typed messages here, so we have not seen the photo, voice note or file you sent. Please type your message instead. If you need help right now, call 999 in an emergency or NHS 111.";
 
 const timeWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]|24):[0-5]\d$/, 'must look like "09:00-17:00" (24-hour clock)')
   .refine((w) => { const [a, b] = w.split('-'); return a < b; }, 'must end after it starts');
@@ -24,6 +28,38 @@ const autoReplyText = z.string().trim().min(1, 'must not be empty').max(1000, 'm
       }
     }
   });
+
+/** Placeholders a WhatsApp template parameter may hold; `{reply}` is the clinician's reply. */
+const TEMPLATE_PLACEHOLDERS = ['reply', 'service', 'organisation'] as const;
+
+/**
+ * A template parameter as Meta takes it: no newlines or tabs, no more than four spaces in a row
+ * (Graph error 132018 otherwise), and only the known placeholders.
+ */
+const templateParameter = z.string().min(1).max(1024).superRefine((text, ctx) => {
+  if (/[\n\t]| {5,}/.test(text)) ctx.addIssue({ code: 'custom', message: 'must not contain newlines, tabs or more than four spaces in a row (Meta refuses them)' });
+  for (const match of text.matchAll(/\{([^}]*)\}/g)) {
+    if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(match[1])) {
+      ctx.addIssue({ code: 'custom', message: `unknown placeholder {${match[1]}} (known: ${TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})` });
+    }
+  }
+});
+
+/**
+ * The approved WhatsApp template a clinician's reply goes in once the contact's 24-hour window has
+ * closed: its name and language exactly as approved in WhatsApp Manager, and what fills its body's
+ * `{{1}}`, `{{2}}`, … in order. One parameter must carry `{reply}`: the reply itself is what the
+ * contact needs to read.
+ */
+const replyTemplateSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be the template name as approved: lower-case letters, digits and underscores'),
+  language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code as Meta writes it, such as en_GB or en'),
+  parameters: z.array(templateParameter).min(1).max(10),
+}).superRefine((template, ctx) => {
+  const carriers = template.parameters.filter((p) => p.includes('{reply}')).length;
+  if (carriers !== 1) ctx.addIssue({ code: 'custom', path: ['parameters'], message: 'exactly one parameter must hold {reply}, the clinician\'s words' });
+});
+export type ReplyTemplateConfig = z.infer<typeof replyTemplateSchema>;
 
 /** `role:duty-lead` (everyone with that role in the service) or `staff:person@trust.nhs.uk`. */
 const recipient = z.string().regex(/^(role:(clinician|duty-lead|admin)|staff:[^@\s]+@[^@\s]+)$/, 'must be role:clinician|duty-lead|admin or staff:<email>');
@@ -50,7 +86,13 @@ const serviceSchema = z.strictObject({
   autoReplyIntervalMinutes: z.number().int().positive().optional(),
   /** The safety signposting reply goes at most once per conversation in this many minutes. */
   safetyReplyIntervalMinutes: z.number().int().positive().default(60),
-  autoReplies: z.strictObject({ welcome: autoReplyText, outOfHours: autoReplyText, safety: autoReplyText, optOut: autoReplyText, optIn: autoReplyText }),
+  autoReplies: z.strictObject({
+    welcome: autoReplyText, outOfHours: autoReplyText, safety: autoReplyText, optOut: autoReplyText, optIn: autoReplyText,
+    /** The answer to a photo, voice note, file, location or contact card on a channel that carries them: Lamplight reads only text. */
+    textOnly: autoReplyText.default(DEFAULT_TEXT_ONLY_REPLY),
+  }),
+  /** WhatsApp settings beyond the phone-number id in `channels`. */
+  whatsapp: z.strictObject({ replyTemplate: replyTemplateSchema.optional() }).optional(),
   escalation: z.strictObject({
     inHours: ladderSchema,
     outOfHours: ladderSchema,
@@ -62,7 +104,7 @@ const serviceSchema = z.strictObject({
     teamsChannel: z.string().regex(/^19:[^\s]+$/, 'must be a Teams channel id like 19:...@thread.tacv2').optional(),
   }),
   /** Reply templates: typing "/" in the reply box opens them. */
-  templates: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().trim().min(1).max(60), text: z.string().trim().min(1).max(1600) })).default([]),
+  templates: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().trim().min(1).max(60), text: z.string().trim().min(1).max(4096) })).default([]),
   /** Lexicon entries this service adds to the shared triage lexicon (same shape as triage/lexicon.yaml entries). */
   triageAdditions: z.array(z.unknown()).default([]),
 });
@@ -88,11 +130,24 @@ const configSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path: ['services', index], message: `duplicate ${key} (also used by services[${first}])` });
       } else seen.set(key, index);
     }
+    if (service.whatsapp && !service.channels.whatsapp) {
+      ctx.addIssue({ code: 'custom', path: ['services', index, 'whatsapp'], message: 'WhatsApp settings need channels.whatsapp (the phone-number id) as well' });
+    }
+    const limit = replyLimitOf(service.channels);
+    service.templates.forEach((template, t) => {
+      if (template.text.length > limit) ctx.addIssue({ code: 'custom', path: ['services', index, 'templates', t, 'text'], message: `is ${template.text.length} characters; a reply on this service's channels can be at most ${limit}` });
+    });
     if (!DAYS.some((d) => (service.hours[d] ?? []).length > 0)) {
       ctx.addIssue({ code: 'custom', path: ['services', index, 'hours'], message: 'the service must be open at some time in the week' });
     }
   });
 });
+
+/** The longest reply every one of these channels takes (a reply snippet must fit them all). */
+function replyLimitOf(channels: Partial<Record<ChannelName, string>>): number {
+  const limits = [...REPLY_TEXT_LIMITS].filter(([channel]) => channels[channel] !== undefined).map(([, limit]) => limit);
+  return limits.length ? Math.min(...limits) : Math.min(...REPLY_TEXT_LIMITS.values());
+}
 
 export type ServiceConfig = z.infer<typeof serviceSchema> & { organisation: string; autoReplyIntervalMinutes: number };
 export interface LamplightConfig {

@@ -42,6 +42,8 @@ export interface AutoReplyInput {
   keyword: ConsentKeyword | undefined;
   /** The contact's consent before this message. */
   consentBefore: Consent;
+  /** The message carried something Lamplight does not read (a photo, voice note, file, location, contact card). */
+  notText?: boolean;
   /** When each kind was last sent in this conversation (epoch ms). */
   lastSent: Partial<Record<AutoReplyKind, number>>;
 }
@@ -68,6 +70,8 @@ export function decideAutoReplies(input: AutoReplyInput): AutoReplyDecision[] {
   if (input.risk === 'high' && allowed('safety')) replies.push(render('safety', service.autoReplies.safety));
   if (input.conversationIsNew && allowed('welcome')) replies.push(render('welcome', service.autoReplies.welcome));
   if (!openingState(service, now).open && allowed('out_of_hours')) replies.push(render('out_of_hours', service.autoReplies.outOfHours));
+  // Last: the welcome or closed notice says who they reached; this says what to do next.
+  if (input.notText && allowed('text_only')) replies.push(render('text_only', service.autoReplies.textOnly));
   return replies;
 }
 

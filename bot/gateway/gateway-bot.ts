@@ -32,6 +32,8 @@ export class GatewayBot extends ActivityHandler {
       from: activity.from.id,
       to: activity.recipient.id,
       text: activity.text ?? '',
+      // The channel adapters turn what they do not read (media, locations, cards) into attachments without content.
+      notText: (activity.attachments?.length ?? 0) > 0,
     });
     this.log.info({ event: 'message.received', channel, outcome: result.outcome, conversationId: result.conversationId, messageId: result.messageId, service: result.serviceSlug, autoReplies: result.autoReplies }, 'inbound message');
     if (result.outcome === 'stored') {

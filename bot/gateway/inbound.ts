@@ -22,6 +22,12 @@ export interface InboundMessage {
   /** The service's address the message was sent to. */
   to: string;
   text: string;
+  /**
+   * The message carried something Lamplight does not read (a photo, voice note, file, location,
+   * contact card): `text` holds a placeholder such as "[image]" and any caption, and the contact
+   * is told, once, that only typed messages are read.
+   */
+  notText?: boolean;
 }
 
 export interface InboundResult {
@@ -100,6 +106,7 @@ export class InboundMessages {
         conversationIsNew: isNew,
         keyword,
         consentBefore,
+        notText: inbound.notText,
         lastSent: isNew ? {} : await this.lastAutoReplies(tx, conversation, at - service.autoReplyIntervalMinutes * 60_000),
       });
       await this.queueAutoReplies(tx, conversation, replies, at);

@@ -8,13 +8,14 @@ import { findVisibleConversation, requireRole, roleIn } from './access';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, invalid } from '../problems';
 import { auditingRefusals, recordAudit } from '../audit/record';
-import type { ServiceDirectory } from '../config/services';
+import type { ReplyTemplateConfig, ServiceDirectory } from '../config/services';
 import type { LiveEvents } from '../live/live-events';
 import { queueOutbound } from '../outbox/queue';
-import { sendRefusal } from '../outbox/send-guards';
+import { renderReplyTemplate, replyTemplateFor, replyWindowOf, sendRefusal } from '../outbox/send-guards';
+import { REPLY_TEXT_LIMITS } from '../../adapters/channel';
 
-/** SMS concatenation tops out at 10 segments on most UK networks; 1,600 is Twilio's hard limit. */
-export const MAX_REPLY_LENGTH = 1600;
+/** No channel takes a longer reply; each conversation's own channel may take less (REPLY_TEXT_LIMITS). */
+export const MAX_REPLY_LENGTH = Math.max(...REPLY_TEXT_LIMITS.values());
 const MAX_NOTE_LENGTH = 4000;
 
 interface Dependencies {
@@ -36,12 +37,27 @@ export class ConversationActions {
   async reply(staff: StaffIdentity, conversationId: string, body: unknown) {
     const text = requiredText(body, 'text', MAX_REPLY_LENGTH, 'the reply');
     const result = await this.act(staff, conversationId, 'message.send', async (tx, conversation, at) => {
+      const limit = REPLY_TEXT_LIMITS.get(conversation.channel)!;
+      if (text.length > limit) throw invalid(`the reply is longer than ${limit} characters, the most one ${conversation.channel} message takes`);
       const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
-      refuseUnsendable(contact, conversation, at);
+      const service = this.deps.directory.bySlugOrUndefined(conversation.serviceSlug);
+      const template = replyTemplateFor(service, conversation, 'clinician');
+      refuseUnsendable(contact, conversation, at, template);
+      // Outside the channel's reply window the reply goes inside the approved template: say so now,
+      // and refuse now what the template cannot carry.
+      let sendsAs: string | null = null;
+      if (template && replyWindowOf(conversation, at)?.open === false) {
+        const rendered = renderReplyTemplate(template, service!, conversation.channel, text);
+        if ('code' in rendered) throw conflict(rendered.code, rendered.reason);
+        sendsAs = rendered.name;
+      }
       const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at });
       // Replying takes the conversation if nobody has it: the reply's author is who the contact is talking to.
       await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null, assignedStaffId: conversation.assignedStaffId ?? staff.id });
-      return { audit: { messageId: message.id, length: text.length }, view: { id: message.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(at).toISOString(), delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null } } };
+      return {
+        audit: { messageId: message.id, length: text.length, ...(sendsAs ? { template: sendsAs } : {}) },
+        view: { id: message.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(at).toISOString(), delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null, template: sendsAs } },
+      };
     });
     this.deps.onQueued();
     return result;
@@ -197,7 +213,7 @@ function requiredText(body: unknown, field: string, max: number, what: string): 
 }
 
 /** The send guards, as the clinician API's 409. */
-function refuseUnsendable(contact: Contact, conversation?: Conversation, now?: number): void {
-  const refusal = sendRefusal({ contact, conversation, window: conversation && now !== undefined ? { conversation, now } : undefined });
+function refuseUnsendable(contact: Contact, conversation?: Conversation, now?: number, template?: ReplyTemplateConfig): void {
+  const refusal = sendRefusal({ contact, conversation, window: conversation && now !== undefined ? { conversation, now, template } : undefined });
   if (refusal) throw conflict(refusal.code, refusal.reason);
 }

@@ -1,3 +1,5 @@
+import { REPLY_TEXT_LIMITS, TEMPLATE_REPLY_LIMITS } from '../../adapters/channel';
+import { replyTemplateFor, replyWindowOf } from '../outbox/send-guards';
 import { In, Not } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
@@ -130,6 +132,7 @@ export class ClinicianConversations {
     return {
       ...this.summary({ ...conversation, lastReadAt: at }, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted'),
       contact: { id: contact.id, channel: contact.channel, address: openContactAddress(this.deps.keyring, contact), consent: contact.consent, blocked: contact.blockedAt !== null },
+      reply: this.replyRules(conversation, at),
       escalation: escalation ? { id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step } : null,
       messages: messages.map((m) => {
         const delivery = outbox.get(m.id);
@@ -142,11 +145,27 @@ export class ClinicianConversations {
           text: openMessageBody(this.deps.keyring, m),
           createdAt: iso(m.createdAt),
           risk: m.riskLevel ? { level: m.riskLevel, reasons: openTriage<Reason[]>(this.deps.keyring, m) ?? [] } : null,
-          delivery: delivery ? { status: delivery.status, attempts: delivery.attempts, providerStatus: delivery.providerStatus, lastError: delivery.lastError } : null,
+          delivery: delivery ? { status: delivery.status, attempts: delivery.attempts, providerStatus: delivery.providerStatus, lastError: delivery.lastError, template: delivery.templateName } : null,
         };
       }),
       notes: notes.map((n) => ({ id: n.id, kind: n.kind, authorName: n.authorStaffId ? names.get(n.authorStaffId) ?? null : null, text: openNoteBody(this.deps.keyring, n), createdAt: iso(n.createdAt) })),
       history: history.map((h) => ({ id: h.id, service: h.serviceSlug, status: h.status, riskLevel: h.riskLevel, outcome: h.outcome, createdAt: iso(h.createdAt), closedAt: iso(h.closedAt) })),
+    };
+  }
+
+  /**
+   * What a reply may be here now: the longest the channel takes and, on a channel with a reply
+   * window, whether it is open, when it closes, and which approved template a reply goes in after.
+   */
+  private replyRules(conversation: Conversation, now: number) {
+    const service = this.deps.directory.bySlugOrUndefined(conversation.serviceSlug);
+    const template = replyTemplateFor(service, conversation, 'clinician');
+    const window = replyWindowOf(conversation, now);
+    const templateLimit = TEMPLATE_REPLY_LIMITS.get(conversation.channel);
+    const outside = window !== undefined && !window.open;
+    return {
+      maxLength: outside && template && templateLimit !== undefined ? templateLimit : REPLY_TEXT_LIMITS.get(conversation.channel)!,
+      window: window ? { open: window.open, closesAt: iso(window.closesAt), template: template?.name ?? null } : null,
     };
   }
 

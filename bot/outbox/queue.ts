@@ -51,6 +51,7 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     lastError: null,
     providerMessageId: null,
     providerStatus: null,
+    templateName: null,
     createdAt: draft.at,
     updatedAt: draft.at,
   };

@@ -1,10 +1,57 @@
-import { REPLY_WINDOWS } from '../../adapters/channel';
-import type { Contact, Conversation } from '../../db/entities';
+import { OutboundTemplate, REPLY_WINDOWS, TEMPLATE_REPLY_LIMITS } from '../../adapters/channel';
+import type { AuthorKind, Contact, Conversation } from '../../db/entities';
+import type { ReplyTemplateConfig, ServiceConfig } from '../config/services';
 
 /** Why a message may not go to a contact now; the code is what the clinician API answers with. */
 export interface SendRefusal {
-  code: 'conversation_closed' | 'contact_opted_out' | 'contact_blocked' | 'reply_window_closed';
+  code: 'conversation_closed' | 'contact_opted_out' | 'contact_blocked' | 'reply_window_closed' | 'reply_too_long_for_template';
   reason: string;
+}
+
+/** A channel's reply window (WhatsApp: 24 hours from the contact's last message), as it stands now. */
+export interface ReplyWindow {
+  open: boolean;
+  /** When it closes or closed (epoch ms); null when the contact has never written. */
+  closesAt: number | null;
+}
+
+/** The window on this conversation's channel now; undefined for a channel without one (SMS). */
+export function replyWindowOf(conversation: Pick<Conversation, 'channel' | 'lastInboundAt'>, now: number): ReplyWindow | undefined {
+  const windowMs = REPLY_WINDOWS.get(conversation.channel);
+  if (windowMs === undefined) return undefined;
+  if (conversation.lastInboundAt === null) return { open: false, closesAt: null };
+  const closesAt = conversation.lastInboundAt + windowMs;
+  return { open: now < closesAt, closesAt };
+}
+
+/**
+ * The approved template a message may go in once the window has closed: a clinician's reply only,
+ * on a channel with a window, of a service that configured one. An automatic reply never goes
+ * outside the window: it answers a message, so it is queued inside it, and if it is held up until
+ * the window closes it is refused like any other late send.
+ */
+export function replyTemplateFor(service: ServiceConfig | undefined, conversation: Pick<Conversation, 'channel'>, authorKind: AuthorKind): ReplyTemplateConfig | undefined {
+  if (authorKind !== 'clinician' || conversation.channel !== 'whatsapp') return undefined;
+  return service?.whatsapp?.replyTemplate;
+}
+
+/**
+ * The template message for a reply: `{reply}` becomes the reply on one line (Meta refuses newlines,
+ * tabs and long runs of spaces in a parameter), `{service}` and `{organisation}` the service's.
+ * A string is why it cannot be sent that way (too long for a template).
+ */
+export function renderReplyTemplate(template: ReplyTemplateConfig, service: ServiceConfig, channel: Conversation['channel'], reply: string): OutboundTemplate | SendRefusal {
+  const oneLine = reply.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ').replace(/ {5,}/g, '    ').trim();
+  const limit = TEMPLATE_REPLY_LIMITS.get(channel) ?? 0;
+  if (oneLine.length > limit) {
+    return { code: 'reply_too_long_for_template', reason: `the contact's reply window has closed, so this reply goes inside the service's approved template, which takes at most ${limit} characters; shorten it` };
+  }
+  const values = new Map([['reply', oneLine], ['service', service.name], ['organisation', service.organisation]]);
+  return {
+    name: template.name,
+    language: template.language,
+    parameters: template.parameters.map((p) => p.replace(/\{(\w+)\}/g, (whole, name: string) => values.get(name) ?? whole)),
+  };
 }
 
 export interface SendCheck {
@@ -13,8 +60,11 @@ export interface SendCheck {
   conversation?: Pick<Conversation, 'status'>;
   /** The STOP/START confirmation itself may reach a contact who has just opted out. */
   consentNotice?: boolean;
-  /** The conversation's channel and when the contact last wrote, for channels with a reply window. */
-  window?: { conversation: Pick<Conversation, 'channel' | 'lastInboundAt'>; now: number };
+  /**
+   * The conversation's channel and when the contact last wrote, for channels with a reply window;
+   * `template`, when this message may go as an approved template after the window closed.
+   */
+  window?: { conversation: Pick<Conversation, 'channel' | 'lastInboundAt'>; now: number; template?: ReplyTemplateConfig };
 }
 
 /**
@@ -25,9 +75,10 @@ export function sendRefusal({ contact, conversation, consentNotice = false, wind
   if (conversation && conversation.status !== 'open') return { code: 'conversation_closed', reason: 'this conversation is closed; the contact must message again to reopen' };
   if (contact.consent === 'opted_out' && !consentNotice) return { code: 'contact_opted_out', reason: 'the contact has opted out (STOP); nothing can be sent until they text START' };
   if (contact.blockedAt) return { code: 'contact_blocked', reason: 'the contact is blocked; unblock them to send' };
-  const windowMs = window ? REPLY_WINDOWS.get(window.conversation.channel) : undefined;
-  if (window && windowMs !== undefined && (window.conversation.lastInboundAt === null || window.now - window.conversation.lastInboundAt >= windowMs)) {
-    return { code: 'reply_window_closed', reason: `the contact last wrote more than ${windowMs / 3_600_000} hours ago: this channel allows only an approved template now, and templates are not set up yet` };
+  const state = window ? replyWindowOf(window.conversation, window.now) : undefined;
+  if (state && !state.open && !window?.template) {
+    const hours = REPLY_WINDOWS.get(window!.conversation.channel)! / 3_600_000;
+    return { code: 'reply_window_closed', reason: `the contact last wrote more than ${hours} hours ago, so only an approved template may go now, and this service has none set up for replies (services config: whatsapp.replyTemplate)` };
   }
   return undefined;
 }

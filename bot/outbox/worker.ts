@@ -1,18 +1,21 @@
 import type { Logger } from 'pino';
 import { In, LessThan, LessThanOrEqual } from 'typeorm';
-import { ChannelSender, ProviderError } from '../../adapters/channel';
+import { ChannelSender, OutboundText, ProviderError } from '../../adapters/channel';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Channel, Contact, Conversation, Message, OutboxItem } from '../../db/entities';
 import { openContactAddress, openMessageBody } from '../../db/sealed-fields';
 import { Poller } from '../poller';
 import type { Telemetry } from '../telemetry';
-import { sendRefusal } from './send-guards';
+import type { ServiceDirectory } from '../config/services';
+import { renderReplyTemplate, replyTemplateFor, replyWindowOf, sendRefusal } from './send-guards';
 
 export interface OutboxWorkerOptions {
   db: Database;
   keyring: Keyring;
   senders: Partial<Record<Channel, ChannelSender>>;
+  /** The services, for their approved reply templates (a reply after a channel's window closed). */
+  directory?: ServiceDirectory;
   log: Logger;
   telemetry: Telemetry;
   now?: () => number;
@@ -37,7 +40,7 @@ export interface OutboxWorkerOptions {
  * case that can repeat: providers offer no idempotency key for new messages.
  */
 export class OutboxWorker {
-  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards'>;
+  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'directory'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'directory'>;
   private readonly poller: Poller;
   /** Set while stop() waits: the pass in flight finishes its current send and takes no more. */
   private draining = false;
@@ -132,31 +135,51 @@ export class OutboxWorker {
     const conversation = await manager.findOneByOrFail(Conversation, { id: item.conversationId });
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
     const announce = (status: string) => this.o.onStatus?.({ conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status });
-    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice, window: { conversation, now: this.o.now() } });
+    const now = this.o.now();
+    const service = this.o.directory?.bySlugOrUndefined(conversation.serviceSlug);
+    const template = replyTemplateFor(service, conversation, message.authorKind);
+    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice, window: { conversation, now, template } });
     if (refusal) return this.fail(item, refusal.reason).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
     if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
-    await this.attempt(item, () => sender.send({
+    const text: OutboundText = {
       from: conversation.endpointAddress,
       to: openContactAddress(this.o.keyring, contact),
       text: openMessageBody(this.o.keyring, message),
       outboxItemId: item.id,
-    }), { authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' }, announce);
+    };
+    // Outside the reply window a clinician's reply goes inside the service's approved template;
+    // so it does, too, when the provider says the window has closed before our clock did.
+    const asTemplate = () => {
+      const rendered = renderReplyTemplate(template!, service!, conversation.channel, text.text);
+      if ('code' in rendered) throw new ProviderError(rendered.reason, false, undefined, undefined, rendered.code);
+      return sender.send({ ...text, template: rendered }).then((sent) => ({ ...sent, templateName: rendered.name }));
+    };
+    const windowClosed = replyWindowOf(conversation, now)?.open === false;
+    await this.attempt(item, async () => {
+      if (windowClosed) return asTemplate();
+      try {
+        return await sender.send(text);
+      } catch (error) {
+        if (template && error instanceof ProviderError && error.reason === 'window_closed') return asTemplate();
+        throw error;
+      }
+    }, { authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' }, announce);
   }
 
   /** One provider call for a claimed row, and what it means for the row: sent, retry later, or failed. */
-  private async attempt(item: OutboxItem, send: () => Promise<{ providerMessageId: string }>, telemetry: Record<string, string>, announce: (status: string) => void): Promise<void> {
+  private async attempt(item: OutboxItem, send: () => Promise<{ providerMessageId: string; templateName?: string }>, telemetry: Record<string, string>, announce: (status: string) => void): Promise<void> {
     const { manager } = this.o.db;
     try {
-      const { providerMessageId } = await send();
-      const recorded = await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
+      const { providerMessageId, templateName = null } = await send();
+      const recorded = await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, templateName, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
       // A delivery callback may have got here first (it names the outbox row) and moved the status
       // on: keep its status, and still record the provider's id.
       if (recorded.affected !== 1) {
-        await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
+        await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, templateName, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
       }
       this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
-      this.o.telemetry.event('MessageSent', { channel: item.channel, ...telemetry });
+      this.o.telemetry.event('MessageSent', { channel: item.channel, ...telemetry, ...(templateName ? { template: 'yes' } : {}) });
       announce('sent');
     } catch (error) {
       const retryable = !(error instanceof ProviderError) || error.retryable;

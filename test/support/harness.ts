@@ -84,7 +84,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const database = options.database ?? (await scratchDatabase());
   const twilio = new FakeTwilio({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN });
   const twilioUrl = await twilio.listen();
-  const graph = options.whatsapp ? new FakeGraphApi({ accessToken: WHATSAPP_ACCESS_TOKEN, appSecret: WHATSAPP_APP_SECRET }) : undefined;
+  // Meta's rules, on: the demo config's approved reply template, and the 24-hour window by the test's clock.
+  const graph = options.whatsapp ? new FakeGraphApi({
+    accessToken: WHATSAPP_ACCESS_TOKEN,
+    appSecret: WHATSAPP_APP_SECRET,
+    templates: [{ name: 'lamplight_reply', language: 'en_GB', parameters: 2 }],
+    replyWindow: { now: () => clock.now().getTime() },
+  }) : undefined;
   const graphUrl = await graph?.listen();
   const idp = await new TestIdentityProvider({ oidc: options.webSignIn }).start();
   idp.down = options.identityProviderDown ?? false;

@@ -39,6 +39,27 @@ describe('services config', () => {
     expect(broken('{nextOpening}. If you need help now', '{opensAt}. If you need help now')).to.throw(ConfigError, /unknown placeholder \{opensAt\}/);
   });
 
+  it('when a WhatsApp reply template is configured, then name, language and parameters are checked as Meta would', () => {
+    const template = loadConfig().services[0].whatsapp!.replyTemplate!;
+    expect(template).to.deep.equal({ name: 'lamplight_reply', language: 'en_GB', parameters: ['{service}', '{reply}'] });
+    expect(broken('name: lamplight_reply', 'name: Lamplight Reply')).to.throw(ConfigError, /replyTemplate\.name: must be the template name as approved/);
+    expect(broken('language: en_GB', 'language: English')).to.throw(ConfigError, /replyTemplate\.language: must be a language code/);
+    expect(broken('parameters: ["{service}", "{reply}"]', 'parameters: ["{service}"]')).to.throw(ConfigError, /replyTemplate\.parameters: exactly one parameter must hold \{reply\}/);
+    expect(broken('parameters: ["{service}", "{reply}"]', 'parameters: ["{service}", "{reply}", "{name}"]')).to.throw(ConfigError, /unknown placeholder \{name\}/);
+    expect(broken('parameters: ["{service}", "{reply}"]', 'parameters: ["{service}\\n", "{reply}"]')).to.throw(ConfigError, /must not contain newlines/);
+  });
+
+  it('when a WhatsApp phone-number id is not digits, or WhatsApp settings come without one, then the start is refused naming it', () => {
+    expect(broken('whatsapp: "100000000000101"', 'whatsapp: "+447700900101"')).to.throw(ConfigError, /services\[0\]\.channels\.whatsapp: must be the WhatsApp phone-number id/);
+    expect(broken('      whatsapp: "100000000000101"\n', '')).to.throw(ConfigError, /services\[0\]\.whatsapp: WhatsApp settings need channels\.whatsapp/);
+  });
+
+  it('when a service writes no "text only" reply, then the built-in one is used; a reply snippet must fit every channel the service has', () => {
+    expect(loadConfig().services[0].autoReplies.textOnly).to.contain('can only read typed messages');
+    const long = 'x'.repeat(1700);
+    expect(broken("text: Hi, I'm one of the school nurses.", `text: ${long} Hi, I'm one of the school nurses.`)).to.throw(ConfigError, /templates\[0\]\.text: is \d+ characters; a reply on this service's channels can be at most 1600/);
+  });
+
   it('when the file is not YAML, then it says so', () => {
     expect(() => parseConfig('services: [unclosed', 'x.yaml')).to.throw(ConfigError, /not readable as YAML/);
   });

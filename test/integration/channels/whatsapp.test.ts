@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Conversation, Escalation, Message, OutboxItem } from '../../../db/entities';
 import { whatsappSignature } from '../../../adapters/whatsapp/signature';
@@ -18,8 +18,11 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
   });
   afterEach(async () => h?.close());
 
-  const post = (body: string, signature = whatsappSignature(WHATSAPP_APP_SECRET, body)) =>
-    fetch(`${h.app.url}/api/whatsapp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
+  /** A webhook post as Meta makes it; Meta's window for the contact opens as it sends. */
+  const post = (body: string, signature = whatsappSignature(WHATSAPP_APP_SECRET, body)) => {
+    h.graph!.heard(body);
+    return fetch(`${h.app.url}/api/whatsapp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
+  };
 
   it('when Meta checks the subscription with our verify token, then the challenge comes back as text; any other token gets 403', async () => {
     const ok = await fetch(`${h.app.url}/api/whatsapp?hub.mode=subscribe&hub.verify_token=${WHATSAPP_VERIFY_TOKEN}&hub.challenge=1158201444`);
@@ -103,15 +106,126 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     expect(h.graph!.sent).to.have.length(1);
   });
 
-  it('when the contact last wrote more than 24 hours ago, then a clinician\'s free-text reply is refused (409) rather than breaking the window; within it, it goes', async () => {
-    await post(fixture('inbound__text'));
+  /** A conversation opened by a text from the contact, a clinician's token, and the reply path. */
+  async function openConversation(text = 'hello, can I ask about something') {
+    await post(JSON.stringify(h.graph!.inboundText({ from: CONTACT, to: SCHOOL_NURSING_WHATSAPP, text })));
     const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
     const { body: list } = await h.api('GET', '/api/v1/conversations', { token });
-    const path = `/api/v1/conversations/${list.conversations[0].id}/messages`;
-    expect((await h.api('POST', path, { token, body: { text: 'Hi, this is the school nurse.' } })).status).to.equal(201);
-    h.clock.advance(24 * 3600 * 1000 + 60_000);
-    const late = await h.api('POST', path, { token, body: { text: 'Are you still there?' } });
-    expect(late.status).to.equal(409);
-    expect(late.body.error).to.equal('reply_window_closed');
+    const id: string = list.conversations[0].id;
+    // The welcome goes first; later sends are the ones under test.
+    await eventually(() => h.graph!.sent.length >= 1, 'the welcome');
+    h.clock.advance(60_000);
+    return { token, id, path: `/api/v1/conversations/${id}/messages` };
+  }
+  const sentRow = (messageId: string) => eventually(async () => {
+    const row = await h.app.db.manager.findOneBy(OutboxItem, { messageId });
+    return row && (row.status === 'sent' || row.status === 'failed') ? row : undefined;
+  }, 'the reply sent or failed', 10_000);
+
+  it('when the contact wrote within 24 hours, then a reply goes as free text, and the inbox says the window is open and until when', async () => {
+    const { token, id, path } = await openConversation();
+    const { body: detail } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
+    expect(detail.reply.maxLength).to.equal(4096);
+    expect(detail.reply.window).to.deep.equal({ open: true, closesAt: new Date(h.clock.now().getTime() - 60_000 + 24 * 3600 * 1000).toISOString(), template: 'lamplight_reply' });
+    const reply = await h.api('POST', path, { token, body: { text: 'Hi, this is the school nurse.\nHow can I help?' } });
+    expect(reply.status).to.equal(201);
+    expect(reply.body.delivery.template).to.equal(null);
+    const row = await sentRow(reply.body.id);
+    expect(row).to.include({ status: 'sent', templateName: null });
+    expect(h.graph!.sent.at(-1)).to.include({ type: 'text', text: 'Hi, this is the school nurse.\nHow can I help?' });
+    // WhatsApp takes 4,096 characters, not SMS's 1,600.
+    expect((await h.api('POST', path, { token, body: { text: 'y'.repeat(2000) } })).status).to.equal(201);
+    expect((await h.api('POST', path, { token, body: { text: 'y'.repeat(4097) } })).status).to.equal(400);
+  });
+
+  it('when the contact last wrote more than 24 hours ago, then a clinician\'s reply goes inside the approved template (Meta would refuse free text), and the inbox shows why', async () => {
+    const { token, id, path } = await openConversation();
+    h.clock.advance(24 * 3600 * 1000);
+    const { body: before } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
+    expect(before.reply.window).to.include({ open: false, template: 'lamplight_reply' });
+    expect(before.reply.maxLength).to.equal(900);
+    const reply = await h.api('POST', path, { token, body: { text: 'Sorry for the slow reply.\n\nAre you OK?' } });
+    expect(reply.status).to.equal(201);
+    expect(reply.body.delivery.template).to.equal('lamplight_reply');
+    const row = await sentRow(reply.body.id);
+    expect(row).to.include({ status: 'sent', templateName: 'lamplight_reply' });
+    // Straight to the template: no free text was tried and refused first (the welcome, then this).
+    expect(h.graph!.requests).to.equal(2);
+    const sent = h.graph!.sent.at(-1)!;
+    expect(sent.type).to.equal('template');
+    expect(sent.template).to.deep.equal({ name: 'lamplight_reply', languageCode: 'en_GB', parameters: ['School Nursing', 'Sorry for the slow reply. Are you OK?'] });
+    expect(sent.body.template).to.deep.equal({ name: 'lamplight_reply', language: { code: 'en_GB' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'School Nursing' }, { type: 'text', text: 'Sorry for the slow reply. Are you OK?' }] }] });
+    const { body: after } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
+    expect(after.messages.at(-1).delivery).to.include({ status: 'sent', template: 'lamplight_reply' });
+    // Too long for a template: refused now, with the reason, rather than failing later.
+    const long = await h.api('POST', path, { token, body: { text: 'x'.repeat(901) } });
+    expect(long.status).to.equal(409);
+    expect(long.body.error).to.equal('reply_too_long_for_template');
+  });
+
+  it('when Meta says the window has closed though our clock thought it open (131047), then the reply goes again at once inside the template', async () => {
+    const { token, path } = await openConversation();
+    h.graph!.failNext(1, { code: 131047, httpStatus: 400 });
+    const reply = await h.api('POST', path, { token, body: { text: 'Are you still there?' } });
+    const row = await sentRow(reply.body.id);
+    expect(row).to.include({ status: 'sent', templateName: 'lamplight_reply', attempts: 1 });
+    expect(h.graph!.sent.at(-1)!.template!.parameters).to.deep.equal(['School Nursing', 'Are you still there?']);
+  });
+
+  it('when an automatic reply is held up until the window has closed, then it is not sent at all (never as free text, never as a template), and the failure says why', async () => {
+    h.graph!.failNext(1, { code: 131000, httpStatus: 500 });
+    await post(JSON.stringify(h.graph!.inboundText({ from: CONTACT, to: SCHOOL_NURSING_WHATSAPP, text: 'hello' })));
+    const waiting = await eventually(async () => {
+      const row = await h.app.db.manager.findOneBy(OutboxItem, { channel: 'whatsapp' });
+      return row?.status === 'pending' && row.attempts === 1 ? row : undefined;
+    }, 'the welcome, failed once and waiting');
+    h.clock.advance(25 * 3600 * 1000);
+    h.app.outbox.wake();
+    const failed = await eventually(async () => {
+      const row = await h.app.db.manager.findOneBy(OutboxItem, { id: waiting.id });
+      return row?.status === 'failed' ? row : undefined;
+    }, 'the welcome refused');
+    expect(failed.lastError).to.contain('more than 24 hours');
+    expect(h.graph!.sent).to.have.length(0);
+  });
+
+  it('when Meta refuses a reply for good (131026, not a WhatsApp number), then it fails at once and the conversation shows the failure', async () => {
+    const { token, id, path } = await openConversation();
+    h.graph!.failNext(1, { code: 131026, httpStatus: 400 });
+    const reply = await h.api('POST', path, { token, body: { text: 'Hello?' } });
+    const row = await sentRow(reply.body.id);
+    expect(row).to.include({ status: 'failed', attempts: 1 });
+    const { body } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
+    expect(body.messages.at(-1).delivery.status).to.equal('failed');
+    expect(body.messages.at(-1).delivery.lastError).to.contain('131026');
+  });
+
+  it('when a photo, a voice note and a location arrive, then each is stored as a typed placeholder (the caption kept and triaged) and the "text only" reply goes once', async () => {
+    for (const name of ['inbound__image', 'inbound__audio', 'inbound__location']) expect((await post(fixture(name))).status).to.equal(200);
+    const stored = await h.app.db.manager.find(Message, { where: { direction: 'in' }, order: { createdAt: 'ASC' } });
+    const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const { body } = await h.api('GET', `/api/v1/conversations/${stored[0].conversationId}`, { token });
+    expect(body.messages.filter((m: { direction: string }) => m.direction === 'in').map((m: { text: string }) => m.text)).to.deep.equal(['[image] is this rash normal', '[audio]', '[location]']);
+    const autoReplies = body.messages.filter((m: { authorKind: string }) => m.authorKind === 'auto').map((m: { autoReplyKind: string }) => m.autoReplyKind);
+    expect(autoReplies).to.deep.equal(['welcome', 'text_only']);
+    await eventually(() => h.graph!.sent.length === 2, 'both replies sent');
+    expect(h.graph!.sent[1].text).to.equal('The School Nursing team can only read typed messages here, so we have not seen the photo, voice note or file you sent. Please type your message instead. If you need help right now, call 999 in an emergency or NHS 111.');
+  });
+
+  it('when a tapped button reply arrives, then its words are the message and no "text only" reply goes', async () => {
+    expect((await post(fixture('inbound__interactive_button_reply'))).status).to.equal(200);
+    const [message] = await h.app.db.manager.find(Message, { where: { direction: 'in' } });
+    const kinds = (await h.app.db.manager.find(Message, { where: { direction: 'out' } })).map((m) => m.autoReplyKind);
+    expect(kinds).to.deep.equal(['welcome']);
+    expect(message.channel).to.equal('whatsapp');
+  });
+
+  it('when every fixture named after Meta\'s events arrives signed, then each is accepted after its commit and statuses for unknown wamids change nothing', async () => {
+    for (const name of readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''))) {
+      const response = await post(fixture(name));
+      expect(response.status, name).to.equal(200);
+    }
+    // inbound__text, two_messages_two_entries (3), image, audio, location, interactive: 8 messages, each once.
+    expect(await h.app.db.manager.count(Message, { where: { direction: 'in' } })).to.equal(8);
   });
 });
