@@ -49,7 +49,7 @@ export function registerSimulator(server: Server, options: SimulatorOptions): vo
     // Meta's wa_id has no +; the phone page knows the number with one.
     phone(`+${message.to.replace(/^\+/, '')}`).push({
       direction: 'received', channel: 'whatsapp', service: service?.slug ?? message.phoneNumberId,
-      text: message.text ?? `[template ${message.template?.name ?? ''}]`, at: new Date(message.at).toISOString(),
+      text: message.text ?? `[template ${message.template?.name ?? ''}] ${(message.template?.parameters ?? []).join(' · ')}`, at: new Date(message.at).toISOString(),
     });
   });
 

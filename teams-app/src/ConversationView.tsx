@@ -77,6 +77,9 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
   if (!detail) return <section className={styles.root} aria-label="Conversation">{error ? <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar> : <Text>Loading…</Text>}</section>;
   const canAck = ['duty-lead', 'admin'].includes(service?.role ?? '');
   const open = detail.status === 'open';
+  const replyWindow = detail.reply.window;
+  // Outside the window with no approved template nothing can go until the contact writes again.
+  const replyBlocked = !!replyWindow && !replyWindow.open && !replyWindow.template;
   return (
     <section className={styles.root} aria-label="Conversation">
       <div className={styles.header}>
@@ -111,7 +114,8 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
           ? <Button onClick={() => run(() => api.post(`/conversations/${id}/unblock`))}>Unblock</Button>
           : <Button onClick={() => run(() => api.post(`/conversations/${id}/block`))}>Block contact</Button>}
       </div>
-      <ol className={styles.thread} ref={threadRef} aria-label="Messages">
+      {/* Focusable so keyboard users can scroll a long thread (axe scrollable-region-focusable). */}
+      <ol className={styles.thread} ref={threadRef} aria-label="Messages" tabIndex={0}>
         {detail.messages.map((m) => (
           <li key={m.id} className={`${styles.bubble} ${m.direction === 'in' ? styles.inbound : m.authorKind === 'auto' ? styles.auto : styles.outbound}`} data-author={m.authorKind}>
             <span className={styles.meta}>{author(m)} · {dateTime(m.createdAt)}{m.risk && m.risk.level !== 'none' ? ` · ${m.risk.level} risk` : ''}</span>
@@ -121,18 +125,21 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
                 {m.delivery.status === 'failed'
                   ? <>Not delivered: {m.delivery.lastError} <Button size="small" onClick={() => run(() => api.post(`/conversations/${id}/retry`, { messageId: m.id }))}>Retry</Button></>
                   : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
+                {m.delivery.template && ` · went inside the approved template “${m.delivery.template}” (the 24-hour window had closed)`}
               </span>
             )}
           </li>
         ))}
       </ol>
+      {open && replyWindow && <WindowNotice state={replyWindow} maxLength={detail.reply.maxLength} />}
       {open && (
         <div className={styles.composer}>
           <Field label="Reply (type / for templates; Ctrl+Enter sends)">
             <Textarea
               ref={replyRef}
               value={reply}
-              maxLength={1600}
+              maxLength={detail.reply.maxLength}
+              disabled={replyBlocked}
               resize="vertical"
               onChange={(_, d) => { setReply(d.value); setPickerIndex(0); }}
               onKeyDown={(e) => {
@@ -152,7 +159,9 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
               ))}
             </ul>
           )}
-          <div className={styles.actions}><Button appearance="primary" onClick={() => void send()} disabled={!reply.trim() || reply.startsWith('/')}>Send reply</Button></div>
+          <div className={styles.actions}><Button appearance="primary" onClick={() => void send()} disabled={replyBlocked || !reply.trim() || reply.startsWith('/') || reply.trim().length > detail.reply.maxLength}>Send reply</Button>
+            <Text size={200} aria-live="polite">{reply.trim().length} of {detail.reply.maxLength} characters</Text>
+          </div>
         </div>
       )}
       <div className={styles.side}>
@@ -191,5 +200,24 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       </Dialog>
       <Text size={100}>Signed in as {me.name}</Text>
     </section>
+  );
+}
+
+/** What WhatsApp's 24-hour customer-service window means for the next reply, in the clinician's words. */
+function WindowNotice({ state, maxLength }: { state: NonNullable<Detail['reply']['window']>; maxLength: number }) {
+  if (state.open) {
+    return <MessageBar intent="info" layout="multiline"><MessageBarBody>WhatsApp reply window open until {state.closesAt ? dateTime(state.closesAt) : 'unknown'}: replies go as normal messages.</MessageBarBody></MessageBar>;
+  }
+  if (state.template) {
+    return (
+      <MessageBar intent="warning" layout="multiline"><MessageBarBody>
+        The contact last wrote more than 24 hours ago, so WhatsApp allows only approved templates. Your reply will go inside the service's template “{state.template}”, on one line, at most {maxLength} characters.
+      </MessageBarBody></MessageBar>
+    );
+  }
+  return (
+    <MessageBar intent="warning" layout="multiline"><MessageBarBody>
+      The contact last wrote more than 24 hours ago, so WhatsApp allows only approved templates, and this service has none set up. No reply can go until the contact writes again; ask an admin to add one.
+    </MessageBarBody></MessageBar>
   );
 }
