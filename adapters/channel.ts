@@ -1,5 +1,7 @@
 import type { TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
+import { SMS_TEXT_LIMIT } from './sms/policy';
+import { TEMPLATE_BODY_LIMIT, WHATSAPP_TEXT_LIMIT } from './whatsapp/policy';
 
 // What every channel offers the rest of Lamplight, free of provider types: webhooks in
 // (WebhookRequest -> WebhookResponse), a text out (ChannelSender), and its policy as data.
@@ -15,8 +17,8 @@ export type ChannelName = (typeof CHANNELS)[number];
  * as a message: the rest is not kept, and the stored text says so.
  */
 export const INBOUND_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
-  ['sms', 1600],
-  ['whatsapp', 4096],
+  ['sms', SMS_TEXT_LIMIT],
+  ['whatsapp', WHATSAPP_TEXT_LIMIT],
   ['webchat', 10_000],
 ]);
 
@@ -26,8 +28,8 @@ export const INBOUND_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<Cha
  * SMS; the Cloud API takes 4,096), and for web chat what a person reads on a phone screen.
  */
 export const REPLY_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
-  ['sms', 1600],
-  ['whatsapp', 4096],
+  ['sms', SMS_TEXT_LIMIT],
+  ['whatsapp', WHATSAPP_TEXT_LIMIT],
   ['webchat', 4096],
 ]);
 
@@ -44,10 +46,10 @@ export const REPLY_WINDOWS: ReadonlyMap<ChannelName, number> = new Map<ChannelNa
 /**
  * The most characters of a clinician's reply that can go inside an approved template (after the
  * reply window closed), per channel: Meta caps a template's body at 1,024 characters with its
- * parameters filled in, and the template's own words need some of them.
+ * parameters filled in; 124 are left for the template's own words and the service's name, so 900 for the reply.
  */
 export const TEMPLATE_REPLY_LIMITS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
-  ['whatsapp', 900],
+  ['whatsapp', TEMPLATE_BODY_LIMIT - 124],
 ]);
 
 export interface WebhookRequest {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Request, Response, Server } from 'restify';
-import type { FakeTwilio } from '../sms/fake-twilio';
+import type { FakeTwilio } from '../sms/fake';
 import type { FakeGraphApi } from '../whatsapp/fake';
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelContext, ChannelModule } from '../channel';
-import { FakeTwilio } from './fake-twilio';
-import { SmsAdapter } from './sms-adapter';
-import { TwilioClient } from './twilio-client';
+import { FakeTwilio } from './fake';
+import { SmsAdapter } from './adapter';
+import { TwilioClient } from './client';
 
 export interface TwilioSettings {
   accountSid: string;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Activity, ActivityTypes, BotAdapter, ConversationReference, ResourceResponse, TurnContext } from 'botbuilder';
+import { BotAdapter, ConversationReference, ResourceResponse, TurnContext } from 'botbuilder';
+import { inboundActivity } from '../activity';
 import { ChannelContext, ChannelModule, header, text, WebhookRequest, WebhookResponse } from '../channel';
 import { WhatsAppClient } from './client';
 import { MalformedEnvelopeError, parseEnvelope, WhatsAppInboundMessage } from './envelope';
@@ -102,21 +103,19 @@ export async function createWhatsAppChannel(settings: WhatsAppSettings | undefin
 /** One job: a parsed WhatsApp message -> a Bot Framework Activity through the gateway bot. */
 class WhatsAppGatewayAdapter extends BotAdapter {
   async receive(message: WhatsAppInboundMessage, context: ChannelContext): Promise<void> {
-    const activity: Partial<Activity> = {
-      type: ActivityTypes.Message,
+    const activity = inboundActivity({
+      channel: 'whatsapp',
       id: message.providerMessageId,
-      channelId: 'whatsapp',
+      from: message.from,
+      to: message.to,
+      text: message.text,
       serviceUrl: context.publicUrl(),
       timestamp: new Date(message.timestamp),
-      from: { id: message.from, name: '', role: 'user' },
-      recipient: { id: message.to, name: '', role: 'bot' },
-      conversation: { id: `${message.to}/${message.from}`, isGroup: false, conversationType: 'personal', name: '' },
-      text: message.text,
+      // What Lamplight does not read (no media is downloaded): the gateway stores the placeholder
+      // text and answers "text only, please".
+      notRead: readsAsText(message) ? undefined : [message.kind],
       channelData: { kind: message.kind },
-      // What Lamplight does not read arrives as an attachment with no content (no media is
-      // downloaded): the gateway stores the placeholder text and answers "text only, please".
-      ...(readsAsText(message) ? {} : { attachments: [{ contentType: `application/vnd.whatsapp.${message.kind}`, name: message.kind }] }),
-    };
+    });
     await this.runMiddleware(new TurnContext(this, activity), (turn) => context.runGateway(turn));
   }
 

@@ -9,6 +9,9 @@
 /** The Cloud API refuses a text message body longer than 4,096 characters (Meta, text messages reference). */
 export const WHATSAPP_TEXT_LIMIT = 4096;
 
+/** A template's body may be at most 1,024 characters with its parameters filled in (Meta, message templates). */
+export const TEMPLATE_BODY_LIMIT = 1024;
+
 /**
  * Free-form messages may be sent only within 24 hours of the contact's last message to the
  * business; after that only an approved template may go, and a free-form send fails with 131047.

@@ -5,7 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect } from 'node:net';
-import { twilioSignature } from '../../adapters/sms/twilio-signature';
+import { twilioSignature } from '../../adapters/sms/signature';
 import inboundTemplate from '../../adapters/sms/fixtures/inbound__text.json';
 import { POSTGRES_ADMIN_URL } from '../support/database';
 import { Client } from 'pg';

@@ -2,7 +2,7 @@ import { Activity, ActivityHandler, ActivityTypes, BotAdapter, ResourceResponse,
 import pino from 'pino';
 import restify, { Request, Response } from 'restify';
 import type { AddressInfo } from 'node:net';
-import { FakeTwilio } from '../../adapters/sms/fake-twilio';
+import { FakeTwilio } from '../../adapters/sms/fake';
 import { startLamplight } from '../../bot/app';
 import { DEMO_CONFIG_PATH } from '../../bot/config/services';
 import { Keyring } from '../../db/crypto';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeTwilio } from '../../adapters/sms/fake-twilio';
+import { FakeTwilio } from '../../adapters/sms/fake';
 import { scratchDatabase, ScratchDatabase, TEST_DIALECT } from '../support/database';
 import { SCHOOL_NURSING_SMS } from '../support/harness';
 import { startProcess } from '../support/process';

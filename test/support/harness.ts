@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { randomBytes } from 'node:crypto';
-import { FakeTwilio } from '../../adapters/sms/fake-twilio';
+import { FakeTwilio } from '../../adapters/sms/fake';
 import { FakeGraphApi } from '../../adapters/whatsapp/fake';
 import { Keyring } from '../../db/crypto';
 import { Lamplight, Overrides, startLamplight } from '../../bot/app';

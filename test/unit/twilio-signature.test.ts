@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import twilio from 'twilio';
-import { isValidTwilioSignature, twilioSignature } from '../../adapters/sms/twilio-signature';
+import { isValidTwilioSignature, twilioSignature } from '../../adapters/sms/signature';
 import inbound from '../../adapters/sms/fixtures/inbound__text.json';
 
 const TOKEN = '12345678901234567890123456789012';

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, errors, JWTPayload, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
 import { IsNull } from 'typeorm';
 import { Database } from '../../../db/database';
-import { Role, ServiceMembership, StaffMember } from '../../../db/entities';
+import { ServiceMembership, StaffMember } from '../../../db/entities';
 import type { SignInRefusal } from '../../audit/record';
 import { HttpError } from '../errors';
 import type { StaffIdentity } from '../../identity';

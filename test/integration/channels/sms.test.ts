@@ -24,6 +24,22 @@ describe('inbound SMS (Twilio webhook)', () => {
     expect(sms.statusCallback).to.match(new RegExp(`^${h.app.publicUrl}/api/sms/twilio/status\\?outbox=[0-9a-f-]{36}$`));
   });
 
+  it('when a picture message (MMS) arrives, then it is stored saying so with its words, and the "text only" reply follows the welcome', async () => {
+    h = await startHarness();
+    const fields = h.twilio.inboundFields({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'look at this' });
+    fields.set('NumMedia', '1');
+    fields.set('MediaContentType0', 'image/jpeg');
+    fields.set('MediaUrl0', 'https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0/Media/ME0');
+    expect((await h.twilio.postSigned(`${h.app.url}/api/sms/twilio`, fields, `${h.app.publicUrl}/api/sms/twilio`)).status).to.equal(200);
+    const [message] = await h.app.db.manager.find(Message, { where: { direction: 'in' } });
+    const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const { body } = await h.api('GET', `/api/v1/conversations/${message.conversationId}`, { token });
+    expect(body.messages[0].text).to.equal('[picture message] look at this');
+    expect(body.messages.filter((m: { authorKind: string }) => m.authorKind === 'auto').map((m: { autoReplyKind: string }) => m.autoReplyKind)).to.deep.equal(['welcome', 'text_only']);
+    const second = await eventually(() => h.twilio.sent[1], 'the text-only reply');
+    expect(second.body).to.contain('can only read typed messages');
+  });
+
   it('when Twilio\'s own library computes the signature, then the server accepts the webhook', async () => {
     h = await startHarness();
     const fields = h.twilio.inboundFields({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });

@@ -209,7 +209,7 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     const autoReplies = body.messages.filter((m: { authorKind: string }) => m.authorKind === 'auto').map((m: { autoReplyKind: string }) => m.autoReplyKind);
     expect(autoReplies).to.deep.equal(['welcome', 'text_only']);
     await eventually(() => h.graph!.sent.length === 2, 'both replies sent');
-    expect(h.graph!.sent[1].text).to.equal('The School Nursing team can only read typed messages here, so we have not seen the photo, voice note or file you sent. Please type your message instead. If you need help right now, call 999 in an emergency or NHS 111.');
+    expect(h.graph!.sent[1].text).to.equal('The School Nursing team can only read typed messages here, so we cannot see the photo, voice note, file or location you sent. Please type your message instead. If you need help right now, call 999 in an emergency or NHS 111.');
   });
 
   it('when a tapped button reply arrives, then its words are the message and no "text only" reply goes', async () => {

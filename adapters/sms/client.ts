@@ -1,4 +1,5 @@
 import { OutboundText, ProviderError } from '../channel';
+import { classifyTwilioError } from './policy';
 
 export interface TwilioClientOptions {
   accountSid: string;
@@ -35,13 +36,12 @@ export class TwilioClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new ProviderError(`Twilio unreachable: ${(error as Error).name}`, true);
+      throw new ProviderError(`Twilio unreachable: ${(error as Error).name}`, true, undefined, undefined, 'transient');
     }
     const body = (await response.json().catch(() => ({}))) as { sid?: string; status?: string; code?: number; message?: string };
     if (response.status >= 200 && response.status < 300 && body.sid) return { sid: body.sid, status: body.status ?? 'queued' };
-    // 429 and 5xx are Twilio's own trouble or throttling: try again later. Other 4xx (21610
-    // unsubscribed recipient, 21211 invalid number, 20003 bad credentials) will fail the same way again.
-    const retryable = response.status === 429 || response.status >= 500 || (response.ok && !body.sid);
-    throw new ProviderError(`Twilio answered ${response.status}${body.code ? ` (code ${body.code})` : ''}`, retryable, response.status, body.code ? String(body.code) : undefined);
+    // A 2xx without a sid is not Twilio's documented answer: whether it was sent is unknown, so retry.
+    const failure = response.ok ? { reason: 'transient' as const, retryable: true } : classifyTwilioError({ httpStatus: response.status, code: body.code });
+    throw new ProviderError(`Twilio answered ${response.status}${body.code ? ` (code ${body.code}, ${failure.reason})` : ''}`, failure.retryable, response.status, body.code ? String(body.code) : undefined, failure.reason);
   }
 }

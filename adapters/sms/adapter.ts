@@ -1,8 +1,9 @@
 import { Activity, ActivityTypes, BotAdapter, ConversationReference, ResourceResponse, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
+import { inboundActivity } from '../activity';
 import { ChannelSender, DeliveryStatusUpdate, OutboundText, ProviderError, WebhookRequest, WebhookResponse, header, text } from '../channel';
-import { TwilioClient } from './twilio-client';
-import { isValidTwilioSignature } from './twilio-signature';
+import { TwilioClient } from './client';
+import { isValidTwilioSignature } from './signature';
 
 export interface SmsAdapterOptions {
   authToken: string;
@@ -39,18 +40,20 @@ export class SmsAdapter extends BotAdapter implements ChannelSender {
       this.options.log.warn({ event: 'sms.unknown_number', messageSid }, 'inbound SMS for a number no service owns');
       return text(404, 'no service uses this number');
     }
-    const activity: Partial<Activity> = {
-      type: ActivityTypes.Message,
+    // A picture message (MMS) is not read: its text says one came, and the contact is told "text only".
+    const mediaCount = Number(fields.get('NumMedia') ?? 0) || 0;
+    const body = fields.get('Body') ?? '';
+    const activity = inboundActivity({
+      channel: this.channel,
       id: messageSid,
-      channelId: this.channel,
+      from,
+      to,
+      text: mediaCount > 0 ? `[picture message]${body.trim() ? ` ${body}` : ''}` : body,
       serviceUrl: this.options.publicUrl(),
       timestamp: new Date(),
-      from: { id: from, name: '', role: 'user' },
-      recipient: { id: to, name: '', role: 'bot' },
-      conversation: { id: `${to}/${from}`, isGroup: false, conversationType: 'personal', name: '' },
-      text: fields.get('Body') ?? '',
-      channelData: { mediaCount: Number(fields.get('NumMedia') ?? 0) || 0 },
-    };
+      notRead: mediaCount > 0 ? ['mms'] : undefined,
+      channelData: { mediaCount },
+    });
     try {
       await this.runMiddleware(new TurnContext(this, activity), logic);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { twilioSignature } from './twilio-signature';
+import { twilioSignature } from './signature';
 import inboundTemplate from './fixtures/inbound__text.json';
 
 /**
