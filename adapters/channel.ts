@@ -1,6 +1,6 @@
 import type { TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
-import { SMS_TEXT_LIMIT } from './sms/policy';
+import { SMS_CONSENT_KEYWORDS, SMS_TEXT_LIMIT } from './sms/policy';
 import { TEMPLATE_BODY_LIMIT, WHATSAPP_TEXT_LIMIT } from './whatsapp/policy';
 
 // What every channel offers the rest of Lamplight, free of provider types: webhooks in
@@ -50,6 +50,18 @@ export const REPLY_WINDOWS: ReadonlyMap<ChannelName, number> = new Map<ChannelNa
  */
 export const TEMPLATE_REPLY_LIMITS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
   ['whatsapp', TEMPLATE_BODY_LIMIT - 124],
+]);
+
+/** The whole-message words that opt a contact out of (STOP) or back into (START) messages, per channel. */
+export interface ConsentKeywords {
+  stop: ReadonlySet<string>;
+  start: ReadonlySet<string>;
+}
+const PLAIN_CONSENT_KEYWORDS: ConsentKeywords = { stop: new Set(['stop']), start: new Set(['start']) };
+export const CONSENT_KEYWORDS: ReadonlyMap<ChannelName, ConsentKeywords> = new Map<ChannelName, ConsentKeywords>([
+  ['sms', SMS_CONSENT_KEYWORDS],
+  ['whatsapp', PLAIN_CONSENT_KEYWORDS],
+  ['webchat', PLAIN_CONSENT_KEYWORDS],
 ]);
 
 export interface WebhookRequest {

@@ -37,3 +37,13 @@ export function classifyTwilioError(failure: { httpStatus?: number; code?: numbe
   if (status === 401) return { reason: 'auth', retryable: false };
   return { reason: 'permanent', retryable: false };
 }
+
+/**
+ * Twilio's standard opt-out and opt-in keywords (case-insensitive, the whole message): Twilio itself
+ * stops delivery after these, so Lamplight must record the same consent.
+ * https://help.twilio.com/articles/223134027
+ */
+export const SMS_CONSENT_KEYWORDS = {
+  stop: new Set(['stop', 'stopall', 'unsubscribe', 'cancel', 'end', 'quit', 'optout', 'revoke']),
+  start: new Set(['start', 'unstop']),
+} as const;

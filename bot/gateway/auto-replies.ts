@@ -1,3 +1,4 @@
+import { CONSENT_KEYWORDS } from '../../adapters/channel';
 import type { AutoReplyKind, Channel, Consent } from '../../db/entities';
 import type { ServiceConfig } from '../config/services';
 import { describeOpening, openingState } from './hours';
@@ -9,20 +10,12 @@ import { describeOpening, openingState } from './hours';
 
 export type ConsentKeyword = 'stop' | 'start';
 
-// Twilio's standard opt-out and opt-in keywords for SMS (case-insensitive, the whole message):
-// https://help.twilio.com/articles/223134027. Other channels keep to the plain pair.
-const SMS_STOP = new Set(['stop', 'stopall', 'unsubscribe', 'cancel', 'end', 'quit', 'optout', 'revoke']);
-const SMS_START = new Set(['start', 'unstop']);
-
+/** STOP or START, by the words the channel's policy names (adapters/channel.ts CONSENT_KEYWORDS). */
 export function consentKeyword(channel: Channel, text: string): ConsentKeyword | undefined {
   const word = text.trim().toLowerCase().replace(/[.!\s]+$/u, '');
-  if (channel === 'sms') {
-    if (SMS_STOP.has(word)) return 'stop';
-    if (SMS_START.has(word)) return 'start';
-    return undefined;
-  }
-  if (word === 'stop') return 'stop';
-  if (word === 'start') return 'start';
+  const keywords = CONSENT_KEYWORDS.get(channel);
+  if (keywords?.stop.has(word)) return 'stop';
+  if (keywords?.start.has(word)) return 'start';
   return undefined;
 }
 
