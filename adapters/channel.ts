@@ -52,6 +52,14 @@ export const TEMPLATE_REPLY_LIMITS: ReadonlyMap<ChannelName, number> = new Map<C
   ['whatsapp', TEMPLATE_BODY_LIMIT - 124],
 ]);
 
+/**
+ * Provider error codes that mean "the reply window has closed", whether the send call answers with
+ * them or a later delivery status reports them (Meta does both for 131047).
+ */
+export const WINDOW_CLOSED_CODES: ReadonlyMap<ChannelName, ReadonlySet<string>> = new Map<ChannelName, ReadonlySet<string>>([
+  ['whatsapp', new Set(['131047'])],
+]);
+
 /** The whole-message words that opt a contact out of (STOP) or back into (START) messages, per channel. */
 export interface ConsentKeywords {
   stop: ReadonlySet<string>;

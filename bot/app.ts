@@ -5,7 +5,8 @@ import { CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext } fr
 import { DutyLeadBot, TeamsCards } from './teams/duty-lead-bot';
 import { Channels } from '../adapters';
 import { Database } from '../db/database';
-import { StaffMember } from '../db/entities';
+import { Conversation, Message, StaffMember } from '../db/entities';
+import { replyTemplateFor } from './outbox/send-guards';
 import { ClinicianAuth } from './http/auth/clinician-auth';
 import { DEV_AUDIENCE, DevIdentityProvider } from './http/auth/dev-identity';
 import { WebSignIn } from './http/auth/web-sign-in';
@@ -107,7 +108,13 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     localUrl: () => url,
     isServiceAddress: (channel, address) => directory.byAddress(channel, address) !== undefined,
     onDeliveryStatus: async (update) => {
-      const changed = await recordDeliveryStatus(db, log, update, nowMs());
+      const changed = await recordDeliveryStatus(db, log, update, nowMs(), async (item) => {
+        const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
+        const message = await db.manager.findOneBy(Message, { id: item.messageId });
+        if (!conversation || !message) return undefined;
+        return replyTemplateFor(directory.bySlugOrUndefined(conversation.serviceSlug), conversation, message.authorKind)?.name;
+      });
+      if (changed?.status === 'retrying') wakeOutbox();
       if (changed) events.publish({ type: 'delivery.updated', serviceSlug: changed.serviceSlug, conversationId: changed.conversationId, level: changed.status });
     },
     onStored: () => wakeOutbox(),

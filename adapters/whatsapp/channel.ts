@@ -24,6 +24,8 @@ export const WHATSAPP_WEBHOOK_PATH = '/api/whatsapp';
  * unknown type is not, and earns the "text only, please" reply.
  */
 function readsAsText(message: WhatsAppInboundMessage): boolean {
+  // Meta's notices that are not something the contact sent (they changed number; they opened the chat).
+  if (message.kind === 'unsupported' && (message.providerType === 'system' || message.providerType === 'request_welcome')) return true;
   if (message.kind === 'interactive') return message.text !== '[interactive]';
   return message.kind === 'text' || message.kind === 'button' || message.kind === 'reaction';
 }

@@ -15,7 +15,7 @@ export type Weekday = (typeof DAYS)[number];
 const PLACEHOLDERS = ['service', 'organisation', 'nextOpening', 'replyPromise'] as const;
 
 /** What a service that wrote no `textOnly` reply sends to a photo, voice note or file. */
-export const DEFAULT_TEXT_ONLY_REPLY = "The {service} team can only read typed messages here, so we cannot see the photo, voice note, file or location you sent. Please type your message instead. If you need help right now, call 999 in an emergency or NHS 111.";
+export const DEFAULT_TEXT_ONLY_REPLY = "The {service} team can only read typed words here: we can't open photos, voice notes, files or locations. If there's more you want to tell us, please type it. If you need help right now, call 999 in an emergency or NHS 111.";
 
 const timeWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]|24):[0-5]\d$/, 'must look like "09:00-17:00" (24-hour clock)')
   .refine((w) => { const [a, b] = w.split('-'); return a < b; }, 'must end after it starts');

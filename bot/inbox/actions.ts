@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
-import { Contact, Conversation, Note, OutboxItem, ServiceMembership, StaffMember } from '../../db/entities';
-import { sealNoteBody } from '../../db/sealed-fields';
+import { Contact, Conversation, Message, Note, OutboxItem, ServiceMembership, StaffMember } from '../../db/entities';
+import { openMessageBody, sealNoteBody } from '../../db/sealed-fields';
 import { findVisibleConversation, requireRole, roleIn } from './access';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, invalid } from '../problems';
@@ -139,7 +139,16 @@ export class ConversationActions {
     const messageId = requiredText(body, 'messageId', 36, 'messageId');
     const result = await this.act(staff, conversationId, 'message.retry', async (tx, conversation, at) => {
       const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
-      refuseUnsendable(contact);
+      // The same rules as a new reply: outside the window only a clinician's reply may go, inside the template.
+      const message = await tx.findOneBy(Message, { id: messageId, conversationId: conversation.id });
+      if (!message) throw conflict('not_failed', 'only a failed message of this conversation can be retried');
+      const template = replyTemplateFor(this.deps.directory.bySlugOrUndefined(conversation.serviceSlug), conversation, message.authorKind);
+      const refusal = sendRefusal({ contact, window: { conversation, now: at, template, automatic: message.authorKind === 'auto' } });
+      if (refusal) throw conflict(refusal.code, refusal.reason);
+      if (template && replyWindowOf(conversation, at)?.open === false) {
+        const rendered = renderReplyTemplate(template, this.deps.directory.bySlugOrUndefined(conversation.serviceSlug)!, conversation.channel, openMessageBody(this.deps.keyring, message));
+        if ('code' in rendered) throw conflict(rendered.code, rendered.reason);
+      }
       const requeued = await tx.createQueryBuilder().update(OutboxItem)
         .set({ status: 'pending', attempts: 0, nextAttemptAt: at, lastError: null, updatedAt: at })
         .where('"messageId" = :messageId AND "conversationId" = :conversationId AND status = :failed', { messageId, conversationId: conversation.id, failed: 'failed' })

@@ -9,7 +9,7 @@ export interface TranscriptView {
   closedAt: string | null;
   outcome: string | null;
   contact: { address: string };
-  messages: { createdAt: string | null; authorKind: string; authorName: string | null; autoReplyKind: string | null; text: string; risk: { level: string } | null; delivery: { status: string } | null }[];
+  messages: { createdAt: string | null; authorKind: string; authorName: string | null; autoReplyKind: string | null; text: string; risk: { level: string } | null; delivery: { status: string; template?: string | null } | null }[];
   notes: { createdAt: string | null; authorName: string | null; kind: string; text: string }[];
 }
 
@@ -33,7 +33,7 @@ function header(view: TranscriptView, exportedBy: string, at: Date): string[] {
 }
 
 function messageLine(m: TranscriptView['messages'][number]): string {
-  return `[${m.createdAt}] ${author(m)}${m.risk && m.risk.level !== 'none' ? ` [risk: ${m.risk.level}]` : ''}${m.delivery ? ` [${m.delivery.status}]` : ''}`;
+  return `[${m.createdAt}] ${author(m)}${m.risk && m.risk.level !== 'none' ? ` [risk: ${m.risk.level}]` : ''}${m.delivery ? ` [${m.delivery.status}]` : ''}${m.delivery?.template ? ` [sent inside the approved WhatsApp template ${m.delivery.template}, on one line]` : ''}`;
 }
 
 export function transcriptText(view: TranscriptView, exportedBy: string, at: Date): string {

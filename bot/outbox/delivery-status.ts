@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Database } from '../../db/database';
-import type { DeliveryStatusUpdate } from '../../adapters/channel';
+import { WINDOW_CLOSED_CODES, type DeliveryStatusUpdate } from '../../adapters/channel';
 import { Conversation, looksLikeId, OutboxItem, OutboxStatus } from '../../db/entities';
 
 // Providers' callbacks can arrive out of order; a status only ever moves forwards.
@@ -30,7 +30,11 @@ function toOutboxStatus(providerStatus: string): OutboxStatus | undefined {
  * callback that arrives before the worker has recorded the provider's id (the provider answered the
  * send, called back, and only then did our update commit) is kept, and records that id itself.
  */
-export async function recordDeliveryStatus(db: Database, log: Logger, update: DeliveryStatusUpdate, now: number): Promise<{ conversationId: string; serviceSlug: string; status: string } | undefined> {
+export async function recordDeliveryStatus(
+  db: Database, log: Logger, update: DeliveryStatusUpdate, now: number,
+  /** The approved template this row may go in after its channel's window closed (a clinician's reply), if any. */
+  templateFor?: (item: OutboxItem) => Promise<string | undefined>,
+): Promise<{ conversationId: string; serviceSlug: string; status: string } | undefined> {
   const byOutboxId = update.outboxItemId && looksLikeId(update.outboxItemId)
     ? await db.manager.findOneBy(OutboxItem, { id: update.outboxItemId, channel: update.channel })
     : null;
@@ -45,6 +49,21 @@ export async function recordDeliveryStatus(db: Database, log: Logger, update: De
   const from = next ? (Object.keys(RANK) as OutboxStatus[]).filter((s) => s !== 'delivered' && RANK[s] <= RANK[next]) : [];
   const failure = next === 'failed' ? `provider reported ${update.status}${update.errorCode ? ` (code ${update.errorCode})` : ''}` : undefined;
   let moved = false;
+  // The provider says the reply window had closed (Meta's 131047 on a failed status): a clinician's
+  // reply goes again at once inside the service's approved template, once; anything else fails.
+  const windowClosed = next === 'failed' && update.errorCode !== undefined && WINDOW_CLOSED_CODES.get(update.channel)?.has(update.errorCode) === true;
+  const template = windowClosed && item.templateName === null && templateFor ? await templateFor(item) : undefined;
+  if (template) {
+    const requeued = await db.manager.createQueryBuilder().update(OutboxItem)
+      .set({ status: 'pending', templateName: template, nextAttemptAt: now, providerStatus: update.status.slice(0, 32), lockedUntil: null, updatedAt: now, lastError: `the contact's 24-hour window had closed (code ${update.errorCode}); going again inside the approved template` })
+      .where('id = :id AND status IN (:...from) AND "templateName" IS NULL', { id: item.id, from: ['sending', 'sent'] })
+      .execute();
+    if (requeued.affected === 1) {
+      log.info({ event: 'delivery.window_closed', outboxItemId: item.id }, 'reply window closed: requeued as the approved template');
+      const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
+      return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: 'retrying' } : undefined;
+    }
+  }
   if (next && from.length) {
     const result = await db.manager.createQueryBuilder().update(OutboxItem)
       .set({ status: next, providerStatus: update.status.slice(0, 32), lockedUntil: null, updatedAt: now, ...(failure ? { lastError: failure } : {}) })

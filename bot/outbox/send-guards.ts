@@ -64,7 +64,7 @@ export interface SendCheck {
    * The conversation's channel and when the contact last wrote, for channels with a reply window;
    * `template`, when this message may go as an approved template after the window closed.
    */
-  window?: { conversation: Pick<Conversation, 'channel' | 'lastInboundAt'>; now: number; template?: ReplyTemplateConfig };
+  window?: { conversation: Pick<Conversation, 'channel' | 'lastInboundAt'>; now: number; template?: ReplyTemplateConfig; automatic?: boolean };
 }
 
 /**
@@ -78,6 +78,7 @@ export function sendRefusal({ contact, conversation, consentNotice = false, wind
   const state = window ? replyWindowOf(window.conversation, window.now) : undefined;
   if (state && !state.open && !window?.template) {
     const hours = REPLY_WINDOWS.get(window!.conversation.channel)! / 3_600_000;
+    if (window?.automatic) return { code: 'reply_window_closed', reason: `an automatic reply never goes outside the ${hours}-hour reply window, and this one was held up until it had closed` };
     return { code: 'reply_window_closed', reason: `the contact last wrote more than ${hours} hours ago, so only an approved template may go now, and this service has none set up for replies (services config: whatsapp.replyTemplate)` };
   }
   return undefined;

@@ -138,7 +138,7 @@ export class OutboxWorker {
     const now = this.o.now();
     const service = this.o.directory?.bySlugOrUndefined(conversation.serviceSlug);
     const template = replyTemplateFor(service, conversation, message.authorKind);
-    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice, window: { conversation, now, template } });
+    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice, window: { conversation, now, template, automatic: message.authorKind === 'auto' } });
     if (refusal) return this.fail(item, refusal.reason).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
     if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
@@ -150,12 +150,16 @@ export class OutboxWorker {
     };
     // Outside the reply window a clinician's reply goes inside the service's approved template;
     // so it does, too, when the provider says the window has closed before our clock did.
-    const asTemplate = () => {
+    const asTemplate = async () => {
       const rendered = renderReplyTemplate(template!, service!, conversation.channel, text.text);
       if ('code' in rendered) throw new ProviderError(rendered.reason, false, undefined, undefined, rendered.code);
-      return sender.send({ ...text, template: rendered }).then((sent) => ({ ...sent, templateName: rendered.name }));
+      // Remembered before the call: a retry after a timeout goes straight to the template again.
+      await this.o.db.manager.update(OutboxItem, { id: item.id }, { templateName: rendered.name });
+      const sent = await sender.send({ ...text, template: rendered });
+      return { ...sent, templateName: rendered.name };
     };
-    const windowClosed = replyWindowOf(conversation, now)?.open === false;
+    // By our clock, or because the provider already said so for this row (a delivery status, an earlier attempt).
+    const windowClosed = replyWindowOf(conversation, now)?.open === false || (item.templateName !== null && template !== undefined);
     await this.attempt(item, async () => {
       if (windowClosed) return asTemplate();
       try {

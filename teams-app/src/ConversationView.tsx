@@ -125,7 +125,7 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
                 {m.delivery.status === 'failed'
                   ? <>Not delivered: {m.delivery.lastError} <Button size="small" onClick={() => run(() => api.post(`/conversations/${id}/retry`, { messageId: m.id }))}>Retry</Button></>
                   : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
-                {m.delivery.template && ` · went inside the approved template “${m.delivery.template}” (the 24-hour window had closed)`}
+                {m.delivery.template && ` · ${m.delivery.status === 'pending' || m.delivery.status === 'sending' ? 'going' : 'went'} inside the approved template “${m.delivery.template}” (the 24-hour window had closed)`}
               </span>
             )}
           </li>
@@ -217,7 +217,7 @@ function WindowNotice({ state, maxLength }: { state: NonNullable<Detail['reply']
   }
   return (
     <MessageBar intent="warning" layout="multiline"><MessageBarBody>
-      The contact last wrote more than 24 hours ago, so WhatsApp allows only approved templates, and this service has none set up. No reply can go until the contact writes again; ask an admin to add one.
+      The contact last wrote more than 24 hours ago, so WhatsApp allows only approved templates, and this service has none set up. No reply can go until the contact writes again. If you are worried about them, follow your service's process for reaching them another way, and ask an admin to set up a template.
     </MessageBarBody></MessageBar>
   );
 }

@@ -150,7 +150,7 @@ describe('clinician inbox API', () => {
       const { body } = await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse });
       return body.messages.find((m: any) => m.id === reply.body.id && m.delivery.status === 'failed');
     }, 'the reply failing');
-    expect(failed.delivery.lastError).to.equal('Twilio answered 400 (code 21211)');
+    expect(failed.delivery.lastError).to.equal('Twilio answered 400 (code 21211, permanent)');
     expect((await post('retry', nurse, { messageId: failed.id })).status).to.equal(200);
     await eventually(() => h.twilio.sent.some((m) => m.body === 'Are you OK?'), 'the retried reply');
     await eventually(async () => (await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse })).body.messages.find((m: any) => m.id === failed.id).delivery.status === 'sent', 'recorded as sent');

@@ -107,7 +107,7 @@ describe('nothing lost: the outbox', () => {
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
     const failed = await eventually(async () => (await h.app.db.manager.findOneBy(OutboxItem, { status: 'failed' })) ?? undefined, 'a failed row');
     expect(failed.attempts).to.equal(1);
-    expect(failed.lastError).to.equal('Twilio answered 400 (code 21211)');
+    expect(failed.lastError).to.equal('Twilio answered 400 (code 21211, permanent)');
   });
 
   it('when retries run out, then the row is failed, not retried for ever', async () => {

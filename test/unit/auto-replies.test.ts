@@ -68,7 +68,7 @@ describe('auto-reply decisions', () => {
 
   it('when a photo or voice note arrives, then the "text only" reply goes after the welcome, once per interval, and never to someone who opted out', () => {
     expect(decide({ conversationIsNew: true, notText: true }).map((r) => r.kind)).to.deep.equal(['welcome', 'text_only']);
-    expect(decide({ notText: true })[0].text).to.contain('The School Nursing team can only read typed messages');
+    expect(decide({ notText: true })[0].text).to.contain('The School Nursing team can only read typed words');
     expect(decide({ notText: true, lastSent: { text_only: TUESDAY_10AM.getTime() - 60_000 } })).to.deep.equal([]);
     expect(decide({ notText: true, consentBefore: 'opted_out' })).to.deep.equal([]);
     expect(decide({ notText: false }).map((r) => r.kind)).to.deep.equal([]);

@@ -55,7 +55,7 @@ describe('services config', () => {
   });
 
   it('when a service writes no "text only" reply, then the built-in one is used; a reply snippet must fit every channel the service has', () => {
-    expect(loadConfig().services[0].autoReplies.textOnly).to.contain('can only read typed messages');
+    expect(loadConfig().services[0].autoReplies.textOnly).to.contain('can only read typed words');
     const long = 'x'.repeat(1700);
     expect(broken("text: Hi, I'm one of the school nurses.", `text: ${long} Hi, I'm one of the school nurses.`)).to.throw(ConfigError, /templates\[0\]\.text: is \d+ characters; a reply on this service's channels can be at most 1600/);
   });

@@ -37,7 +37,7 @@ describe('inbound SMS (Twilio webhook)', () => {
     expect(body.messages[0].text).to.equal('[picture message] look at this');
     expect(body.messages.filter((m: { authorKind: string }) => m.authorKind === 'auto').map((m: { autoReplyKind: string }) => m.autoReplyKind)).to.deep.equal(['welcome', 'text_only']);
     const second = await eventually(() => h.twilio.sent[1], 'the text-only reply');
-    expect(second.body).to.contain('can only read typed messages');
+    expect(second.body).to.contain('can only read typed words');
   });
 
   it('when Twilio\'s own library computes the signature, then the server accepts the webhook', async () => {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { DEMO_CONFIG_PATH } from '../../../bot/config/services';
 import { join } from 'node:path';
 import { Conversation, Escalation, Message, OutboxItem } from '../../../db/entities';
 import { whatsappSignature } from '../../../adapters/whatsapp/signature';
@@ -170,6 +172,29 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     const row = await sentRow(reply.body.id);
     expect(row).to.include({ status: 'sent', templateName: 'lamplight_reply', attempts: 1 });
     expect(h.graph!.sent.at(-1)!.template!.parameters).to.deep.equal(['School Nursing', 'Are you still there?']);
+    // The welcome, the refused free text, the template: nothing more.
+    expect(h.graph!.requests).to.equal(3);
+  });
+
+  it('when Meta accepts a reply and later reports it failed with 131047, then it goes again once inside the template, and the inbox says so', async () => {
+    const { token, id, path } = await openConversation();
+    const reply = await h.api('POST', path, { token, body: { text: 'Checking in: how are you today?' } });
+    const first = await sentRow(reply.body.id);
+    expect(first).to.include({ status: 'sent', templateName: null });
+    const failed = h.graph!.status({ wamid: first.providerMessageId!, status: 'failed', recipient: CONTACT, phoneNumberId: SCHOOL_NURSING_WHATSAPP, error: { code: 131047, title: 'Re-engagement message' } });
+    expect((await h.graph!.postSigned(`${h.app.url}/api/whatsapp`, failed)).status).to.equal(200);
+    const again = await eventually(async () => {
+      const row = await h.app.db.manager.findOneBy(OutboxItem, { messageId: reply.body.id });
+      return row?.status === 'sent' && row.templateName ? row : undefined;
+    }, 'the reply sent again inside the template');
+    expect(again.providerMessageId).to.not.equal(first.providerMessageId);
+    expect(h.graph!.sent.at(-1)!.template).to.deep.equal({ name: 'lamplight_reply', languageCode: 'en_GB', parameters: ['School Nursing', 'Checking in: how are you today?'] });
+    // A second 131047 for the template itself is a plain failure: it is not sent a third time.
+    const templateFailed = h.graph!.status({ wamid: again.providerMessageId!, status: 'failed', recipient: CONTACT, phoneNumberId: SCHOOL_NURSING_WHATSAPP, error: { code: 131047, title: 'Re-engagement message' } });
+    await h.graph!.postSigned(`${h.app.url}/api/whatsapp`, templateFailed);
+    expect(await h.app.db.manager.findOneByOrFail(OutboxItem, { messageId: reply.body.id })).to.include({ status: 'failed' });
+    const { body } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
+    expect(body.messages.at(-1).delivery).to.include({ status: 'failed', template: 'lamplight_reply' });
   });
 
   it('when an automatic reply is held up until the window has closed, then it is not sent at all (never as free text, never as a template), and the failure says why', async () => {
@@ -185,8 +210,13 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
       const row = await h.app.db.manager.findOneBy(OutboxItem, { id: waiting.id });
       return row?.status === 'failed' ? row : undefined;
     }, 'the welcome refused');
-    expect(failed.lastError).to.contain('more than 24 hours');
+    expect(failed.lastError).to.contain('an automatic reply never goes outside the 24-hour reply window');
     expect(h.graph!.sent).to.have.length(0);
+    // Nor can a clinician push it out with Retry.
+    const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const retry = await h.api('POST', `/api/v1/conversations/${failed.conversationId}/retry`, { token, body: { messageId: failed.messageId } });
+    expect(retry.status).to.equal(409);
+    expect(retry.body.error).to.equal('reply_window_closed');
   });
 
   it('when Meta refuses a reply for good (131026, not a WhatsApp number), then it fails at once and the conversation shows the failure', async () => {
@@ -209,7 +239,7 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     const autoReplies = body.messages.filter((m: { authorKind: string }) => m.authorKind === 'auto').map((m: { autoReplyKind: string }) => m.autoReplyKind);
     expect(autoReplies).to.deep.equal(['welcome', 'text_only']);
     await eventually(() => h.graph!.sent.length === 2, 'both replies sent');
-    expect(h.graph!.sent[1].text).to.equal('The School Nursing team can only read typed messages here, so we cannot see the photo, voice note, file or location you sent. Please type your message instead. If you need help right now, call 999 in an emergency or NHS 111.');
+    expect(h.graph!.sent[1].text).to.equal("The School Nursing team can only read typed words here: we can't open photos, voice notes, files or locations. If there's more you want to tell us, please type it. If you need help right now, call 999 in an emergency or NHS 111.");
   });
 
   it('when a tapped button reply arrives, then its words are the message and no "text only" reply goes', async () => {
@@ -227,5 +257,38 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     }
     // inbound__text, two_messages_two_entries (3), image, audio, location, interactive: 8 messages, each once.
     expect(await h.app.db.manager.count(Message, { where: { direction: 'in' } })).to.equal(8);
+  });
+});
+
+describe('WhatsApp for a service with no approved reply template', () => {
+  let h: Harness;
+  let dir: string;
+  beforeEach(async () => {
+    // The demo config, with the first service's reply template taken out.
+    const demo = readFileSync(DEMO_CONFIG_PATH, 'utf8');
+    const withoutTemplate = demo.replace(/    whatsapp:\n(      #.*\n)*      replyTemplate:\n(        .*\n){3}/, '');
+    if (withoutTemplate === demo) throw new Error('test setup: the demo config has no reply template to take out');
+    dir = mkdtempSync(join(tmpdir(), 'lamplight-config-'));
+    writeFileSync(join(dir, 'services.yaml'), withoutTemplate);
+    h = await startHarness({ whatsapp: true, configPath: join(dir, 'services.yaml') });
+  });
+  afterEach(async () => {
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when the window has closed, then a reply is refused (409) with the reason, and the inbox says no reply can go', async () => {
+    const body = JSON.stringify(h.graph!.inboundText({ from: CONTACT, to: SCHOOL_NURSING_WHATSAPP, text: 'hello' }));
+    await h.graph!.postSigned(`${h.app.url}/api/whatsapp`, body);
+    const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const { body: list } = await h.api('GET', '/api/v1/conversations', { token });
+    const id = list.conversations[0].id;
+    h.clock.advance(24 * 3600 * 1000 + 1);
+    const { body: detail } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
+    expect(detail.reply).to.deep.equal({ maxLength: 4096, window: { open: false, closesAt: new Date(h.clock.now().getTime() - 1).toISOString(), template: null } });
+    const late = await h.api('POST', `/api/v1/conversations/${id}/messages`, { token, body: { text: 'Are you still there?' } });
+    expect(late.status).to.equal(409);
+    expect(late.body.error).to.equal('reply_window_closed');
+    expect(late.body.message).to.contain('has none set up');
   });
 });
