@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { SMS_CONSENT_KEYWORDS, SMS_TEXT_LIMIT } from './sms/policy';
 import { TEMPLATE_BODY_LIMIT, WHATSAPP_TEXT_LIMIT } from './whatsapp/policy';
 
+export { TEMPLATE_BODY_LIMIT };
+
 // What every channel offers the rest of Lamplight, free of provider types: webhooks in
 // (WebhookRequest -> WebhookResponse), a text out (ChannelSender), and its policy as data.
 

@@ -55,9 +55,19 @@ const replyTemplateSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be the template name as approved: lower-case letters, digits and underscores'),
   language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code as Meta writes it, such as en_GB or en'),
   parameters: z.array(templateParameter).min(1).max(10),
+  /**
+   * The approved body exactly as in WhatsApp Manager, with its `{{1}}`, `{{2}}`, …: optional, but
+   * with it the inbox shows clinicians what the contact will read, and the reply's limit is exact.
+   */
+  body: z.string().trim().min(1).max(1024).optional(),
 }).superRefine((template, ctx) => {
   const carriers = template.parameters.filter((p) => p.includes('{reply}')).length;
   if (carriers !== 1) ctx.addIssue({ code: 'custom', path: ['parameters'], message: 'exactly one parameter must hold {reply}, the clinician\'s words' });
+  if (template.body !== undefined) {
+    const numbers = [...new Set([...template.body.matchAll(/\{\{(\d+)\}\}/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+    const expected = template.parameters.map((_, i) => i + 1);
+    if (numbers.join(',') !== expected.join(',')) ctx.addIssue({ code: 'custom', path: ['body'], message: `must use {{1}} to {{${expected.length}}}, one per parameter (it uses ${numbers.length ? numbers.map((n) => `{{${n}}}`).join(' ') : 'none'})` });
+  }
 });
 export type ReplyTemplateConfig = z.infer<typeof replyTemplateSchema>;
 

@@ -1,5 +1,5 @@
-import { REPLY_TEXT_LIMITS, TEMPLATE_REPLY_LIMITS } from '../../adapters/channel';
-import { replyTemplateFor, replyWindowOf } from '../outbox/send-guards';
+import { REPLY_TEXT_LIMITS } from '../../adapters/channel';
+import { replyTemplateFor, replyWindowOf, templatePreview, templateReplyLimit } from '../outbox/send-guards';
 import { In, Not } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
@@ -161,11 +161,16 @@ export class ClinicianConversations {
     const service = this.deps.directory.bySlugOrUndefined(conversation.serviceSlug);
     const template = replyTemplateFor(service, conversation, 'clinician');
     const window = replyWindowOf(conversation, now);
-    const templateLimit = TEMPLATE_REPLY_LIMITS.get(conversation.channel);
     const outside = window !== undefined && !window.open;
     return {
-      maxLength: outside && template && templateLimit !== undefined ? templateLimit : REPLY_TEXT_LIMITS.get(conversation.channel)!,
-      window: window ? { open: window.open, closesAt: iso(window.closesAt), template: template?.name ?? null } : null,
+      maxLength: outside && template && service ? templateReplyLimit(template, service, conversation.channel) : REPLY_TEXT_LIMITS.get(conversation.channel)!,
+      window: window ? {
+        open: window.open,
+        closesAt: iso(window.closesAt),
+        template: template?.name ?? null,
+        // What the contact reads when a reply goes inside the template, the reply shown as [your reply].
+        preview: template && service ? templatePreview(template, service, '[your reply]') ?? null : null,
+      } : null,
     };
   }
 

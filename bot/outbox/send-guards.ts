@@ -1,4 +1,4 @@
-import { OutboundTemplate, REPLY_WINDOWS, TEMPLATE_REPLY_LIMITS } from '../../adapters/channel';
+import { OutboundTemplate, REPLY_WINDOWS, TEMPLATE_BODY_LIMIT, TEMPLATE_REPLY_LIMITS } from '../../adapters/channel';
 import type { AuthorKind, Contact, Conversation } from '../../db/entities';
 import type { ReplyTemplateConfig, ServiceConfig } from '../config/services';
 
@@ -42,16 +42,34 @@ export function replyTemplateFor(service: ServiceConfig | undefined, conversatio
  */
 export function renderReplyTemplate(template: ReplyTemplateConfig, service: ServiceConfig, channel: Conversation['channel'], reply: string): OutboundTemplate | SendRefusal {
   const oneLine = reply.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ').replace(/ {5,}/g, '    ').trim();
-  const limit = TEMPLATE_REPLY_LIMITS.get(channel) ?? 0;
+  const limit = templateReplyLimit(template, service, channel);
   if (oneLine.length > limit) {
     return { code: 'reply_too_long_for_template', reason: `the contact's reply window has closed, so this reply goes inside the service's approved template, which takes at most ${limit} characters; shorten it` };
   }
-  const values = new Map([['reply', oneLine], ['service', service.name], ['organisation', service.organisation]]);
-  return {
-    name: template.name,
-    language: template.language,
-    parameters: template.parameters.map((p) => p.replace(/\{(\w+)\}/g, (whole, name: string) => values.get(name) ?? whole)),
-  };
+  return { name: template.name, language: template.language, parameters: fillParameters(template, service, oneLine) };
+}
+
+function fillParameters(template: ReplyTemplateConfig, service: ServiceConfig, reply: string): string[] {
+  const values = new Map([['reply', reply], ['service', service.name], ['organisation', service.organisation]]);
+  return template.parameters.map((p) => p.replace(/\{(\w+)\}/g, (whole, name: string) => values.get(name) ?? whole));
+}
+
+/** The approved body with every parameter filled but the reply (which shows as `reply`), when the config gives the body. */
+export function templatePreview(template: ReplyTemplateConfig, service: ServiceConfig, reply: string): string | undefined {
+  if (!template.body) return undefined;
+  const parameters = fillParameters(template, service, reply);
+  return template.body.replace(/\{\{(\d+)\}\}/g, (whole, n: string) => parameters[Number(n) - 1] ?? whole);
+}
+
+/**
+ * The longest reply that fits the template: when the config gives the approved body, exactly what
+ * Meta's 1,024 characters leave once the body's own words and the other parameters are filled;
+ * otherwise the channel's cautious allowance (TEMPLATE_REPLY_LIMITS).
+ */
+export function templateReplyLimit(template: ReplyTemplateConfig, service: ServiceConfig, channel: Conversation['channel']): number {
+  const preview = templatePreview(template, service, '');
+  if (preview !== undefined) return Math.max(0, TEMPLATE_BODY_LIMIT - preview.length);
+  return TEMPLATE_REPLY_LIMITS.get(channel) ?? 0;
 }
 
 export interface SendCheck {

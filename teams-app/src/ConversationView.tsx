@@ -212,6 +212,7 @@ function WindowNotice({ state, maxLength }: { state: NonNullable<Detail['reply']
     return (
       <MessageBar intent="warning" layout="multiline"><MessageBarBody>
         The contact last wrote more than 24 hours ago, so WhatsApp allows only approved templates. Your reply will go inside the service's template “{state.template}”, on one line, at most {maxLength} characters.
+        {state.preview && <> They will read: “{state.preview}”</>}
       </MessageBarBody></MessageBar>
     );
   }

@@ -41,7 +41,9 @@ describe('services config', () => {
 
   it('when a WhatsApp reply template is configured, then name, language and parameters are checked as Meta would', () => {
     const template = loadConfig().services[0].whatsapp!.replyTemplate!;
-    expect(template).to.deep.equal({ name: 'lamplight_reply', language: 'en_GB', parameters: ['{service}', '{reply}'] });
+    expect(template).to.include({ name: 'lamplight_reply', language: 'en_GB' });
+    expect(template.parameters).to.deep.equal(['{service}', '{reply}']);
+    expect(broken('has replied to your message: {{2}}', 'has replied to your message: {{3}}')).to.throw(ConfigError, /replyTemplate\.body: must use \{\{1\}\} to \{\{2\}\}/);
     expect(broken('name: lamplight_reply', 'name: Lamplight Reply')).to.throw(ConfigError, /replyTemplate\.name: must be the template name as approved/);
     expect(broken('language: en_GB', 'language: English')).to.throw(ConfigError, /replyTemplate\.language: must be a language code/);
     expect(broken('parameters: ["{service}", "{reply}"]', 'parameters: ["{service}"]')).to.throw(ConfigError, /replyTemplate\.parameters: exactly one parameter must hold \{reply\}/);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../bot/config/services';
-import { renderReplyTemplate, replyTemplateFor, replyWindowOf, sendRefusal } from '../../bot/outbox/send-guards';
+import { renderReplyTemplate, replyTemplateFor, replyWindowOf, sendRefusal, templatePreview, templateReplyLimit } from '../../bot/outbox/send-guards';
 
 const service = loadConfig().services[0];
 const template = service.whatsapp!.replyTemplate!;
@@ -29,8 +29,13 @@ describe('send guards and the reply window', () => {
   it('when a reply goes inside the template, then it is one line Meta accepts, and one too long for a template is refused with the reason', () => {
     const rendered = renderReplyTemplate(template, service, 'whatsapp', '  Hi Sam,\r\n\r\nAre you OK?\tCall\u0020\u0020\u0020\u0020\u0020\u0020us.  ');
     expect(rendered).to.deep.equal({ name: 'lamplight_reply', language: 'en_GB', parameters: ['School Nursing', 'Hi Sam, Are you OK? Call    us.'] });
-    const tooLong = renderReplyTemplate(template, service, 'whatsapp', 'x'.repeat(901));
+    // The approved body (73 characters of its own plus the service's name) leaves 928 of Meta's 1,024.
+    expect(templateReplyLimit(template, service, 'whatsapp')).to.equal(928);
+    expect(templatePreview(template, service, '[your reply]')).to.equal('The School Nursing team has replied to your message: [your reply] (Reply here to carry on the conversation.)');
+    const tooLong = renderReplyTemplate(template, service, 'whatsapp', 'x'.repeat(929));
     expect(tooLong).to.include({ code: 'reply_too_long_for_template' });
-    expect(renderReplyTemplate(template, service, 'whatsapp', 'x'.repeat(900))).to.not.have.property('code');
+    expect(renderReplyTemplate(template, service, 'whatsapp', 'x'.repeat(928))).to.not.have.property('code');
+    // Without the body in the config, the cautious allowance.
+    expect(templateReplyLimit({ ...template, body: undefined }, service, 'whatsapp')).to.equal(900);
   });
 });

@@ -128,7 +128,7 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     const { token, id, path } = await openConversation();
     const { body: detail } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
     expect(detail.reply.maxLength).to.equal(4096);
-    expect(detail.reply.window).to.deep.equal({ open: true, closesAt: new Date(h.clock.now().getTime() - 60_000 + 24 * 3600 * 1000).toISOString(), template: 'lamplight_reply' });
+    expect(detail.reply.window).to.deep.include({ open: true, closesAt: new Date(h.clock.now().getTime() - 60_000 + 24 * 3600 * 1000).toISOString(), template: 'lamplight_reply' });
     const reply = await h.api('POST', path, { token, body: { text: 'Hi, this is the school nurse.\nHow can I help?' } });
     expect(reply.status).to.equal(201);
     expect(reply.body.delivery.template).to.equal(null);
@@ -145,7 +145,8 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     h.clock.advance(24 * 3600 * 1000);
     const { body: before } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
     expect(before.reply.window).to.include({ open: false, template: 'lamplight_reply' });
-    expect(before.reply.maxLength).to.equal(900);
+    expect(before.reply.maxLength).to.equal(928);
+    expect(before.reply.window.preview).to.equal('The School Nursing team has replied to your message: [your reply] (Reply here to carry on the conversation.)');
     const reply = await h.api('POST', path, { token, body: { text: 'Sorry for the slow reply.\n\nAre you OK?' } });
     expect(reply.status).to.equal(201);
     expect(reply.body.delivery.template).to.equal('lamplight_reply');
@@ -160,7 +161,7 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     const { body: after } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
     expect(after.messages.at(-1).delivery).to.include({ status: 'sent', template: 'lamplight_reply' });
     // Too long for a template: refused now, with the reason, rather than failing later.
-    const long = await h.api('POST', path, { token, body: { text: 'x'.repeat(901) } });
+    const long = await h.api('POST', path, { token, body: { text: 'x'.repeat(929) } });
     expect(long.status).to.equal(409);
     expect(long.body.error).to.equal('reply_too_long_for_template');
   });
@@ -266,7 +267,7 @@ describe('WhatsApp for a service with no approved reply template', () => {
   beforeEach(async () => {
     // The demo config, with the first service's reply template taken out.
     const demo = readFileSync(DEMO_CONFIG_PATH, 'utf8');
-    const withoutTemplate = demo.replace(/    whatsapp:\n(      #.*\n)*      replyTemplate:\n(        .*\n){3}/, '');
+    const withoutTemplate = demo.replace(/    whatsapp:\n(      #.*\n)*      replyTemplate:\n(        .*\n)+/, '');
     if (withoutTemplate === demo) throw new Error('test setup: the demo config has no reply template to take out');
     dir = mkdtempSync(join(tmpdir(), 'lamplight-config-'));
     writeFileSync(join(dir, 'services.yaml'), withoutTemplate);
@@ -285,7 +286,7 @@ describe('WhatsApp for a service with no approved reply template', () => {
     const id = list.conversations[0].id;
     h.clock.advance(24 * 3600 * 1000 + 1);
     const { body: detail } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
-    expect(detail.reply).to.deep.equal({ maxLength: 4096, window: { open: false, closesAt: new Date(h.clock.now().getTime() - 1).toISOString(), template: null } });
+    expect(detail.reply).to.deep.equal({ maxLength: 4096, window: { open: false, closesAt: new Date(h.clock.now().getTime() - 1).toISOString(), template: null, preview: null } });
     const late = await h.api('POST', `/api/v1/conversations/${id}/messages`, { token, body: { text: 'Are you still there?' } });
     expect(late.status).to.equal(409);
     expect(late.body.error).to.equal('reply_window_closed');
