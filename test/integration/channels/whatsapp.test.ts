@@ -5,6 +5,7 @@ import { DEMO_CONFIG_PATH } from '../../../bot/config/services';
 import { join } from 'node:path';
 import { Conversation, Escalation, Message, OutboxItem } from '../../../db/entities';
 import { whatsappSignature } from '../../../adapters/whatsapp/signature';
+import { failOutboxInserts } from '../../support/faults';
 import { eventually, Harness, startHarness, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN } from '../../support/harness';
 
 const SCHOOL_NURSING_WHATSAPP = '100000000000101';
@@ -78,6 +79,17 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     expect(await h.app.db.manager.count(Escalation)).to.equal(1);
     const first = await eventually(() => h.graph!.sent[0], 'the safety reply');
     expect(first.text).to.contain('999');
+  });
+
+  it('when the store fails part-way through, then Meta gets 503 and nothing half-written; Meta\'s retry of the same post stores it once', async () => {
+    const restore = await failOutboxInserts(h.app.db);
+    const raw = fixture('inbound__text');
+    expect((await post(raw)).status).to.equal(503);
+    expect(await h.app.db.manager.count(Message)).to.equal(0);
+    expect(await h.app.db.manager.count(Conversation)).to.equal(0);
+    await restore();
+    expect((await post(raw)).status).to.equal(200);
+    expect(await h.app.db.manager.count(Message, { where: { direction: 'in' } })).to.equal(1);
   });
 
   it('when Meta reports a delivery status for a message we sent, then the outbox row moves forward', async () => {
