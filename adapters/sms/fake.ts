@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackProviderFake, readBody, reply } from '../loopback-fake';
 import { twilioSignature } from './signature';
 import inboundTemplate from './fixtures/inbound__text.json';
 
@@ -27,12 +27,8 @@ export interface FakeTwilioOptions {
   statusCallbackDelayMs?: number;
 }
 
-export class FakeTwilio {
-  readonly sent: FakeSms[] = [];
-  private server: Server | undefined;
+export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
   private failures: { status: number; code: number }[] = [];
-  private listeners = new Set<(sms: FakeSms) => void>();
-  requests = 0;
   /**
    * Post `sent` and `delivered` to the StatusCallback before answering the create-message call:
    * Twilio can do this (its answer and its callbacks travel separately), and the sender must not
@@ -40,27 +36,13 @@ export class FakeTwilio {
    */
   callbacksBeforeAnswer = false;
 
-  constructor(private readonly options: FakeTwilioOptions) {}
+  constructor(private readonly options: FakeTwilioOptions) {
+    super();
+  }
 
   /** The next `count` create-message calls fail with this HTTP status (500: Twilio trouble; 400: refused). */
   failNext(count: number, status = 500, code = status >= 500 ? 20500 : 21211): void {
     for (let i = 0; i < count; i++) this.failures.push({ status, code });
-  }
-
-  onMessage(listener: (sms: FakeSms) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
-    const { port: bound } = this.server.address() as AddressInfo;
-    return `http://${host}:${bound}`;
-  }
-
-  async close(): Promise<void> {
-    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
   /** Node request handler: mount it under a prefix or let `listen` serve it. */
@@ -82,8 +64,7 @@ export class FakeTwilio {
     if (!to || !from) return reply(res, 400, { code: 21604, message: "A 'To' phone number is required.", status: 400 });
     if (!body) return reply(res, 400, { code: 21602, message: 'Message body is required.', status: 400 });
     const sms: FakeSms = { sid: `SM${randomBytes(16).toString('hex')}`, to, from, body, statusCallback: form.get('StatusCallback') ?? undefined, at: Date.now() };
-    this.sent.push(sms);
-    for (const listener of this.listeners) listener(sms);
+    this.accept(sms);
     if (this.callbacksBeforeAnswer && sms.statusCallback) {
       await this.postStatus(sms, 'sent').then(() => this.postStatus(sms, 'delivered')).catch(() => undefined);
     }
@@ -130,15 +111,4 @@ export class FakeTwilio {
     const fields = new URLSearchParams({ SmsSid: sms.sid, SmsStatus: status, MessageStatus: status, To: sms.to, MessageSid: sms.sid, AccountSid: this.options.accountSid, From: sms.from, ApiVersion: '2010-04-01' });
     await this.postSigned(sms.statusCallback!, fields);
   }
-}
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackProviderFake, readBody, reply } from '../loopback-fake';
 import { WHATSAPP_TEXT_LIMIT } from './policy';
 import { whatsappSignature, WHATSAPP_SIGNATURE_HEADER } from './signature';
 
@@ -56,17 +56,15 @@ export interface InjectedGraphFailure {
 
 const PATH_PATTERN = /^(?:\/v\d+\.\d+)?\/(\d+)\/messages$/;
 
-export class FakeGraphApi {
-  readonly sent: FakeWhatsAppMessage[] = [];
-  requests = 0;
-  private server: Server | undefined;
+export class FakeGraphApi extends LoopbackProviderFake<FakeWhatsAppMessage> {
   private failures: InjectedGraphFailure[] = [];
   private hangs = 0;
-  private listeners = new Set<(message: FakeWhatsAppMessage) => void>();
   /** When each contact last wrote to each business number (`phoneNumberId:wa_id`), epoch ms. */
   private readonly lastInbound = new Map<string, number>();
 
-  constructor(private readonly options: FakeGraphApiOptions) {}
+  constructor(private readonly options: FakeGraphApiOptions) {
+    super();
+  }
 
   /** The next `count` sends fail with this Graph error (e.g. `{ code: 130429, httpStatus: 429 }`). */
   failNext(count: number, failure: InjectedGraphFailure): void {
@@ -78,23 +76,9 @@ export class FakeGraphApi {
     this.hangs += count;
   }
 
-  onMessage(listener: (message: FakeWhatsAppMessage) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Starts listening on loopback; resolves to the base URL to give the client (version included). */
-  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
-    const { port: bound } = this.server.address() as AddressInfo;
-    return `http://${host}:${bound}/${this.options.version ?? 'v21.0'}`;
-  }
-
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  /** The base URL carries the version, as `WHATSAPP_API_BASE_URL` does in production. */
+  protected override basePath(): string {
+    return `/${this.options.version ?? 'v21.0'}`;
   }
 
   /** Node request handler: mount it under a prefix or let `listen` serve it. */
@@ -129,8 +113,7 @@ export class FakeGraphApi {
     const refusal = this.policyRefusal(phoneNumberId, parsed);
     if (refusal) return graphError(res, refusal.httpStatus, { message: refusal.message ?? 'refused', type: 'OAuthException', code: refusal.code });
     const message: FakeWhatsAppMessage = { ...parsed, wamid: newWamid(), phoneNumberId, authorization, at: Date.now() };
-    this.sent.push(message);
-    for (const listener of this.listeners) listener(message);
+    this.accept(message);
     reply(res, 200, {
       messaging_product: 'whatsapp',
       contacts: [{ input: message.to, wa_id: message.to.replace(/^\+/, '') }],
@@ -295,15 +278,4 @@ function readMessageRequest(raw: string): Pick<FakeWhatsAppMessage, 'to' | 'type
 
 function graphError(res: ServerResponse, status: number, error: { message: string; type: string; code: number; error_subcode?: number }): void {
   reply(res, status, { error: { ...error, fbtrace_id: `A${randomBytes(11).toString('base64url')}` } });
-}
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
