@@ -1,7 +1,7 @@
 import type { TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import { SMS_CONSENT_KEYWORDS, SMS_TEXT_LIMIT } from './sms/policy';
-import { TEMPLATE_BODY_LIMIT, WHATSAPP_TEXT_LIMIT } from './whatsapp/policy';
+import { CUSTOMER_SERVICE_WINDOW_MS, TEMPLATE_BODY_LIMIT, WHATSAPP_TEXT_LIMIT } from './whatsapp/policy';
 
 export { TEMPLATE_BODY_LIMIT };
 
@@ -42,7 +42,7 @@ export const REPLY_TEXT_LIMITS: ReadonlyMap<ChannelName, number> = new Map<Chann
 (see bot/outbox/send-guards.ts), and anything else is refused and shown.
  */
 export const REPLY_WINDOWS: ReadonlyMap<ChannelName, number> = new Map<ChannelName, number>([
-  ['whatsapp', 24 * 60 * 60 * 1000],
+  ['whatsapp', CUSTOMER_SERVICE_WINDOW_MS],
 ]);
 
 /**

@@ -7,8 +7,8 @@ export {
   type WhatsAppMessageKind, type WhatsAppDeliveryStatus,
 } from './envelope';
 export {
-  WHATSAPP_TEXT_LIMIT, CUSTOMER_SERVICE_WINDOW_MS, windowState, splitText, classifyGraphError,
-  type WindowState, type SendFailureReason, type SendFailureClass,
+  WHATSAPP_TEXT_LIMIT, CUSTOMER_SERVICE_WINDOW_MS, splitText, classifyGraphError,
+  type SendFailureReason, type SendFailureClass,
 } from './policy';
 export { WhatsAppClient, WhatsAppSendError, DEFAULT_WHATSAPP_API_BASE_URL, type WhatsAppClientOptions, type TemplateMessage } from './client';
 export { FakeGraphApi, type FakeGraphApiOptions, type FakeWhatsAppMessage, type InjectedGraphFailure, type WhatsAppEnvelope } from './fake';

@@ -15,20 +15,9 @@ export const TEMPLATE_BODY_LIMIT = 1024;
 /**
  * Free-form messages may be sent only within 24 hours of the contact's last message to the
  * business; after that only an approved template may go, and a free-form send fails with 131047.
+ * The channel list's REPLY_WINDOWS carries it; bot/outbox/send-guards.ts applies it.
  */
 export const CUSTOMER_SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-export interface WindowState {
-  open: boolean;
-  /** When the window closes (or closed), in epoch ms; absent when the contact never wrote. */
-  closesAt?: number;
-}
-
-export function windowState(lastInboundAt: number | null, now: number): WindowState {
-  if (lastInboundAt === null) return { open: false };
-  const closesAt = lastInboundAt + CUSTOMER_SERVICE_WINDOW_MS;
-  return { open: now < closesAt, closesAt };
-}
 
 /**
  * Splits a text into chunks of at most `limit` UTF-16 code units (never more characters than

@@ -8,10 +8,10 @@ import { findVisibleConversation, requireRole, roleIn } from './access';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, invalid } from '../problems';
 import { auditingRefusals, recordAudit } from '../audit/record';
-import type { ReplyTemplateConfig, ServiceDirectory } from '../config/services';
+import type { ServiceDirectory } from '../config/services';
 import type { LiveEvents } from '../live/live-events';
 import { queueOutbound } from '../outbox/queue';
-import { renderReplyTemplate, replyTemplateFor, replyWindowOf, sendRefusal } from '../outbox/send-guards';
+import { planSend } from '../outbox/send-guards';
 import { REPLY_TEXT_LIMITS } from '../../adapters/channel';
 
 /** No channel takes a longer reply; each conversation's own channel may take less (REPLY_TEXT_LIMITS). */
@@ -40,17 +40,11 @@ export class ConversationActions {
       const limit = REPLY_TEXT_LIMITS.get(conversation.channel)!;
       if (text.length > limit) throw invalid(`the reply is longer than ${limit} characters, the most one ${conversation.channel} message takes`);
       const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
-      const service = this.deps.directory.bySlugOrUndefined(conversation.serviceSlug);
-      const template = replyTemplateFor(service, conversation, 'clinician');
-      refuseUnsendable(contact, conversation, at, template);
       // Outside the channel's reply window the reply goes inside the approved template: say so now,
       // and refuse now what the template cannot carry.
-      let sendsAs: string | null = null;
-      if (template && replyWindowOf(conversation, at)?.open === false) {
-        const rendered = renderReplyTemplate(template, service!, conversation.channel, text);
-        if ('code' in rendered) throw conflict(rendered.code, rendered.reason);
-        sendsAs = rendered.name;
-      }
+      const plan = planSend({ contact, conversation, service: this.deps.directory.bySlugOrUndefined(conversation.serviceSlug), authorKind: 'clinician', text, now: at, requireOpen: true });
+      if (plan.refusal) throw conflict(plan.refusal.code, plan.refusal.reason);
+      const sendsAs = plan.template?.name ?? null;
       const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at });
       // Replying takes the conversation if nobody has it: the reply's author is who the contact is talking to.
       await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null, assignedStaffId: conversation.assignedStaffId ?? staff.id });
@@ -142,13 +136,8 @@ export class ConversationActions {
       // The same rules as a new reply: outside the window only a clinician's reply may go, inside the template.
       const message = await tx.findOneBy(Message, { id: messageId, conversationId: conversation.id });
       if (!message) throw conflict('not_failed', 'only a failed message of this conversation can be retried');
-      const template = replyTemplateFor(this.deps.directory.bySlugOrUndefined(conversation.serviceSlug), conversation, message.authorKind);
-      const refusal = sendRefusal({ contact, window: { conversation, now: at, template, automatic: message.authorKind === 'auto' } });
-      if (refusal) throw conflict(refusal.code, refusal.reason);
-      if (template && replyWindowOf(conversation, at)?.open === false) {
-        const rendered = renderReplyTemplate(template, this.deps.directory.bySlugOrUndefined(conversation.serviceSlug)!, conversation.channel, openMessageBody(this.deps.keyring, message));
-        if ('code' in rendered) throw conflict(rendered.code, rendered.reason);
-      }
+      const plan = planSend({ contact, conversation, service: this.deps.directory.bySlugOrUndefined(conversation.serviceSlug), authorKind: message.authorKind, text: openMessageBody(this.deps.keyring, message), now: at });
+      if (plan.refusal) throw conflict(plan.refusal.code, plan.refusal.reason);
       const requeued = await tx.createQueryBuilder().update(OutboxItem)
         .set({ status: 'pending', attempts: 0, nextAttemptAt: at, lastError: null, updatedAt: at })
         .where('"messageId" = :messageId AND "conversationId" = :conversationId AND status = :failed', { messageId, conversationId: conversation.id, failed: 'failed' })
@@ -221,8 +210,3 @@ function requiredText(body: unknown, field: string, max: number, what: string): 
   return trimmed;
 }
 
-/** The send guards, as the clinician API's 409. */
-function refuseUnsendable(contact: Contact, conversation?: Conversation, now?: number, template?: ReplyTemplateConfig): void {
-  const refusal = sendRefusal({ contact, conversation, window: conversation && now !== undefined ? { conversation, now, template } : undefined });
-  if (refusal) throw conflict(refusal.code, refusal.reason);
-}

@@ -85,10 +85,44 @@ export interface SendCheck {
   window?: { conversation: Pick<Conversation, 'channel' | 'lastInboundAt'>; now: number; template?: ReplyTemplateConfig; automatic?: boolean };
 }
 
+export interface SendPlanInput {
+  contact: Pick<Contact, 'consent' | 'blockedAt'>;
+  conversation: Pick<Conversation, 'channel' | 'lastInboundAt' | 'status'>;
+  service: ServiceConfig | undefined;
+  authorKind: AuthorKind;
+  text: string;
+  now: number;
+  consentNotice?: boolean;
+  /** A message being written now (a reply) needs the conversation open; one already queued does not. */
+  requireOpen?: boolean;
+  /** The provider has said this message's window has closed (131047), whatever our clock says. */
+  windowKnownClosed?: boolean;
+}
+
+/** How a message may go now: refused (and why), as free text, or inside this approved template. */
+export type SendPlan = { refusal: SendRefusal; template?: undefined } | { refusal?: undefined; template?: OutboundTemplate };
+
 /**
- * The rules every channel obeys before any provider call, in one place for the outbox worker (at
- * send time) and for a clinician's reply or retry (at queue time), so the two cannot drift.
+ * The one decision, for the outbox worker (at send time) and for a clinician's reply or Retry (at
+ * queue time), so they cannot drift: the send guards, then the reply window and its template.
  */
+export function planSend(input: SendPlanInput): SendPlan {
+  const { contact, conversation, service, authorKind, now } = input;
+  const template = replyTemplateFor(service, conversation, authorKind);
+  const refusal = sendRefusal({
+    contact,
+    conversation: input.requireOpen ? conversation : undefined,
+    consentNotice: input.consentNotice,
+    window: { conversation, now, template, automatic: authorKind === 'auto' },
+  });
+  if (refusal) return { refusal };
+  const windowClosed = input.windowKnownClosed || replyWindowOf(conversation, now)?.open === false;
+  if (!windowClosed || !template || !service) return {};
+  const rendered = renderReplyTemplate(template, service, conversation.channel, input.text);
+  return 'code' in rendered ? { refusal: rendered } : { template: rendered };
+}
+
+/** The send guards on their own: closed, opted out, blocked, and the window when no template may go. */
 export function sendRefusal({ contact, conversation, consentNotice = false, window }: SendCheck): SendRefusal | undefined {
   if (conversation && conversation.status !== 'open') return { code: 'conversation_closed', reason: 'this conversation is closed; the contact must message again to reopen' };
   if (contact.consent === 'opted_out' && !consentNotice) return { code: 'contact_opted_out', reason: 'the contact has opted out (STOP); nothing can be sent until they text START' };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { In, LessThan, LessThanOrEqual } from 'typeorm';
-import { ChannelSender, OutboundText, ProviderError } from '../../adapters/channel';
+import { ChannelSender, OutboundTemplate, OutboundText, ProviderError } from '../../adapters/channel';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Channel, Contact, Conversation, Message, OutboxItem } from '../../db/entities';
@@ -8,7 +8,7 @@ import { openContactAddress, openMessageBody } from '../../db/sealed-fields';
 import { Poller } from '../poller';
 import type { Telemetry } from '../telemetry';
 import type { ServiceDirectory } from '../config/services';
-import { renderReplyTemplate, replyTemplateFor, replyWindowOf, sendRefusal } from './send-guards';
+import { planSend } from './send-guards';
 
 export interface OutboxWorkerOptions {
   db: Database;
@@ -136,36 +136,35 @@ export class OutboxWorker {
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
     const announce = (status: string) => this.o.onStatus?.({ conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status });
     const now = this.o.now();
-    const service = this.o.directory?.bySlugOrUndefined(conversation.serviceSlug);
-    const template = replyTemplateFor(service, conversation, message.authorKind);
-    const refusal = sendRefusal({ contact, consentNotice: item.consentNotice, window: { conversation, now, template, automatic: message.authorKind === 'auto' } });
-    if (refusal) return this.fail(item, refusal.reason).then(() => announce('failed'));
+    const body = openMessageBody(this.o.keyring, message);
+    const plan = (windowKnownClosed: boolean) => planSend({
+      contact, conversation, service: this.o.directory?.bySlugOrUndefined(conversation.serviceSlug), authorKind: message.authorKind,
+      text: body, now, consentNotice: item.consentNotice, windowKnownClosed,
+    });
+    // The window is known closed by our clock, or because the provider already said so for this
+    // row (a delivery status, an earlier attempt: the row then names its template).
+    const first = plan(item.templateName !== null);
+    if (first.refusal) return this.fail(item, first.refusal.reason).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
     if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
-    const text: OutboundText = {
-      from: conversation.endpointAddress,
-      to: openContactAddress(this.o.keyring, contact),
-      text: openMessageBody(this.o.keyring, message),
-      outboxItemId: item.id,
-    };
-    // Outside the reply window a clinician's reply goes inside the service's approved template;
-    // so it does, too, when the provider says the window has closed before our clock did.
-    const asTemplate = async () => {
-      const rendered = renderReplyTemplate(template!, service!, conversation.channel, text.text);
-      if ('code' in rendered) throw new ProviderError(rendered.reason, false, undefined, undefined, rendered.code);
+    const text: OutboundText = { from: conversation.endpointAddress, to: openContactAddress(this.o.keyring, contact), text: body, outboxItemId: item.id };
+    const asTemplate = async (template: OutboundTemplate) => {
       // Remembered before the call: a retry after a timeout goes straight to the template again.
-      await this.o.db.manager.update(OutboxItem, { id: item.id }, { templateName: rendered.name });
-      const sent = await sender.send({ ...text, template: rendered });
-      return { ...sent, templateName: rendered.name };
+      await this.o.db.manager.update(OutboxItem, { id: item.id }, { templateName: template.name });
+      const sent = await sender.send({ ...text, template });
+      return { ...sent, templateName: template.name };
     };
-    // By our clock, or because the provider already said so for this row (a delivery status, an earlier attempt).
-    const windowClosed = replyWindowOf(conversation, now)?.open === false || (item.templateName !== null && template !== undefined);
     await this.attempt(item, async () => {
-      if (windowClosed) return asTemplate();
+      if (first.template) return asTemplate(first.template);
       try {
         return await sender.send(text);
       } catch (error) {
-        if (template && error instanceof ProviderError && error.reason === 'window_closed') return asTemplate();
+        // The provider says the window has closed before our clock did: a clinician's reply goes
+        // again at once inside the template; anything else fails as the provider said.
+        if (!(error instanceof ProviderError) || error.reason !== 'window_closed') throw error;
+        const second = plan(true);
+        if (second.refusal) throw new ProviderError(second.refusal.reason, false, undefined, undefined, second.refusal.code);
+        if (second.template) return asTemplate(second.template);
         throw error;
       }
     }, { authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' }, announce);

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { classifyGraphError, CUSTOMER_SERVICE_WINDOW_MS, splitText, WHATSAPP_TEXT_LIMIT, windowState } from '../../adapters/whatsapp/policy';
+import { classifyGraphError, CUSTOMER_SERVICE_WINDOW_MS, splitText, WHATSAPP_TEXT_LIMIT } from '../../adapters/whatsapp/policy';
+import { replyWindowOf } from '../../bot/outbox/send-guards';
+
+/** The window as the send guards apply it to a WhatsApp conversation. */
+const windowState = (lastInboundAt: number | null, now: number) => replyWindowOf({ channel: 'whatsapp', lastInboundAt }, now)!;
 
 const MINUTE = 60_000;
 
@@ -49,7 +53,7 @@ describe('WhatsApp policy: the 24-hour customer-service window', () => {
   });
 
   it('when the contact never wrote, then the window is closed', () => {
-    expect(windowState(null, lastInboundAt)).to.deep.equal({ open: false });
+    expect(windowState(null, lastInboundAt)).to.deep.equal({ open: false, closesAt: null });
   });
 });
 

@@ -172,6 +172,8 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     expect(sent.body.template).to.deep.equal({ name: 'lamplight_reply', language: { code: 'en_GB' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'School Nursing' }, { type: 'text', text: 'Sorry for the slow reply. Are you OK?' }] }] });
     const { body: after } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
     expect(after.messages.at(-1).delivery).to.include({ status: 'sent', template: 'lamplight_reply' });
+    const transcript = await h.api('GET', `/api/v1/conversations/${id}/transcript.txt`, { token });
+    expect(transcript.body).to.contain('[sent inside the approved WhatsApp template lamplight_reply, on one line]');
     // Too long for a template: refused now, with the reason, rather than failing later.
     const long = await h.api('POST', path, { token, body: { text: 'x'.repeat(929) } });
     expect(long.status).to.equal(409);
