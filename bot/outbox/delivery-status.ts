@@ -53,18 +53,15 @@ export async function recordDeliveryStatus(
   // reply goes again at once inside the service's approved template, once; anything else fails.
   const windowClosed = next === 'failed' && update.errorCode !== undefined && WINDOW_CLOSED_CODES.get(update.channel)?.has(update.errorCode) === true;
   const template = windowClosed && item.templateName === null && templateFor ? await templateFor(item) : undefined;
+  let requeued = false;
   if (template) {
-    const requeued = await db.manager.createQueryBuilder().update(OutboxItem)
+    const result = await db.manager.createQueryBuilder().update(OutboxItem)
       .set({ status: 'pending', templateName: template, nextAttemptAt: now, providerStatus: update.status.slice(0, 32), lockedUntil: null, updatedAt: now, lastError: `the contact's 24-hour window had closed (code ${update.errorCode}); going again inside the approved template` })
       .where('id = :id AND status IN (:...from) AND "templateName" IS NULL', { id: item.id, from: ['sending', 'sent'] })
       .execute();
-    if (requeued.affected === 1) {
-      log.info({ event: 'delivery.window_closed', outboxItemId: item.id }, 'reply window closed: requeued as the approved template');
-      const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
-      return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: 'retrying' } : undefined;
-    }
+    requeued = result.affected === 1;
   }
-  if (next && from.length) {
+  if (!requeued && next && from.length) {
     const result = await db.manager.createQueryBuilder().update(OutboxItem)
       .set({ status: next, providerStatus: update.status.slice(0, 32), lockedUntil: null, updatedAt: now, ...(failure ? { lastError: failure } : {}) })
       .where('id = :id AND status IN (:...from)', { id: item.id, from })
@@ -74,7 +71,7 @@ export async function recordDeliveryStatus(
   if (!item.providerMessageId) {
     await db.manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId: update.providerMessageId }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
   }
-  log.info({ event: 'delivery.status', outboxItemId: item.id, status: update.status, moved }, 'delivery status');
+  log.info({ event: requeued ? 'delivery.window_closed' : 'delivery.status', outboxItemId: item.id, status: update.status, moved, requeued }, 'delivery status');
   const conversation = await db.manager.findOneBy(Conversation, { id: item.conversationId });
-  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: moved ? next! : item.status } : undefined;
+  return conversation ? { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status: requeued ? 'retrying' : moved ? next! : item.status } : undefined;
 }
