@@ -191,6 +191,24 @@ describe('WhatsApp (Cloud API webhook and Graph API)', () => {
     expect(h.graph!.requests).to.equal(3);
   });
 
+  it('when the template sent after a 131047 fails for a while, then the retry goes straight to the template, not free text again', async () => {
+    const { token, path } = await openConversation();
+    h.graph!.failNext(1, { code: 131047, httpStatus: 400 });
+    h.graph!.failNext(1, { code: 131000, httpStatus: 500 });
+    const reply = await h.api('POST', path, { token, body: { text: 'Are you OK?' } });
+    await eventually(async () => {
+      const row = await h.app.db.manager.findOneBy(OutboxItem, { messageId: reply.body.id });
+      return row?.status === 'pending' && row.attempts === 1 ? row : undefined;
+    }, 'the template attempt, failed and waiting');
+    h.clock.advance(60_000);
+    h.app.outbox.wake();
+    const row = await sentRow(reply.body.id);
+    expect(row).to.include({ status: 'sent', templateName: 'lamplight_reply', attempts: 2 });
+    // The welcome; free text refused (131047); the template failing (131000); the template again.
+    expect(h.graph!.requests).to.equal(4);
+    expect(h.graph!.sent.at(-1)!.type).to.equal('template');
+  });
+
   it('when Meta accepts a reply and later reports it failed with 131047, then it goes again once inside the template, and the inbox says so', async () => {
     const { token, id, path } = await openConversation();
     const reply = await h.api('POST', path, { token, body: { text: 'Checking in: how are you today?' } });
