@@ -128,8 +128,8 @@ export interface ChannelSender {
 
 /**
  * A provider refused or failed a send. `retryable` says whether the same request may succeed later;
- * `reason` is the channel policy's word for it, and `window_closed` (the provider says the reply
- * window has closed, whatever our clock thought) lets the outbox fall back to the template.
+ * `reason` is the channel policy's word for it (for logs and the inbox); the outbox recognises a
+ * closed reply window by `providerCode` in WINDOW_CLOSED_CODES, as it does in a delivery status.
  */
 export class ProviderError extends Error {
   constructor(message: string, readonly retryable: boolean, readonly status?: number, readonly providerCode?: string, readonly reason?: string) {

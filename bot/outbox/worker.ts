@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { In, LessThan, LessThanOrEqual } from 'typeorm';
-import { ChannelSender, OutboundTemplate, OutboundText, ProviderError } from '../../adapters/channel';
+import { ChannelSender, OutboundTemplate, OutboundText, ProviderError, WINDOW_CLOSED_CODES } from '../../adapters/channel';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Channel, Contact, Conversation, Message, OutboxItem } from '../../db/entities';
@@ -161,7 +161,7 @@ export class OutboxWorker {
       } catch (error) {
         // The provider says the window has closed before our clock did: a clinician's reply goes
         // again at once inside the template; anything else fails as the provider said.
-        if (!(error instanceof ProviderError) || error.reason !== 'window_closed') throw error;
+        if (!(error instanceof ProviderError) || !WINDOW_CLOSED_CODES.get(conversation.channel)?.has(error.providerCode ?? '')) throw error;
         const second = plan(true);
         if (second.refusal) throw new ProviderError(second.refusal.reason, false, undefined, undefined, second.refusal.code);
         if (second.template) return asTemplate(second.template);

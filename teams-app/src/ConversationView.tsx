@@ -160,7 +160,8 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
             </ul>
           )}
           <div className={styles.actions}><Button appearance="primary" onClick={() => void send()} disabled={replyBlocked || !reply.trim() || reply.startsWith('/') || reply.trim().length > detail.reply.maxLength}>Send reply</Button>
-            <Text size={200} aria-live="polite">{reply.trim().length} of {detail.reply.maxLength} characters</Text>
+            {/* Not a live region: announcing every keystroke would drown a screen reader. */}
+            <Text size={200}>{reply.trim().length} of {detail.reply.maxLength} characters</Text>
           </div>
         </div>
       )}
