@@ -101,6 +101,8 @@ export interface OutboundText {
    * closed). `parameters` fill the template's body `{{1}}`, `{{2}}`, … in order.
    */
   template?: OutboundTemplate;
+  /** Who wrote it, for a channel that shows it (web chat labels a clinician's reply apart from an automatic one). */
+  authorKind?: 'contact' | 'clinician' | 'auto' | 'system';
 }
 
 export interface OutboundTemplate {

@@ -3,10 +3,13 @@ import type { ChannelContext, ChannelModule, ChannelName, ChannelSender } from '
 import { registerSimulator } from './simulator/simulator';
 import { createSmsChannel, SMS_INBOUND_PATH, SmsChannel, TwilioSettings } from './sms';
 import { createWhatsAppChannel, WHATSAPP_WEBHOOK_PATH, WhatsAppChannel, WhatsAppSettings } from './whatsapp/channel';
+import { createWebchatChannel, WebchatChannel, WebchatSettings } from './webchat';
 
 export interface ChannelSettings {
   twilio: TwilioSettings | undefined;
   whatsapp?: WhatsAppSettings;
+  /** Web chat is Lamplight's own Direct Line service: it needs the database, not a provider. */
+  webchat: WebchatSettings;
   demo: boolean;
 }
 
@@ -16,6 +19,8 @@ export interface SimulatedService {
   name: string;
   sms?: string;
   whatsapp?: string;
+  /** The web chat page's address (`/chat/<webchat>`). */
+  webchat?: string;
 }
 
 /**
@@ -24,12 +29,13 @@ export interface SimulatedService {
  * a line here.
  */
 export class Channels {
-  private constructor(readonly modules: ChannelModule[], private readonly sms: SmsChannel, private readonly whatsapp: WhatsAppChannel | undefined) {}
+  private constructor(readonly modules: ChannelModule[], private readonly sms: SmsChannel, private readonly whatsapp: WhatsAppChannel | undefined, readonly webchat: WebchatChannel) {}
 
   static async create(settings: ChannelSettings, context: ChannelContext): Promise<Channels> {
     const sms = await createSmsChannel(settings.twilio, context, settings.demo);
     const whatsapp = await createWhatsAppChannel(settings.whatsapp, context, settings.demo);
-    return new Channels(whatsapp ? [sms, whatsapp] : [sms], sms, whatsapp);
+    const webchat = createWebchatChannel(settings.webchat, context);
+    return new Channels(whatsapp ? [sms, whatsapp, webchat] : [sms, webchat], sms, whatsapp, webchat);
   }
 
   /** Senders by channel, for the outbox. */

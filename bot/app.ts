@@ -31,6 +31,7 @@ import { readRequestBody } from './http/request-body';
 import { DEFAULT_RATE_LIMITS, RateLimitOptions, RateLimits } from './http/rate-limits';
 import { securityHeaders } from './http/security-headers';
 import { activityProblem } from './teams/activity-shape';
+import { chatPageView, webchatServiceOf } from './config/webchat-page';
 
 export interface Overrides {
   now?: () => Date;
@@ -43,6 +44,8 @@ export interface Overrides {
   rateLimits?: Partial<Omit<RateLimitOptions, 'trustProxyHops'>>;
   /** The triage engines per service (tests put a failing one here to see failure handled safely). */
   triage?: TriageEngines;
+  /** Web chat token requests per minute, per address and per service. */
+  webchatTokenLimits?: { perAddress?: number; perService?: number };
 }
 
 /** The Teams bot's endpoint (Bot Framework). */
@@ -103,7 +106,27 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   // Set once the gateway bot and the outbox exist; channels call them only once the server listens.
   let runGateway: (context: TurnContext) => Promise<void> = async () => { throw new Error('the gateway is not ready'); };
   let wakeOutbox = () => undefined as void;
-  const channels = await Channels.create({ twilio: settings.twilio, whatsapp: settings.whatsapp, demo: settings.demo }, {
+  const webchatServices = directory.services.map((s) => webchatServiceOf(s, process.env)).filter((s) => s !== undefined);
+  for (const service of directory.services) {
+    const secretEnv = service.webchat?.secretEnv;
+    if (secretEnv && (process.env[secretEnv] ?? '').length < 32) throw new SettingsError(`${secretEnv} (the Direct Line secret of ${service.slug}'s web chat) must be set, at least 32 characters`);
+  }
+  // Set once the rate limits exist; the web chat counts forged tokens as failed authentication.
+  let rateLimitsRef: RateLimits | undefined;
+  const channels = await Channels.create({
+    twilio: settings.twilio, whatsapp: settings.whatsapp, demo: settings.demo,
+    webchat: {
+      db, keyring: settings.keyring, now: nowMs,
+      services: () => webchatServices,
+      pageView: (endpoint, embedded) => {
+        const service = directory.byAddress('webchat', endpoint);
+        return service ? chatPageView(service, now(), publicUrl, embedded) : undefined;
+      },
+      clientAddress: (req) => rateLimitsRef!.clientAddress(req),
+      onForgedToken: (req) => rateLimitsRef!.countFailedAuthentication(req),
+      limits: overrides.webchatTokenLimits,
+    },
+  }, {
     publicUrl: () => publicUrl,
     localUrl: () => url,
     isServiceAddress: (channel, address) => directory.byAddress(channel, address) !== undefined,
@@ -181,8 +204,10 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
 
   const webhooks = channels.modules.flatMap((m) => m.routes);
   const rateLimits = new RateLimits({ ...DEFAULT_RATE_LIMITS, ...overrides.rateLimits, trustProxyHops: settings.trustProxyHops }, [...webhooks.map((r) => r.path), BOT_MESSAGES_PATH]);
+  rateLimitsRef = rateLimits;
   const server: Server = restify.createServer({ name: 'lamplight', handleUncaughtExceptions: false });
   server.pre(securityHeaders((settings.publicUrl ?? '').startsWith('https://')));
+  server.pre(channels.webchat.pre());
   server.pre(rateLimits.guard());
   server.use(restify.plugins.queryParser({ mapParams: false }));
   server.use(readRequestBody({
@@ -205,6 +230,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   for (const route of webhooks) {
     server[route.method](route.path, async (req: Request, res: Response) => sendWebhookResponse(res, await route.handle(toWebhookRequest(req))));
   }
+  channels.webchat.register(server);
 
   const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
 
@@ -218,7 +244,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     await teamsAdapter.process(req as never, res as never, (context) => dutyLeadBot.run(context));
   });
   if (!settings.auth) registerDevIdentity(server, () => devIdentity!, db, log);
-  channels.registerSimulator(server, directory.services.map((s) => ({ slug: s.slug, name: s.name, sms: s.channels.sms, whatsapp: s.channels.whatsapp })), { localUrl: () => url, publicUrl: () => publicUrl });
+  channels.registerSimulator(server, directory.services.map((s) => ({ slug: s.slug, name: s.name, sms: s.channels.sms, whatsapp: s.channels.whatsapp, webchat: s.channels.webchat })), { localUrl: () => url, publicUrl: () => publicUrl });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -17,13 +17,15 @@ interface DerivedKey {
   id: string;
   encryptionKey: Buffer;
   lookupKey: Buffer;
+  /** Signs the web chat's short-lived Direct Line tokens (HMAC): never used to encrypt. */
+  tokenKey: Buffer;
 }
 
 function derive(master: Buffer): DerivedKey {
   if (master.length !== 32) throw new Error('DATA_KEY must be 32 bytes, base64-encoded');
   const expand = (info: string) => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
   const id = createHash('sha256').update(expand('lamplight/key-id/v1')).digest('hex').slice(0, 12);
-  return { id, encryptionKey: expand('lamplight/encryption/v1'), lookupKey: expand('lamplight/lookup/v1') };
+  return { id, encryptionKey: expand('lamplight/encryption/v1'), lookupKey: expand('lamplight/lookup/v1'), tokenKey: expand('lamplight/webchat-token/v1') };
 }
 
 export class Keyring {
@@ -60,6 +62,11 @@ export class Keyring {
     decipher.setAAD(Buffer.from(associatedData, 'utf8'));
     decipher.setAuthTag(raw.subarray(raw.length - 16));
     return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+  }
+
+  /** The key that signs web chat tokens, derived from the current data key (tokens from before a rotation stop working: they live 30 minutes). */
+  get tokenSigningKey(): Buffer {
+    return this.current.tokenKey;
   }
 
   /** Deterministic lookup value for an address; always computed with the current key. */

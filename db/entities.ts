@@ -280,4 +280,54 @@ export class TeamsChannel {
   @Column(time) updatedAt!: number;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel];
+/**
+ * A web chat as the Direct Line surface serves it (adapters/webchat/): one per page session, bound
+ * to one contact (`userId`, the contact's address on the channel) of one service. `lastSeq` numbers
+ * its activities; taking the next number updates this row, which serialises writers per chat on
+ * every database, so activities commit in the order of their numbers and a watermark never skips one.
+ */
+@Entity('webchat_session')
+@Index('uq_webchat_session_user', ['endpoint', 'userId'], { unique: true })
+export class WebchatSession {
+  /** The Direct Line conversationId: URL-safe, random. */
+  @PrimaryColumn({ type: 'varchar', length: 40 }) id!: string;
+  /** The service's web chat address (its `channels.webchat` slug), as a conversation's endpointAddress holds it. */
+  @Column({ type: 'varchar', length: 64 }) endpoint!: string;
+  @Column({ type: 'varchar', length: 40 }) userId!: string;
+  /** SHA-256 (hex) of the resume secret the page keeps in session storage to get a new token after sleep. */
+  @Column({ type: 'varchar', length: 64 }) resumeHash!: string;
+  @Column({ type: 'integer' }) lastSeq!: number;
+  @Column(time) createdAt!: number;
+  @Column(time) lastActiveAt!: number;
+  @Column(optionalTime) endedAt!: number | null;
+}
+
+/**
+ * One activity of a web chat, in order (`seq` is the watermark): the young person's messages as
+ * echoed back to their page, and what the service sent. The text is sealed like a message body.
+ * `dedupeKey` makes both directions idempotent: `c:<clientActivityID>` for a post, `o:<outbox id>`
+ * for a send. An inbound row with no `storedAt` has not yet reached the gateway: it is driven
+ * there again until it has.
+ */
+@Entity('webchat_activity')
+@Index('uq_webchat_activity_dedupe', ['sessionId', 'dedupeKey'], { unique: true })
+@Index('ix_webchat_activity_unstored', ['direction', 'storedAt'])
+export class WebchatActivity {
+  @ForeignKey(() => WebchatSession, { name: 'fk_webchat_activity_session', onDelete: 'CASCADE' }) @PrimaryColumn({ type: 'varchar', length: 40 }) sessionId!: string;
+  @PrimaryColumn({ type: 'integer' }) seq!: number;
+  @Column({ type: 'varchar', length: 3 }) direction!: 'in' | 'out';
+  @Column({ type: 'varchar', length: 140 }) dedupeKey!: string;
+  /** Outbound: who wrote it, as the page labels it (clinician, auto). */
+  @Column({ type: 'varchar', length: 16, nullable: true }) authorKind!: string | null;
+  @Column({ type: 'text' }) bodyCipher!: string;
+  @Column({ type: 'varchar', length: 16 }) keyId!: string;
+  /** Inbound: the message carried attachments Lamplight does not read. */
+  @Column({ type: Boolean, default: false }) notRead!: boolean;
+  @Column(time) createdAt!: number;
+  /** Inbound: when the gateway stored it as a message (null: not yet). */
+  @Column(optionalTime) storedAt!: number | null;
+  /** Outbound: when a page of the chat first received it. */
+  @Column(optionalTime) deliveredAt!: number | null;
+}
+
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity];

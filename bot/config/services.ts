@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { REPLY_TEXT_LIMITS, type ChannelName } from '../../adapters/channel';
+import { DEFAULT_EXIT_URL } from '../../adapters/webchat/policy';
 
 /**
  * The services configuration: what each service is called, where it can be reached, when it is
@@ -79,6 +80,28 @@ const ladderSchema = z.strictObject({
   levels: z.array(z.array(recipient).min(1)).min(1).max(6),
 });
 
+/** A site allowed to frame the chat page: https, or http on this machine (for trying it out). */
+const embedOrigin = z.string().regex(/^(https:\/\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?|http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?)$/,
+  'must be an origin like https://www.example.nhs.uk (scheme and host, no path or trailing slash; http only for localhost)');
+
+/** The first-contact notice on the chat page when a service writes none. */
+export const DEFAULT_CONFIDENTIALITY = "What you tell us is confidential. We only share it if we are worried that you or someone else is at risk of harm, and we would talk to you first if we can. You don't have to give your name.";
+
+/**
+ * The web chat page and widget (`channels.webchat` is its address): who answers, as the young
+ * person reads it; the neutral site Quick exit goes to; the sites allowed to embed the widget;
+ * and, for a trust's own server using Direct Line's tokens/generate, the environment variable that
+ * holds the Direct Line secret (never the secret itself).
+ */
+const webchatSchema = z.strictObject({
+  answeredBy: z.string().trim().min(1).max(60),
+  exitUrl: z.string().url().refine((u) => u.startsWith('https://'), 'must be an https address').default(DEFAULT_EXIT_URL),
+  embedOrigins: z.array(embedOrigin).max(20).default([]),
+  confidentiality: z.string().trim().min(1).max(1000).default(DEFAULT_CONFIDENTIALITY),
+  secretEnv: z.string().regex(/^[A-Z][A-Z0-9_]{2,63}$/, 'must be the name of an environment variable, like SCHOOL_NURSING_DIRECT_LINE_SECRET').optional(),
+});
+export type WebchatConfig = z.infer<typeof webchatSchema>;
+
 const serviceSchema = z.strictObject({
   slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by hyphens'),
   name: z.string().trim().min(1),
@@ -103,6 +126,7 @@ const serviceSchema = z.strictObject({
   }),
   /** WhatsApp settings beyond the phone-number id in `channels`. */
   whatsapp: z.strictObject({ replyTemplate: replyTemplateSchema.optional() }).optional(),
+  webchat: webchatSchema.optional(),
   escalation: z.strictObject({
     inHours: ladderSchema,
     outOfHours: ladderSchema,
@@ -142,6 +166,9 @@ const configSchema = z.strictObject({
     }
     if (service.whatsapp && !service.channels.whatsapp) {
       ctx.addIssue({ code: 'custom', path: ['services', index, 'whatsapp'], message: 'WhatsApp settings need channels.whatsapp (the phone-number id) as well' });
+    }
+    if (service.webchat && !service.channels.webchat) {
+      ctx.addIssue({ code: 'custom', path: ['services', index, 'webchat'], message: 'web chat settings need channels.webchat (the chat page\'s address) as well' });
     }
     const limit = replyLimitOf(service.channels);
     service.templates.forEach((template, t) => {

@@ -30,7 +30,7 @@ export const DEFAULT_RATE_LIMITS: Omit<RateLimitOptions, 'trustProxyHops'> = {
  * Provider webhooks are not counted either: a service's messages arrive from a few provider
  * addresses, and refusing them would lose messages. Their forgeries are counted as failures.
  */
-const UNAUTHENTICATED_PREFIXES = ['/dev/idp/', '/simulator/api/', '/app/sign-in.json', '/api/v1/openapi.json'];
+const UNAUTHENTICATED_PREFIXES = ['/dev/idp/', '/simulator/api/', '/app/sign-in.json', '/api/v1/openapi.json', '/api/webchat/'];
 const NEVER_LIMITED = ['/healthz', '/readyz'];
 
 /**
@@ -77,6 +77,11 @@ export class RateLimits {
       if (res.statusCode === 401 || (res.statusCode === 403 && this.webhookPaths.includes(path))) this.failures.consume(address).catch(() => undefined);
     });
     return true;
+  }
+
+  /** Counts a failed authentication the route itself recognised (a forged web chat token). */
+  countFailedAuthentication(req: Request): void {
+    this.failures.consume(this.clientAddress(req)).catch(() => undefined);
   }
 
   /** Counts one API request for a staff member; over the limit, a 429 HttpError with Retry-After. */

@@ -24,9 +24,18 @@ export function securityHeaders(publicUrlIsHttps: boolean) {
     // The tab may open the identity provider's sign-in in a popup inside Teams.
     crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
   });
+  // The service user's chat page sets its own CSP, whose frame-ancestors name the service's own
+  // sites (the widget); its files (widget.js) load from those sites, so they are cross-origin resources.
+  const chat = helmet({
+    contentSecurityPolicy: false,
+    strictTransportSecurity: hsts,
+    xFrameOptions: false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
   return (req: Request, res: Response, next: Next): void => {
     const path = (req.url ?? '/').split('?')[0];
-    const handler = path === '/app' || path.startsWith('/app/') ? tab : api;
+    const handler = path === '/app' || path.startsWith('/app/') ? tab : path.startsWith('/chat/') ? chat : api;
     handler(req as unknown as IncomingMessage, res as unknown as ServerResponse, () => next());
   };
 }

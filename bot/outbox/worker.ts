@@ -147,7 +147,7 @@ export class OutboxWorker {
     if (first.refusal) return this.fail(item, first.refusal.reason).then(() => announce('failed'));
     const sender = this.o.senders[item.channel];
     if (!sender) return this.fail(item, `no ${item.channel} provider is configured`).then(() => announce('failed'));
-    const text: OutboundText = { from: conversation.endpointAddress, to: openContactAddress(this.o.keyring, contact), text: body, outboxItemId: item.id };
+    const text: OutboundText = { from: conversation.endpointAddress, to: openContactAddress(this.o.keyring, contact), text: body, outboxItemId: item.id, authorKind: message.authorKind };
     const asTemplate = async (template: OutboundTemplate) => {
       // Remembered before the call: a retry after a timeout goes straight to the template again.
       await this.o.db.manager.update(OutboxItem, { id: item.id }, { templateName: template.name });

@@ -45,6 +45,7 @@ export interface HarnessOptions {
   demo?: boolean;
   rateLimits?: Overrides['rateLimits'];
   triage?: Overrides['triage'];
+  webchatTokenLimits?: Overrides['webchatTokenLimits'];
   /** PUBLIC_URL (default: none, so http://localhost:<port>). */
   publicUrl?: string;
   /** WhatsApp through a local fake Graph API (`graph`), with these test credentials. */
@@ -122,6 +123,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     escalationPollIntervalMs: options.escalationPollIntervalMs ?? 3_600_000,
     rateLimits: options.rateLimits,
     triage: options.triage,
+    webchatTokenLimits: options.webchatTokenLimits,
   });
 
   return {
