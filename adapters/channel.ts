@@ -68,10 +68,14 @@ export interface ConsentKeywords {
   start: ReadonlySet<string>;
 }
 const PLAIN_CONSENT_KEYWORDS: ConsentKeywords = { stop: new Set(['stop']), start: new Set(['start']) };
+/**
+ * Web chat has none: nothing reaches a page the young person has left, so there is nothing to
+ * opt out of, and a "Stop" typed in a chat is a message for the nurse (it must not silence them).
+ */
 export const CONSENT_KEYWORDS: ReadonlyMap<ChannelName, ConsentKeywords> = new Map<ChannelName, ConsentKeywords>([
   ['sms', SMS_CONSENT_KEYWORDS],
   ['whatsapp', PLAIN_CONSENT_KEYWORDS],
-  ['webchat', PLAIN_CONSENT_KEYWORDS],
+  ['webchat', { stop: new Set(), start: new Set() }],
 ]);
 
 export interface WebhookRequest {

@@ -190,7 +190,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   const bot = new GatewayBot(inbound, telemetry, log);
   const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: nowMs });
-  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake() });
+  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake(), onTyping: (endpoint, userId) => channels.webchat.typing(endpoint, userId) });
   runGateway = (context) => bot.run(context);
   wakeOutbox = () => outbox.wake();
   bot.onStored = (result) => {

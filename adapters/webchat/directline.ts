@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Request, Response } from 'restify';
+import type { Request } from 'restify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { WebchatSession } from '../../db/entities';
 import { INBOUND_TEXT_LIMITS } from '../channel';
@@ -96,12 +96,11 @@ export class DirectLine {
   }
 
   /** `POST /v3/directline/conversations`: the token's chat (200; it was made with the token), or a new one with a secret (201). */
-  async start(req: Request, res: Response): Promise<unknown> {
+  async start(req: Request): Promise<unknown> {
     const service = this.serviceBySecret(req);
     if (service) {
       const { session } = await this.o.store.open(service.endpoint);
-      res.status(201);
-      return this.conversation(session, session.lastSeq);
+      return new Created(this.conversation(session, session.lastSeq));
     }
     const session = await this.authorised(req);
     return this.conversation(session, session.lastSeq);
@@ -231,6 +230,11 @@ export class DirectLine {
       throw problem(429, 'TooManyRequests', `too many requests; try again in ${seconds} s`, { 'retry-after': String(seconds) });
     }
   }
+}
+
+/** An answer that made something new: 201. */
+export class Created {
+  constructor(readonly body: unknown) {}
 }
 
 export function isProblem(value: unknown): value is Problem {

@@ -7,7 +7,7 @@ import type { WebchatSession } from '../../db/entities';
 import { inboundActivity } from '../activity';
 import { ChannelContext, ChannelModule, ChannelSender, OutboundText, ProviderError } from '../channel';
 import { typingActivity } from './activities';
-import { DIRECT_LINE_BASE, DirectLine, isProblem, TOKEN_PATH, WebchatService } from './directline';
+import { Created, DIRECT_LINE_BASE, DirectLine, isProblem, TOKEN_PATH, WebchatService } from './directline';
 import type { ChatPageView } from './page/view';
 import { REDRIVE_AFTER_MS } from './policy';
 import { activityId, ChatActivity, WebchatStore } from './store';
@@ -102,6 +102,7 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
     after: (session, watermark) => directLine.after(session, watermark),
     delivered: (session, seqs) => directLine.delivered(session, seqs),
     lastSeqs: (ids) => store.lastSeqs(ids),
+    touch: (session) => store.touch(session),
     log: context.log,
   });
 
@@ -137,9 +138,11 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
     res.end(JSON.stringify(body));
   };
   /** Direct Line answers: `{error: {code, message}}` for a refusal, as Microsoft's service does. */
-  const dl = (handler: (req: Request, res: Response) => Promise<unknown>, onFailure?: (req: Request) => unknown) => async (req: Request, res: Response) => {
+  const dl = (handler: (req: Request) => Promise<unknown>, onFailure?: (req: Request) => unknown) => async (req: Request, res: Response) => {
     try {
-      send(res, res.statusCode && res.statusCode !== 200 ? res.statusCode : 200, await handler(req, res));
+      const answer = await handler(req);
+      if (answer instanceof Created) send(res, 201, answer.body);
+      else send(res, 200, answer);
     } catch (error) {
       if (isProblem(error)) return send(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
       context.log.error({ event: 'webchat.error', route: req.getRoute?.()?.path, err: { name: (error as Error)?.name } }, 'web chat request failed');
@@ -189,7 +192,7 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
       server.post('/api/webchat/:slug/token', dl(async (req) => directLine.pageToken(req, param(req, 'slug'))));
       server.post(`${DIRECT_LINE_BASE}/tokens/generate`, dl((req) => directLine.generate(req)));
       server.post(`${DIRECT_LINE_BASE}/tokens/refresh`, dl((req) => directLine.refresh(req)));
-      server.post(`${DIRECT_LINE_BASE}/conversations`, dl((req, res) => directLine.start(req, res)));
+      server.post(`${DIRECT_LINE_BASE}/conversations`, dl((req) => directLine.start(req)));
       server.get(`${DIRECT_LINE_BASE}/conversations/:id`, dl((req) => directLine.reconnect(req, param(req, 'id'))));
       server.post(`${DIRECT_LINE_BASE}/conversations/:id/activities`, dl((req) => directLine.post(req, param(req, 'id'))));
       // A poll must not fail for a passing reason: the official client would stop polling for good.

@@ -44,3 +44,9 @@ export const TOKENS_PER_MINUTE_PER_SERVICE = 600;
 
 /** Where Quick exit goes when a service names no neutral site of its own: a weather page. */
 export const DEFAULT_EXIT_URL = 'https://www.bbc.co.uk/weather';
+
+/**
+ * A chat's page counts as open while it has been heard from this recently (a socket's keep-alive
+ * or a poll touches the chat at most once a minute): the inbox tells the clinician when it is not.
+ */
+export const PAGE_PRESENT_MS = 90_000;

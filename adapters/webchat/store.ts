@@ -68,6 +68,7 @@ export class WebchatStore {
   async touch(session: WebchatSession): Promise<void> {
     const at = this.now();
     if (at - session.lastActiveAt < 60_000) return;
+    session.lastActiveAt = at;
     await this.db.manager.update(WebchatSession, { id: session.id }, { lastActiveAt: at });
   }
 

@@ -15,6 +15,8 @@ export interface StreamSource {
   /** A page received these outbound activities (their numbers). */
   delivered(session: WebchatSession, seqs: number[]): Promise<void>;
   lastSeqs(ids: string[]): Promise<Map<string, number>>;
+  /** The page is still there (an open socket): the inbox shows the chat as open. */
+  touch(session: WebchatSession): Promise<void>;
   log: Logger;
 }
 
@@ -42,7 +44,11 @@ export class DirectLineStreams {
   private closed = false;
 
   constructor(private readonly source: StreamSource) {
-    this.keepAlive = setInterval(() => this.each((l) => l.socket.readyState === WebSocket.OPEN && l.socket.send('')), KEEPALIVE_MS);
+    this.keepAlive = setInterval(() => this.each((l) => {
+      if (l.socket.readyState !== WebSocket.OPEN) return;
+      l.socket.send('');
+      void this.source.touch(l.session).catch(() => undefined);
+    }), KEEPALIVE_MS);
     this.check = setInterval(() => void this.checkOthers().catch(() => undefined), STREAM_CHECK_MS);
     this.keepAlive.unref();
     this.check.unref();
@@ -105,6 +111,7 @@ export class DirectLineStreams {
       oldest.socket.close(4000, 'collision');
     }
     listeners.add(listener);
+    void this.source.touch(session).catch(() => undefined);
     socket.on('message', () => undefined);
     socket.on('error', () => socket.terminate());
     socket.on('close', () => {

@@ -119,6 +119,11 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   action('block', (s, i) => actions.block(s, i), 200, false);
   action('unblock', (s, i) => actions.unblock(s, i), 200, false);
   action('retry', (s, i, b) => actions.retry(s, i, b));
+  // The reply box is in use: a web chat page shows "typing" (the tab calls this at most every few seconds).
+  server.post('/api/v1/conversations/:id/typing', jsonRoute(log, async (req) => {
+    await actions.typing(await staffOf(req), id(req));
+    return { status: 202, body: { ok: true } };
+  }));
 
   server.get('/api/v1/escalations', jsonRoute(log, async (req) => {
     const staff = await staffOf(req);

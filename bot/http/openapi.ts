@@ -47,8 +47,15 @@ export function openApiDocument(serverUrl: string) {
         post: {
           summary: 'Reply to the contact (queued in the outbox, sent on the conversation\'s channel)',
           parameters: [id],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: 4096, description: "At most the channel's own limit (SMS 1,600; WhatsApp 4,096; after a WhatsApp window closed, what the approved template leaves of Meta's 1,024, as the reply goes inside it): the conversation's reply.maxLength says which" } } } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: 4096, description: "At most the channel's own limit (SMS 1,600; WhatsApp 4,096; web chat 4,096; after a WhatsApp window closed, what the approved template leaves of Meta's 1,024, as the reply goes inside it): the conversation's reply.maxLength says which" } } } } } },
           responses: responses({ 201: { description: 'queued' } }, { 400: 'empty or too long for the channel', 404: 'no such conversation in my services', 409: 'conversation closed, contact opted out or blocked, reply window closed with no approved template, or too long for the template' }),
+        },
+      },
+      '/conversations/{id}/typing': {
+        post: {
+          summary: 'I am writing a reply: a web chat page shows "typing" (nothing is stored; no effect on other channels). Call it at most every few seconds while the reply box is in use.',
+          parameters: [id],
+          responses: responses({ 202: { description: 'passed on to any open chat page' } }, { 404: 'no such conversation in my services' }),
         },
       },
       '/services': { get: { summary: 'My services (role, reply promise, templates, colleagues), every service for transfers, and the outcome codes', responses: responses({ 200: { description: 'services' } }) } },

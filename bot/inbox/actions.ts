@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Contact, Conversation, Message, Note, OutboxItem, ServiceMembership, StaffMember } from '../../db/entities';
-import { openMessageBody, sealNoteBody } from '../../db/sealed-fields';
+import { openContactAddress, openMessageBody, sealNoteBody } from '../../db/sealed-fields';
 import { findVisibleConversation, requireRole, roleIn } from './access';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, invalid } from '../problems';
@@ -25,6 +25,8 @@ interface Dependencies {
   events: LiveEvents;
   now: () => number;
   onQueued: () => void;
+  /** Shows "typing" on the contact's open chat page (web chat), given the service's and the contact's addresses. */
+  onTyping?: (endpoint: string, contactAddress: string) => Promise<void>;
 }
 
 /**
@@ -177,6 +179,17 @@ export class ConversationActions {
     const id = randomUUID();
     await tx.insert(Note, { id, conversationId, authorStaffId: staffId, kind, ...sealNoteBody(this.deps.keyring, id, text), createdAt: at });
     return id;
+  }
+
+  /**
+   * The clinician is writing a reply: a web chat page shows "typing". Nothing is stored or audited
+   * (no record is read or changed); a conversation the clinician may not see is refused as usual.
+   */
+  async typing(staff: StaffIdentity, conversationId: string): Promise<void> {
+    const conversation = await findVisibleConversation(this.deps.db.manager, staff, this.deps.directory, conversationId);
+    if (conversation.channel !== 'webchat' || conversation.status !== 'open' || !this.deps.onTyping) return;
+    const contact = await this.deps.db.manager.findOneByOrFail(Contact, { id: conversation.contactId });
+    await this.deps.onTyping(conversation.endpointAddress, openContactAddress(this.deps.keyring, contact));
   }
 
   private async act<T>(

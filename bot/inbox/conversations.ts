@@ -3,7 +3,8 @@ import { replyTemplateFor, replyWindowOf, templatePreview, templateReplyLimit } 
 import { In, Not } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
-import { Contact, Conversation, Escalation, Message, Note, OutboxItem, StaffMember } from '../../db/entities';
+import { Contact, Conversation, Escalation, Message, Note, OutboxItem, StaffMember, WebchatSession } from '../../db/entities';
+import { PAGE_PRESENT_MS } from '../../adapters/webchat/policy';
 import { openContactAddress, openMessageBody, openNoteBody, openTriage } from '../../db/sealed-fields';
 import type { Reason } from '../../triage';
 import { findVisibleConversation, visibleServices } from './access';
@@ -129,10 +130,11 @@ export class ClinicianConversations {
         services: [conversation.serviceSlug], detail: { messages: messages.length, notes: notes.length },
       });
     });
+    const address = openContactAddress(this.deps.keyring, contact);
     return {
       ...this.summary({ ...conversation, lastReadAt: at }, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted'),
-      contact: { id: contact.id, channel: contact.channel, address: openContactAddress(this.deps.keyring, contact), consent: contact.consent, blocked: contact.blockedAt !== null },
-      reply: this.replyRules(conversation, at),
+      contact: { id: contact.id, channel: contact.channel, address, consent: contact.consent, blocked: contact.blockedAt !== null },
+      reply: { ...this.replyRules(conversation, at), page: conversation.channel === 'webchat' ? await this.chatPage(conversation, address, at) : null },
       escalation: escalation ? { id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step } : null,
       messages: messages.map((m) => {
         const delivery = outbox.get(m.id);
@@ -172,6 +174,16 @@ export class ClinicianConversations {
         preview: template && service ? templatePreview(template, service, '[your reply]') ?? null : null,
       } : null,
     };
+  }
+
+  /**
+   * Web chat only: whether the young person's chat page is open now. A reply to a closed page is
+   * kept, and seen only if they reopen it in the same browser session; the clinician must know.
+   */
+  private async chatPage(conversation: Conversation, userId: string, now: number) {
+    const session = await this.deps.db.manager.findOneBy(WebchatSession, { endpoint: conversation.endpointAddress, userId });
+    if (!session) return { open: false, lastSeenAt: null };
+    return { open: session.endedAt === null && now - session.lastActiveAt <= PAGE_PRESENT_MS, lastSeenAt: iso(session.lastActiveAt) };
   }
 
   /** The transcript for the clinical record, as text or PDF. Audited as an export. */

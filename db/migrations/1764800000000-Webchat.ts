@@ -34,7 +34,7 @@ export class Webchat1764800000000 implements MigrationInterface {
         { name: 'authorKind', type: 'varchar', length: '16', isNullable: true },
         { name: 'bodyCipher', type: 'text' },
         { name: 'keyId', type: 'varchar', length: '16' },
-        { name: 'notRead', type: bool, default: false },
+        { name: 'notRead', type: bool, default: q.connection.driver.options.type === 'postgres' ? 'false' : '0' },
         { name: 'createdAt', type: 'bigint' },
         { name: 'storedAt', type: 'bigint', isNullable: true },
         { name: 'deliveredAt', type: 'bigint', isNullable: true },

@@ -4,7 +4,7 @@ import {
 } from '@fluentui/react-components';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from './api';
-import { date, dateTime } from './format';
+import { channelName, contactName, date, dateTime } from './format';
 import { SafeText } from './SafeText';
 import type { Detail, Me, Msg, Services } from './types';
 
@@ -72,6 +72,13 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
     }
   };
   const send = () => reply.trim() && run(async () => { await api.post(`/conversations/${id}/messages`, { text: reply }); setReply(''); });
+  // A web chat page shows "typing" while the reply box is in use: told at most every 4 s, never waited for.
+  const lastTyping = useRef(0);
+  const typing = () => {
+    if (detail?.channel !== 'webchat' || Date.now() - lastTyping.current < 4000) return;
+    lastTyping.current = Date.now();
+    api.post(`/conversations/${id}/typing`).catch(() => undefined);
+  };
   const useTemplate = (text: string) => { setReply(text); setPickerIndex(0); replyRef.current?.focus(); };
 
   if (!detail) return <section className={styles.root} aria-label="Conversation">{error ? <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar> : <Text>Loading…</Text>}</section>;
@@ -83,8 +90,8 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
   return (
     <section className={styles.root} aria-label="Conversation">
       <div className={styles.header}>
-        <Text as="h2" size={500} weight="semibold">{detail.contact.address}</Text>
-        <Text>{detail.serviceName} · {detail.channel.toUpperCase()}</Text>
+        <Text as="h2" size={500} weight="semibold">{contactName(detail.channel, detail.contact.address)}</Text>
+        <Text>{detail.serviceName} · {channelName(detail.channel)}</Text>
         {detail.riskLevel === 'high' && <Badge color="danger" appearance="filled">High risk</Badge>}
         {detail.riskLevel === 'medium' && <Badge color="warning" appearance="filled">Priority</Badge>}
         {detail.contact.consent === 'opted_out' && <Badge color="subtle">Texted STOP</Badge>}
@@ -132,6 +139,13 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
         ))}
       </ol>
       {open && replyWindow && <WindowNotice state={replyWindow} maxLength={detail.reply.maxLength} />}
+      {open && detail.reply.page && !detail.reply.page.open && (
+        <MessageBar intent="warning">
+          <MessageBarBody>
+            The young person's chat page is closed{detail.reply.page.lastSeenAt ? ` (last open ${dateTime(detail.reply.page.lastSeenAt)})` : ''}. A reply is kept and shows only if they open the chat again in the same browser session; web chat cannot reach them any other way. If you are worried about them, follow your service's process.
+          </MessageBarBody>
+        </MessageBar>
+      )}
       {open && (
         <div className={styles.composer}>
           <Field label="Reply (type / for templates; Ctrl+Enter sends)">
@@ -141,7 +155,7 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
               maxLength={detail.reply.maxLength}
               disabled={replyBlocked}
               resize="vertical"
-              onChange={(_, d) => { setReply(d.value); setPickerIndex(0); }}
+              onChange={(_, d) => { setReply(d.value); setPickerIndex(0); if (d.value && !d.value.startsWith('/')) typing(); }}
               onKeyDown={(e) => {
                 if (templates.length && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) { e.preventDefault(); setPickerIndex((i) => (i + (e.key === 'ArrowDown' ? 1 : templates.length - 1)) % templates.length); }
                 else if (templates.length && e.key === 'Enter') { e.preventDefault(); useTemplate(templates[pickerIndex].text); }

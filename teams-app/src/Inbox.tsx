@@ -1,6 +1,7 @@
 import { Badge, CounterBadge, makeStyles, mergeClasses, Select, Tab, TabList, Text, tokens } from '@fluentui/react-components';
 import type { Counts, Services, Summary } from './types';
 import { waiting } from './wait';
+import { channelName } from './format';
 
 export const QUEUES = [
   { id: 'escalated', label: 'Escalated' },
@@ -57,7 +58,7 @@ export function Inbox(props: {
                   {c.riskLevel === 'medium' && <Badge color="warning" appearance="filled">Priority</Badge>}
                   {c.escalated && <Badge color="danger" appearance="outline">Escalated</Badge>}
                   <Text className={c.unread ? styles.unread : undefined}>{c.contactLabel}</Text>
-                  <Text size={200}>{c.serviceName} · {c.channel.toUpperCase()}</Text>
+                  <Text size={200}>{c.serviceName} · {channelName(c.channel)}</Text>
                 </span>
                 <span className={styles.line}>
                   {wait && <Text size={200}>Waiting {wait.label}</Text>}

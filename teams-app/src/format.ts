@@ -13,3 +13,10 @@ export function setLocale(candidate: string | undefined): void {
 
 export const dateTime = (iso: string): string => new Date(iso).toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short' });
 export const date = (iso: string): string => new Date(iso).toLocaleDateString(locale);
+
+const CHANNEL_NAMES: Record<string, string> = { sms: 'SMS', whatsapp: 'WhatsApp', webchat: 'Web chat' };
+/** A channel as clinicians call it. */
+export const channelName = (channel: string): string => CHANNEL_NAMES[channel] ?? channel;
+
+/** A contact as the inbox names them: a web chat visitor has no number, only a random id. */
+export const contactName = (channel: string, address: string): string => (channel === 'webchat' ? `Web chat visitor ${address.slice(-6)}` : address);

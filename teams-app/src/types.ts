@@ -14,7 +14,12 @@ export interface Detail extends Summary {
   contact: { id: string; channel: string; address: string; consent: string; blocked: boolean };
   escalation: { id: string; status: string; acknowledgedBy: string | null; notificationsSent: number } | null;
   /** The longest reply the channel takes now, and a reply window (WhatsApp) when the channel has one. */
-  reply: { maxLength: number; window: { open: boolean; closesAt: string | null; template: string | null; preview: string | null } | null };
+  reply: {
+    maxLength: number;
+    window: { open: boolean; closesAt: string | null; template: string | null; preview: string | null } | null;
+    /** Web chat: whether the young person's chat page is open now. */
+    page: { open: boolean; lastSeenAt: string | null } | null;
+  };
   messages: Msg[];
   notes: { id: string; kind: string; authorName: string | null; text: string; createdAt: string }[];
   history: { id: string; service: string; status: string; riskLevel: Risk; outcome: string | null; createdAt: string; closedAt: string | null }[];

@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_CONFIG_PATH } from '../../../bot/config/services';
 import { DirectLine, ConnectionStatus, type Activity } from 'botframework-directlinejs';
 import { Conversation, Escalation, Message, OutboxItem, WebchatActivity } from '../../../db/entities';
 import { failOutboxInserts } from '../../support/faults';
@@ -194,5 +198,56 @@ describe('Web chat (Direct Line 3.0, the official client)', () => {
     const bad = await fetch(`${h.app.url}/v3/directline/conversations/${issued.conversationId}/activities`, { method: 'POST', headers: { authorization: `Bearer ${issued.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'message', text: 'x', channelData: { clientActivityID: '<script>' } }) });
     expect(bad.status).to.equal(400);
     expect((await bad.json()).error.code).to.equal('BadArgument');
+  });
+
+  it('while the nurse writes, the open page sees "typing" (never stored); the inbox says whether the page is open; "Stop" in a chat is a message, not an opt-out', async () => {
+    const { body: issued } = await pageToken();
+    const { client, seen } = connect({ token: issued.token, webSocket: true });
+    await post(client, issued.userId, 'Stop', 'stop-1');
+    await eventually(() => seen.find((a) => a.from.role === 'bot'), 'the welcome');
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, { channel: 'webchat' });
+    const detail = await h.api('GET', `/api/v1/conversations/${conversation.id}`, { token: nurse });
+    expect(detail.body.reply.page).to.deep.equal({ open: true, lastSeenAt: new Date(h.clock.now()).toISOString() });
+    expect(detail.body.contact.consent).to.equal('active');
+
+    expect((await h.api('POST', `/api/v1/conversations/${conversation.id}/typing`, { token: nurse })).status).to.equal(202);
+    const typing = await eventually(() => seen.find((a) => a.type === 'typing'), 'typing');
+    expect(typing.from).to.deep.include({ role: 'bot', name: 'School Nursing' });
+    expect(await h.app.db.manager.count(WebchatActivity, { where: { direction: 'out' } })).to.equal(1);
+    const otherTeam = await h.staff('hv@example.nhs.uk', 'clinician', 'health-visiting');
+    expect((await h.api('POST', `/api/v1/conversations/${conversation.id}/typing`, { token: otherTeam })).status).to.equal(404);
+
+    client.end();
+    h.clock.advance(5 * 60_000);
+    const later = await h.api('GET', `/api/v1/conversations/${conversation.id}`, { token: nurse });
+    expect(later.body.reply.page.open).to.equal(false);
+  });
+
+  it('when a trust\'s own server holds the service\'s Direct Line secret, then tokens/generate and a secret start work; a wrong secret is 403', async () => {
+    await h.close();
+    const config = readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('      answeredBy: a school nurse\n', '      answeredBy: a school nurse\n      secretEnv: TEST_SCHOOL_NURSING_DL_SECRET\n');
+    const dir = mkdtempSync(join(tmpdir(), 'lamplight-webchat-'));
+    writeFileSync(join(dir, 'services.yaml'), config);
+    const secret = 'a-direct-line-secret-of-at-least-32-chars';
+    process.env.TEST_SCHOOL_NURSING_DL_SECRET = secret;
+    try {
+      h = await startHarness({ configPath: join(dir, 'services.yaml') });
+      const generate = (bearer: string) => fetch(`${h.app.url}/v3/directline/tokens/generate`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
+      const generated = await generate(secret);
+      expect(generated.status).to.equal(200);
+      const body = await generated.json();
+      expect(body).to.have.keys('conversationId', 'token', 'expires_in');
+      expect((await generate('not-the-secret-but-long-enough-to-look-like-one')).status).to.equal(403);
+      const started = await fetch(`${h.app.url}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(started.status).to.equal(201);
+      expect((await started.json()).streamUrl).to.match(/^ws:\/\/localhost:\d+\/v3\/directline\/conversations\/[A-Za-z0-9_-]+\/stream\?watermark=0&t=/);
+      const { client, seen } = connect({ token: body.token, webSocket: true });
+      await post(client, JSON.parse(Buffer.from(body.token.split('.')[1], 'base64url').toString()).user, 'Hello from the trust website', 'site-1');
+      await eventually(() => seen.find((a) => a.from.role === 'bot'), 'the welcome');
+    } finally {
+      delete process.env.TEST_SCHOOL_NURSING_DL_SECRET;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

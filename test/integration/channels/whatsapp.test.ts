@@ -318,7 +318,7 @@ describe('WhatsApp for a service with no approved reply template', () => {
     const id = list.conversations[0].id;
     h.clock.advance(24 * 3600 * 1000 + 1);
     const { body: detail } = await h.api('GET', `/api/v1/conversations/${id}`, { token });
-    expect(detail.reply).to.deep.equal({ maxLength: 4096, window: { open: false, closesAt: new Date(h.clock.now().getTime() - 1).toISOString(), template: null, preview: null } });
+    expect(detail.reply).to.deep.equal({ maxLength: 4096, window: { open: false, closesAt: new Date(h.clock.now().getTime() - 1).toISOString(), template: null, preview: null }, page: null });
     const late = await h.api('POST', `/api/v1/conversations/${id}/messages`, { token, body: { text: 'Are you still there?' } });
     expect(late.status).to.equal(409);
     expect(late.body.error).to.equal('reply_window_closed');

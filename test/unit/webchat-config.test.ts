@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { ConfigError, DEFAULT_CONFIDENTIALITY, DEMO_CONFIG_PATH, loadConfig, parseConfig } from '../../bot/config/services';
+import { chatPageView, clockTime } from '../../bot/config/webchat-page';
+import { WebchatTokens } from '../../adapters/webchat/tokens';
+
+const demoText = readFileSync(DEMO_CONFIG_PATH, 'utf8');
+const broken = (from: string, to: string) => {
+  if (!demoText.includes(from)) throw new Error(`test setup: "${from}" is not in the demo config`);
+  return () => parseConfig(demoText.replace(from, to), 'test.yaml');
+};
+
+describe('web chat settings and the page\'s view', () => {
+  it('when an embedding origin has a path, a trailing slash or plain http to another host, then the config is refused naming it', () => {
+    for (const origin of ['https://www.example.nhs.uk/', 'https://www.example.nhs.uk/chat', 'http://www.example.nhs.uk', '*']) {
+      expect(broken('embedOrigins: ["http://localhost:8081"]', `embedOrigins: ["${origin}"]`), origin).to.throw(ConfigError, /webchat\.embedOrigins\[0\]: must be an origin/);
+    }
+    expect(broken('embedOrigins: ["http://localhost:8081"]', 'embedOrigins: ["https://www.school-nursing.example.nhs.uk", "http://127.0.0.1:9000"]')).not.to.throw();
+  });
+
+  it('when Quick exit would go to a plain-http site, or web chat settings have no chat address, then the config is refused', () => {
+    expect(broken('exitUrl: https://www.bbc.co.uk/weather', 'exitUrl: http://www.bbc.co.uk/weather')).to.throw(ConfigError, /webchat\.exitUrl: must be an https address/);
+    expect(broken('      webchat: school-nursing\n', '')).to.throw(ConfigError, /services\[0\]\.webchat: web chat settings need channels\.webchat/);
+  });
+
+  it('shows times as people say them, and the week in order with closed days named', () => {
+    expect(['09:00', '16:30', '12:00', '00:00', '24:00', '13:05'].map(clockTime)).to.deep.equal(['9am', '4:30pm', 'midday', 'midnight', 'midnight', '1:05pm']);
+    const [school] = loadConfig().services;
+    const view = chatPageView(school, new Date('2026-11-24T10:00:00Z'), 'https://lamplight.example.nhs.uk/', false);
+    expect(view.hours).to.deep.equal([
+      { day: 'Monday', times: '9am to 5pm' }, { day: 'Tuesday', times: '9am to 5pm' }, { day: 'Wednesday', times: '9am to 5pm' },
+      { day: 'Thursday', times: '9am to 5pm' }, { day: 'Friday', times: '9am to 4:30pm' }, { day: 'Saturday', times: 'Closed' }, { day: 'Sunday', times: 'Closed' },
+    ]);
+    expect(view).to.include({
+      slug: 'school-nursing', serviceName: 'School Nursing', answeredBy: 'a school nurse', replyPromise: 'within one working day', openNow: true,
+      statusLine: 'Open now, until 5pm today.', exitUrl: 'https://www.bbc.co.uk/weather', confidentiality: DEFAULT_CONFIDENTIALITY,
+      directLineDomain: 'https://lamplight.example.nhs.uk/v3/directline', tokenUrl: '/api/webchat/school-nursing/token',
+    });
+  });
+
+  it('says when a closed service opens again, in UK time (a Friday evening in summer time)', () => {
+    const [school] = loadConfig().services;
+    const view = chatPageView(school, new Date('2026-06-19T17:00:00Z'), 'http://localhost:3978', true);
+    expect(view).to.include({ openNow: false, statusLine: 'Closed now. We open again at 9am on Monday 22 June.', embedded: true });
+  });
+
+  it('a token opens its own chat only until it expires, and any change to it is refused', () => {
+    let now = Date.parse('2026-11-24T10:00:00Z');
+    const tokens = new WebchatTokens(Buffer.alloc(32, 7), () => now);
+    const { token, expires_in } = tokens.issue({ conversationId: 'abc', userId: 'dl_user', endpoint: 'school-nursing' });
+    expect(expires_in).to.equal(1800);
+    expect(tokens.verify(token)).to.deep.equal({ claims: { conversationId: 'abc', userId: 'dl_user', endpoint: 'school-nursing', exp: now / 1000 + 1800 } });
+    const [h, p, sig] = token.split('.');
+    const changed = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), conv: 'other' })).toString('base64url');
+    expect(tokens.verify(`${h}.${changed}.${sig}`)).to.deep.equal({ problem: 'invalid' });
+    expect(new WebchatTokens(Buffer.alloc(32, 8), () => now).verify(token)).to.deep.equal({ problem: 'invalid' });
+    expect(tokens.verify(undefined)).to.deep.equal({ problem: 'missing' });
+    now += 1800 * 1000;
+    expect(tokens.verify(token)).to.deep.equal({ problem: 'expired' });
+  });
+});
