@@ -13,8 +13,8 @@ import { inboxBench } from './inbox';
 import { triageBench } from './triage';
 
 /**
- * `npm run bench`: inbound SMS webhooks per second and latency to the 200, for Lamplight on SQLite
- * and on PostgreSQL and for a bare botbuilder + restify echo bot, all in this one run. The ratio
+ * `npm run bench`: inbound SMS webhooks (and web chat posts) per second and latency to the 200, for
+ * Lamplight on SQLite and on PostgreSQL and for a bare botbuilder + restify echo bot, all in this one run. The ratio
  * to the baseline is the figure that means something; absolute numbers depend on the machine.
  * Loopback only; every load is a fixed number of requests.
  */
@@ -50,16 +50,45 @@ function webhook(i: number): { body: string; signature: string } {
   return { body: fields.toString(), signature: twilioSignature(AUTH_TOKEN, `${PUBLIC_URL}/api/sms/twilio`, fields) };
 }
 
-async function load(url: string, from: number, count: number): Promise<{ latencies: number[]; elapsedMs: number; errors: number }> {
+/** One request of a load: where it goes, with what. */
+type Request = (i: number) => { path: string; headers: Record<string, string>; body: string };
+
+const smsWebhook: Request = (i) => {
+  const { body, signature } = webhook(i);
+  return { path: '/api/sms/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body };
+};
+
+/**
+ * Web chat posts as the official client sends them, from as many chats as there are SMS contacts
+ * (their tokens fetched before the clock starts), each post with its own clientActivityID.
+ */
+async function webchatPosts(url: string): Promise<Request> {
+  const chats: { token: string; conversationId: string; userId: string }[] = [];
+  for (let c = 0; c < CONTACTS; c++) {
+    const response = await fetch(`${url}/api/webchat/school-nursing/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    if (response.status !== 200) throw new Error(`web chat token: ${response.status}`);
+    chats.push(await response.json());
+  }
+  return (i) => {
+    const chat = chats[i % CONTACTS];
+    return {
+      path: `/v3/directline/conversations/${chat.conversationId}/activities`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${chat.token}` },
+      body: JSON.stringify({ type: 'message', from: { id: chat.userId, role: 'user' }, text: `benchmark message ${i}: can I talk to someone about something at home?`, channelData: { clientActivityID: `bench-${i}` } }),
+    };
+  };
+}
+
+async function load(url: string, from: number, count: number, request: Request): Promise<{ latencies: number[]; elapsedMs: number; errors: number }> {
   const latencies: number[] = [];
   let next = from;
   let errors = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < from + count) {
-      const { body, signature } = webhook(next++);
+      const { path, headers, body } = request(next++);
       const t0 = performance.now();
-      const response = await fetch(`${url}/api/sms/twilio`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body });
+      const response = await fetch(`${url}${path}`, { method: 'POST', headers, body });
       await response.arrayBuffer();
       latencies.push(performance.now() - t0);
       if (response.status !== 200) errors++;
@@ -71,11 +100,12 @@ async function load(url: string, from: number, count: number): Promise<{ latenci
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function measure(name: string, mode: string, env: Record<string, string>): Promise<Result> {
+async function measure(name: string, mode: string, env: Record<string, string>, requests: (url: string) => Promise<Request> = async () => smsWebhook): Promise<Result> {
   const { url, child } = await startTarget(mode, env);
   try {
-    await load(url, 0, WARMUP);
-    const { latencies, elapsedMs, errors } = await load(url, WARMUP, REQUESTS);
+    const request = await requests(url);
+    await load(url, 0, WARMUP, request);
+    const { latencies, elapsedMs, errors } = await load(url, WARMUP, REQUESTS, request);
     latencies.sort((a, b) => a - b);
     return { name, rps: (REQUESTS / elapsedMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
   } finally {
@@ -128,6 +158,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lamplight-bench-'));
   try {
     results.push(await measure('Lamplight on SQLite', 'lamplight', { DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}` }));
+    results.push(await measure('Lamplight on SQLite, web chat posts (Direct Line)', 'lamplight', { DATABASE_URL: `sqlite:${join(dir, 'bench-webchat.sqlite')}` }, webchatPosts));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -141,6 +172,13 @@ async function main(): Promise<void> {
       const url = new URL(POSTGRES_ADMIN_URL);
       url.pathname = `/${name}`;
       results.push(await measure('Lamplight on PostgreSQL', 'lamplight', { DATABASE_URL: url.toString() }));
+      await admin.query(`CREATE DATABASE ${name}_wc`);
+      try {
+        url.pathname = `/${name}_wc`;
+        results.push(await measure('Lamplight on PostgreSQL, web chat posts (Direct Line)', 'lamplight', { DATABASE_URL: url.toString() }, webchatPosts));
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${name}_wc WITH (FORCE)`);
+      }
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
@@ -150,8 +188,8 @@ async function main(): Promise<void> {
   }
 
   const base = results[0].rps;
-  process.stdout.write(`\nInbound SMS webhooks: ${REQUESTS} signed Twilio posts after ${WARMUP} warm-up, ${CONCURRENCY} at a time, ${CONTACTS} contacts, loopback; ${cpus().length} cores, Node ${process.version}\n\n`);
-  process.stdout.write('| server | webhooks/s | p50 ms | p99 ms | non-200 | throughput vs baseline |\n|---|---:|---:|---:|---:|---:|\n');
+  process.stdout.write(`\nInbound messages: ${REQUESTS} signed Twilio posts (or web chat posts with a token) after ${WARMUP} warm-up, ${CONCURRENCY} at a time, ${CONTACTS} contacts (or chats), loopback; the baseline echo bot takes the SMS posts; ${cpus().length} cores, Node ${process.version}\n\n`);
+  process.stdout.write('| server | posts/s | p50 ms | p99 ms | non-200 | throughput vs baseline |\n|---|---:|---:|---:|---:|---:|\n');
   for (const r of results) {
     process.stdout.write(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${(r.rps / base).toFixed(2)} |\n`);
   }

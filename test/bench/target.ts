@@ -64,7 +64,7 @@ async function lamplight(): Promise<string> {
     port: 0, host: '127.0.0.1', publicUrl: 'http://bench.lamplight.test', databaseUrl: process.env.DATABASE_URL!, configPath: DEMO_CONFIG_PATH,
     keyring: new Keyring(randomBytes(32)), twilio: { accountSid, authToken, apiBaseUrl }, auth: undefined,
     appInsightsConnectionString: undefined, demo: true, production: false, trustProxyHops: 0, logLevel: 'silent', seedDemoData: false,
-  }, { logger: pino({ level: 'silent' }), now: () => new Date('2026-11-24T10:00:00Z') });
+  }, { logger: pino({ level: 'silent' }), now: () => new Date('2026-11-24T10:00:00Z'), webchatTokenLimits: { perAddress: 100_000, perService: 100_000 }, rateLimits: { unauthenticatedPerMinute: 100_000 } });
   return app.url;
 }
 
