@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     `Lamplight is running on ${settings.publicUrl ? app.url : base}  (database: ${app.db.dialect}${settings.publicUrl ? `; public URL ${base}` : ''}${settings.demo ? '; demo mode' : ''})`,
     `  Clinician inbox (the Teams tab, also in a browser):  ${base}/app/`,
     ...(app.channels.simulated ? [`  Channel simulator (a phone that texts the demo services):  ${base}/simulator`] : []),
+    ...app.directory.services.filter((s) => s.channels.webchat).map((s) => `  Web chat, ${s.name}:  ${base}/chat/${s.channels.webchat}`),
     ...(app.devIdentity ? [
       `  Dev sign-in: demo staff at ${base}/dev/idp/staff; a token for one of them:`,
       `    curl -s -X POST ${base}/dev/idp/token -H 'content-type: application/json' -d '{"email":"sam.patel@lamplight.example"}'`,
