@@ -48,6 +48,15 @@ describe('the embedded default, as a newcomer uses it', () => {
         return messages.every((m: any) => m.direction === 'in' || m.delivery.status === 'delivered');
       }, 'delivery receipts from the simulated Twilio');
       expect(delivered).to.equal(true);
+
+      // The third channel on the same process: the chat page's token, a post through Direct Line, the welcome back.
+      expect(output.join('\n')).to.contain(`${baseUrl}/chat/school-nursing`);
+      const chat = await post('/api/webchat/school-nursing/token', {});
+      const headers = { authorization: `Bearer ${chat.token}`, 'content-type': 'application/json' };
+      const posted = await json(`/v3/directline/conversations/${chat.conversationId}/activities`, { method: 'POST', headers, body: JSON.stringify({ type: 'message', from: { id: chat.userId }, text: 'hi from the web chat', channelData: { clientActivityID: 'embedded-1' } }) });
+      expect(posted.id).to.be.a('string');
+      const chatWelcome = await eventually(async () => (await json(`/v3/directline/conversations/${chat.conversationId}/activities?watermark=`, { headers })).activities.find((a: any) => a.from.role === 'bot'), 'the welcome in the web chat');
+      expect(chatWelcome.text).to.contain('School Nursing team');
     } finally {
       child.kill('SIGTERM');
     }
