@@ -122,8 +122,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
         const service = directory.byAddress('webchat', endpoint);
         return service ? chatPageView(service, now(), publicUrl, embedded) : undefined;
       },
-      clientAddress: (req) => rateLimitsRef!.clientAddress(req),
-      onForgedToken: (req) => rateLimitsRef!.countFailedAuthentication(req),
+      clientAddress: (req) => rateLimitsRef!.clientAddress(req as Request),
+      onForgedToken: (req) => rateLimitsRef!.countFailedAuthentication(req as Request),
       limits: overrides.webchatTokenLimits,
     },
   }, {
@@ -276,6 +276,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     async close() {
       shuttingDown = true;
       api.closeStreams();
+      // Open chat pages hold their sockets: close them first, or the server would wait for them.
+      await channels.webchat.stopLive();
       // Stop taking requests and let those in flight commit, then finish the send in flight.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -64,9 +64,12 @@ export class Keyring {
     return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
   }
 
-  /** The key that signs web chat tokens, derived from the current data key (tokens from before a rotation stop working: they live 30 minutes). */
-  get tokenSigningKey(): Buffer {
-    return this.current.tokenKey;
+  /**
+   * The keys that sign web chat tokens: the current data key's first (it signs), then the previous
+   * keys' (a token they signed is recognised as expired, not as a forgery, after a rotation).
+   */
+  get tokenSigningKeys(): Buffer[] {
+    return [this.current.tokenKey, ...[...this.byId.values()].filter((k) => k !== this.current).map((k) => k.tokenKey)];
   }
 
   /** Deterministic lookup value for an address; always computed with the current key. */

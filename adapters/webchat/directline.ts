@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isIPv6 } from 'node:net';
 import type { Request } from 'restify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { WebchatSession } from '../../db/entities';
@@ -31,9 +33,9 @@ export interface DirectLineOptions {
   /** The young person's post, kept: hands it to the gateway; resolves once it is stored as a message. */
   deliver(session: WebchatSession, activity: ChatActivity): Promise<void>;
   /** The client's address for the token endpoint's limit (behind TRUST_PROXY_HOPS proxies). */
-  clientAddress(req: Request): string;
+  clientAddress(req: Request | IncomingMessage): string;
   /** A token that fails its signature check is a forgery: counted like a failed sign-in. */
-  onForgedToken(req: Request): void;
+  onForgedToken(req: Request | IncomingMessage): void;
   limits?: { perAddress?: number; perService?: number };
 }
 
@@ -67,8 +69,7 @@ export class DirectLine {
     if (!service) throw problem(404, 'not_found', 'no service has a web chat here');
     const origin = header(req, 'origin');
     if (origin && !this.originAllowed(req, origin, service)) throw problem(403, 'forbidden', 'this site may not start a chat with the service');
-    await this.limit(this.tokensPerAddress, this.o.clientAddress(req));
-    await this.limit(this.tokensPerService, service.endpoint);
+    await this.limit(this.tokensPerAddress, addressKey(this.o.clientAddress(req)));
     const body = (req.body ?? {}) as { conversationId?: unknown; resume?: unknown };
     if (typeof body !== 'object' || Array.isArray(body)) throw problem(400, 'bad_request', 'send a JSON object: {} for a new chat, or {conversationId, resume} for your own');
     if (body.conversationId !== undefined || body.resume !== undefined) {
@@ -77,6 +78,8 @@ export class DirectLine {
       if (!session) throw problem(403, 'forbidden', 'that chat cannot be resumed: start a new one');
       return { ...this.o.tokens.issue({ conversationId: session.id, userId: session.userId, endpoint: session.endpoint }), conversationId: session.id, userId: session.userId };
     }
+    // Only new chats count against the service's limit: a page coming back to its own chat is never refused for others' load.
+    await this.limit(this.tokensPerService, service.endpoint);
     const { session, resume } = await this.o.store.open(service.endpoint);
     return { ...this.o.tokens.issue({ conversationId: session.id, userId: session.userId, endpoint: session.endpoint }), conversationId: session.id, userId: session.userId, resume };
   }
@@ -103,7 +106,8 @@ export class DirectLine {
       return new Created(this.conversation(session, session.lastSeq));
     }
     const session = await this.authorised(req);
-    return this.conversation(session, session.lastSeq);
+    // A page starting with a token whose chat already has messages sees all of them (a new chat has none).
+    return this.conversation(session, 0);
   }
 
   /** `GET /v3/directline/conversations/:id?watermark=`: reconnect; the new streamUrl replays from the watermark. */
@@ -111,6 +115,8 @@ export class DirectLine {
     const session = await this.authorised(req, conversationId);
     const watermark = parseWatermark(query(req, 'watermark'));
     if (watermark === undefined) throw problem(400, 'BadArgument', 'the watermark is not one this server gave');
+    // The client had everything up to its watermark.
+    if (watermark) await this.received(session, watermark);
     return this.conversation(session, watermark ?? session.lastSeq);
   }
 
@@ -153,38 +159,44 @@ export class DirectLine {
     const session = await this.authorised(req, conversationId);
     const watermark = parseWatermark(query(req, 'watermark'));
     if (watermark === undefined) throw problem(400, 'BadArgument', 'the watermark is not one this server gave');
+    // A poll's watermark says what the page already has: the service's messages up to it are delivered.
+    if (watermark) await this.received(session, watermark);
     const page = await this.after(session, watermark ?? 0);
-    await this.delivered(session, page.delivered);
     await this.o.store.touch(session);
     return { activities: page.activities, watermark: String(page.watermark) };
   }
 
-  /** The activities after a watermark, for a poll or a socket, and which of them are the service's (to mark delivered). */
-  async after(session: WebchatSession, watermark: number): Promise<{ activities: DirectLineActivity[]; watermark: number; delivered: number[] }> {
+  /** The activities after a watermark, for a poll or a socket. */
+  async after(session: WebchatSession, watermark: number): Promise<{ activities: DirectLineActivity[]; watermark: number }> {
     const rows = await this.o.store.after(session.id, watermark);
     const name = this.o.service(session.endpoint)?.name ?? '';
-    return {
-      activities: rows.map((r) => toDirectLine(r, session, name)),
-      watermark: rows.length ? rows[rows.length - 1].seq : watermark,
-      delivered: rows.filter((r) => r.direction === 'out' && r.deliveredAt === null).map((r) => r.seq),
-    };
+    return { activities: rows.map((r) => toDirectLine(r, session, name)), watermark: rows.length ? rows[rows.length - 1].seq : watermark };
   }
 
-  /** Filled in by the channel: tells the outbox a page has the service's messages. */
-  delivered: (session: WebchatSession, seqs: number[]) => Promise<void> = async () => undefined;
+  /** Filled in by the channel: a page has everything up to the watermark; tells the outbox which of the service's messages it now has. */
+  received: (session: WebchatSession, watermark: number) => Promise<void> = async () => undefined;
 
-  /** The chat a stream may open. */
-  async admit(conversationId: string, token: string | undefined): Promise<WebchatSession | 'forbidden' | 'not_found'> {
-    const verdict = this.o.tokens.verify(token);
-    if (!('claims' in verdict) || verdict.claims.conversationId !== conversationId) return 'forbidden';
+  /** The chat a stream may open: only with the stream token its streamUrl carries. */
+  async admit(conversationId: string, token: string | undefined, req: IncomingMessage): Promise<WebchatSession | 'forbidden' | 'not_found'> {
+    const verdict = this.o.tokens.verify(token, 'stream');
+    if (!('claims' in verdict)) {
+      if (verdict.problem === 'invalid') this.o.onForgedToken(req);
+      return 'forbidden';
+    }
+    if (verdict.claims.conversationId !== conversationId) return 'forbidden';
     const session = await this.o.store.session(conversationId);
     return session && session.endedAt === null ? session : 'not_found';
   }
 
+  /**
+   * A chat's start or reconnect answer. The streamUrl carries its own token, which opens that
+   * socket only and only for a minute: URLs end up in proxies' access logs, chat tokens must not.
+   */
   private conversation(session: WebchatSession, watermark: number) {
-    const issued = this.o.tokens.issue({ conversationId: session.id, userId: session.userId, endpoint: session.endpoint });
+    const chat = { conversationId: session.id, userId: session.userId, endpoint: session.endpoint };
+    const issued = this.o.tokens.issue(chat);
     const base = this.o.publicUrl().replace(/^http/, 'ws').replace(/\/$/, '');
-    const streamUrl = `${base}${DIRECT_LINE_BASE}/conversations/${session.id}/stream?watermark=${watermark}&t=${encodeURIComponent(issued.token)}`;
+    const streamUrl = `${base}${DIRECT_LINE_BASE}/conversations/${session.id}/stream?watermark=${watermark}&t=${encodeURIComponent(this.o.tokens.issue(chat, 'stream').token)}`;
     return { conversationId: session.id, ...issued, streamUrl };
   }
 
@@ -239,6 +251,18 @@ export class Created {
 
 export function isProblem(value: unknown): value is Problem {
   return typeof value === 'object' && value !== null && typeof (value as Problem).status === 'number' && typeof (value as Problem).code === 'string';
+}
+
+/** The key an address is limited by: IPv6 by its /64 (one household or phone holds a whole /64), IPv4 as it is. */
+export function addressKey(address: string): string {
+  const plain = address.replace(/^::ffff:/i, '');
+  if (!isIPv6(plain)) return plain;
+  const [head] = plain.split('%');
+  const halves = head.split('::');
+  const left = halves[0] ? halves[0].split(':') : [];
+  const right = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 function header(req: Request, name: string): string | undefined {

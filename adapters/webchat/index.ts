@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { BotAdapter, ResourceResponse, TurnContext } from 'botbuilder';
 import type { Request, Response, Next, Server } from 'restify';
 import type { Keyring } from '../../db/crypto';
@@ -9,7 +9,7 @@ import { ChannelContext, ChannelModule, ChannelSender, OutboundText, ProviderErr
 import { typingActivity } from './activities';
 import { Created, DIRECT_LINE_BASE, DirectLine, isProblem, TOKEN_PATH, WebchatService } from './directline';
 import type { ChatPageView } from './page/view';
-import { REDRIVE_AFTER_MS } from './policy';
+import { EMPTY_CHAT_KEPT_MS, REDRIVE_AFTER_MS } from './policy';
 import { activityId, ChatActivity, WebchatStore } from './store';
 import { DirectLineStreams } from './stream';
 import { WebchatTokens } from './tokens';
@@ -30,8 +30,8 @@ export interface WebchatSettings {
   /** What the service's page shows, now; undefined for an address no service has. */
   pageView(endpoint: string, embedded: boolean): ChatPageView | undefined;
   page?: ChatPage;
-  clientAddress(req: Request): string;
-  onForgedToken(req: Request): void;
+  clientAddress(req: Request | IncomingMessage): string;
+  onForgedToken(req: Request | IncomingMessage): void;
   limits?: { perAddress?: number; perService?: number };
 }
 
@@ -44,6 +44,8 @@ export type WebchatChannel = ChannelModule & {
   pre(): (req: Request, res: Response, next: Next) => void;
   /** The service is writing a reply: the chat's open pages show "typing". */
   typing(endpoint: string, userId: string): Promise<void>;
+  /** Closes the open sockets and stops the redrive: before the HTTP server closes, which waits for every connection. */
+  stopLive(): Promise<void>;
 };
 
 const DL_CORS = {
@@ -62,7 +64,7 @@ const DL_CORS = {
  */
 export function createWebchatChannel(settings: WebchatSettings, context: ChannelContext): WebchatChannel {
   const store = new WebchatStore(settings.db, settings.keyring, settings.now);
-  const tokens = new WebchatTokens(settings.keyring.tokenSigningKey, settings.now);
+  const tokens = new WebchatTokens(settings.keyring.tokenSigningKeys, settings.now);
   const byEndpoint = () => new Map(settings.services().map((s) => [s.endpoint, s]));
   const gateway = new WebchatGatewayAdapter();
   let streams: DirectLineStreams | undefined;
@@ -92,32 +94,52 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
     onForgedToken: settings.onForgedToken,
     limits: settings.limits,
   });
-  directLine.delivered = async (session, seqs) => {
-    for (const { outboxItemId, seq } of await store.markDelivered(session.id, seqs)) {
+  directLine.received = async (session, watermark) => {
+    for (const { outboxItemId, seq } of await store.markDeliveredUpTo(session.id, watermark)) {
       await context.onDeliveryStatus({ channel: 'webchat', providerMessageId: activityId(session.id, seq), outboxItemId, status: 'delivered' });
     }
   };
   streams = new DirectLineStreams({
-    admit: (id, token) => directLine.admit(id, token),
+    admit: (id, token, req) => directLine.admit(id, token, req),
     after: (session, watermark) => directLine.after(session, watermark),
-    delivered: (session, seqs) => directLine.delivered(session, seqs),
+    received: (session, watermark) => directLine.received(session, watermark),
     lastSeqs: (ids) => store.lastSeqs(ids),
     touch: (session) => store.touch(session),
     log: context.log,
   });
 
-  // A post kept while the gateway could not take it (the database failed mid-way) is driven there again.
+  // A post kept while the gateway could not take it (the database failed mid-way) is driven there
+  // again. Each row on its own, with its own backoff: one that keeps failing (its service was
+  // removed from the config) never holds up the others, and says so in the log.
+  const failing = new Map<string, { attempts: number; nextAt: number }>();
   let redriving = false;
+  let purgedAt = 0;
   const redrive = setInterval(() => {
     if (redriving) return;
     redriving = true;
     void (async () => {
-      for (const activity of await store.unstored(settings.now() - REDRIVE_AFTER_MS)) {
-        const session = await store.session(activity.sessionId);
-        if (session) await deliver(session, activity);
-        context.log.info({ event: 'webchat.redriven', sessionId: activity.sessionId }, 'a kept web chat message reached the gateway');
+      const now = settings.now();
+      for (const activity of await store.unstored(now - REDRIVE_AFTER_MS)) {
+        const key = `${activity.sessionId}:${activity.seq}`;
+        const record = failing.get(key);
+        if (record && record.nextAt > now) continue;
+        try {
+          const session = await store.session(activity.sessionId);
+          if (session) await deliver(session, activity);
+          failing.delete(key);
+          context.log.info({ event: 'webchat.redriven', sessionId: activity.sessionId }, 'a kept web chat message reached the gateway');
+        } catch (error) {
+          const attempts = (record?.attempts ?? 0) + 1;
+          failing.set(key, { attempts, nextAt: now + Math.min(10 * 60_000, REDRIVE_AFTER_MS * 2 ** attempts) });
+          context.log[attempts >= 5 ? 'error' : 'warn']({ event: 'webchat.redrive_failed', sessionId: activity.sessionId, attempts, err: { name: (error as Error).name } }, 'web chat: a kept message has not reached the gateway yet');
+        }
       }
-    })().catch((error) => context.log.warn({ event: 'webchat.redrive_failed', err: { name: (error as Error).name } }, 'web chat: a kept message could not reach the gateway yet')).finally(() => (redriving = false));
+      if (now - purgedAt > 60 * 60_000) {
+        purgedAt = now;
+        const purged = await store.purgeEmpty(now - EMPTY_CHAT_KEPT_MS);
+        if (purged) context.log.info({ event: 'webchat.purged_empty', chats: purged }, 'web chats that never had a message were deleted');
+      }
+    })().catch((error) => context.log.warn({ event: 'webchat.redrive_failed', err: { name: (error as Error).name } }, 'web chat: the kept messages could not be read')).finally(() => (redriving = false));
   }, REDRIVE_AFTER_MS);
   redrive.unref();
 
@@ -207,6 +229,10 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
         if (!streams!.handleUpgrade(req, socket, head)) socket.destroy();
       });
       if (settings.page) registerPage(server, settings.page, settings, byEndpoint, context);
+    },
+    async stopLive() {
+      clearInterval(redrive);
+      await streams!.close();
     },
     async close() {
       clearInterval(redrive);

@@ -50,3 +50,12 @@ export const DEFAULT_EXIT_URL = 'https://www.bbc.co.uk/weather';
  * or a poll touches the chat at most once a minute): the inbox tells the clinician when it is not.
  */
 export const PAGE_PRESENT_MS = 90_000;
+
+/** Open sockets one instance takes (each holds memory and a file descriptor); past it, 503 and the client polls or retries. */
+export const SOCKETS_PER_INSTANCE = 10_000;
+
+/** A stream token (in the `streamUrl`, so in proxies' access logs) opens the socket only, for this long. */
+export const STREAM_TOKEN_LIFETIME_S = 60;
+
+/** A chat that never had a message is deleted this long after it was made (a page opened and left). */
+export const EMPTY_CHAT_KEPT_MS = 24 * 60 * 60_000;

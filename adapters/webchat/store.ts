@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { EntityManager, In, IsNull, LessThan, MoreThan } from 'typeorm';
+import { EntityManager, In, IsNull, LessThan, LessThanOrEqual, MoreThan } from 'typeorm';
 import type { Keyring } from '../../db/crypto';
 import type { Database } from '../../db/database';
 import { WebchatActivity, WebchatSession } from '../../db/entities';
@@ -125,6 +125,12 @@ export class WebchatStore {
     return rows.map((r) => this.opened(r));
   }
 
+  /** Deletes chats that never had a message and were made before `before` (pages opened and left); returns how many. */
+  async purgeEmpty(before: number): Promise<number> {
+    const result = await this.db.manager.delete(WebchatSession, { lastSeq: 0, createdAt: LessThan(before) });
+    return result.affected ?? 0;
+  }
+
   /** The chats' current numbers, for the sockets' check for activities written by another instance. */
   async lastSeqs(ids: string[]): Promise<Map<string, number>> {
     if (!ids.length) return new Map();
@@ -133,12 +139,12 @@ export class WebchatStore {
   }
 
   /**
-   * Marks what the service sent as received by a page; returns the outbox ids of the activities
-   * that this call marked (the first page to receive them), for their delivery status.
+   * Marks what the service sent, up to a watermark a page has acknowledged, as received; returns
+   * the outbox ids of the activities this call marked (the first page to have them), for their
+   * delivery status.
    */
-  async markDelivered(sessionId: string, seqs: number[]): Promise<{ outboxItemId: string; seq: number }[]> {
-    if (!seqs.length) return [];
-    const fresh = await this.db.manager.find(WebchatActivity, { where: { sessionId, seq: In(seqs), direction: 'out', deliveredAt: IsNull() }, select: { seq: true, dedupeKey: true } });
+  async markDeliveredUpTo(sessionId: string, watermark: number): Promise<{ outboxItemId: string; seq: number }[]> {
+    const fresh = await this.db.manager.find(WebchatActivity, { where: { sessionId, seq: LessThanOrEqual(watermark), direction: 'out', deliveredAt: IsNull() }, select: { seq: true, dedupeKey: true } });
     if (!fresh.length) return [];
     await this.db.manager.update(WebchatActivity, { sessionId, seq: In(fresh.map((f) => f.seq)), deliveredAt: IsNull() }, { deliveredAt: this.now() });
     return fresh.filter((f) => f.dedupeKey.startsWith('o:')).map((f) => ({ outboxItemId: f.dedupeKey.slice(2), seq: f.seq }));

@@ -1,5 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { TOKEN_LIFETIME_S } from './policy';
+import { STREAM_TOKEN_LIFETIME_S, TOKEN_LIFETIME_S } from './policy';
+
+/** What a token may do: a chat token works every Direct Line route; a stream token only opens the socket. */
+export type TokenScope = 'chat' | 'stream';
 
 /** What a web chat token says: which chat, which user, until when. */
 export interface WebchatClaims {
@@ -11,6 +14,7 @@ export interface WebchatClaims {
   endpoint: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  scope: TokenScope;
 }
 
 const ISSUER = 'lamplight';
@@ -23,23 +27,32 @@ const b64 = (value: Buffer | string) => Buffer.from(value).toString('base64url')
  * is derived from the data key and never leaves the server.
  */
 export class WebchatTokens {
-  constructor(private readonly key: Buffer, private readonly nowMs: () => number) {}
+  /** `keys`: the current signing key first, then those derived from previous data keys (still recognised, as expired). */
+  constructor(private readonly keys: Buffer[], private readonly nowMs: () => number) {}
 
-  issue(chat: { conversationId: string; userId: string; endpoint: string }): { token: string; expires_in: number } {
+  issue(chat: { conversationId: string; userId: string; endpoint: string }, scope: TokenScope = 'chat'): { token: string; expires_in: number } {
     const iat = Math.floor(this.nowMs() / 1000);
+    const life = scope === 'chat' ? TOKEN_LIFETIME_S : STREAM_TOKEN_LIFETIME_S;
     const header = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-    const payload = b64(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, conv: chat.conversationId, user: chat.userId, ep: chat.endpoint, iat, exp: iat + TOKEN_LIFETIME_S }));
-    return { token: `${header}.${payload}.${this.sign(`${header}.${payload}`)}`, expires_in: TOKEN_LIFETIME_S };
+    const payload = b64(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, conv: chat.conversationId, user: chat.userId, ep: chat.endpoint, scope, iat, exp: iat + life }));
+    return { token: `${header}.${payload}.${this.sign(this.keys[0], `${header}.${payload}`)}`, expires_in: life };
   }
 
-  /** The claims of a genuine, unexpired token; otherwise why not. */
-  verify(token: string | undefined): { claims: WebchatClaims } | { problem: 'missing' | 'invalid' | 'expired' } {
+  /**
+   * The claims of a genuine, unexpired token of this scope; otherwise why not. A token signed with
+   * a previous data key (before a rotation) is expired, not forged: the page gets a new one.
+   */
+  verify(token: string | undefined, scope: TokenScope = 'chat'): { claims: WebchatClaims } | { problem: 'missing' | 'invalid' | 'expired' } {
     if (!token) return { problem: 'missing' };
     const parts = token.split('.');
     if (parts.length !== 3 || token.length > 2048) return { problem: 'invalid' };
-    const expected = Buffer.from(this.sign(`${parts[0]}.${parts[1]}`));
     const given = Buffer.from(parts[2]);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { problem: 'invalid' };
+    const signedBy = this.keys.findIndex((key) => {
+      const expected = Buffer.from(this.sign(key, `${parts[0]}.${parts[1]}`));
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
+    if (signedBy < 0) return { problem: 'invalid' };
+    if (signedBy > 0) return { problem: 'expired' };
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
@@ -47,12 +60,14 @@ export class WebchatTokens {
       return { problem: 'invalid' };
     }
     if (body.iss !== ISSUER || body.aud !== AUDIENCE || typeof body.conv !== 'string' || typeof body.user !== 'string' || typeof body.ep !== 'string' || typeof body.exp !== 'number') return { problem: 'invalid' };
+    // A stream token is not a chat token (it travels in a URL), nor the other way round.
+    if (body.scope !== scope) return { problem: 'invalid' };
     if (body.exp * 1000 <= this.nowMs()) return { problem: 'expired' };
-    return { claims: { conversationId: body.conv, userId: body.user, endpoint: body.ep, exp: body.exp } };
+    return { claims: { conversationId: body.conv, userId: body.user, endpoint: body.ep, exp: body.exp, scope } };
   }
 
-  private sign(input: string): string {
-    return createHmac('sha256', this.key).update(input).digest('base64url');
+  private sign(key: Buffer, input: string): string {
+    return createHmac('sha256', key).update(input).digest('base64url');
   }
 }
 

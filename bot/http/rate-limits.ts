@@ -61,7 +61,9 @@ export class RateLimits {
     if (NEVER_LIMITED.includes(path)) return true;
     const address = this.clientAddress(req);
     const shutOut = await this.failures.get(address);
-    if (shutOut && shutOut.consumedPoints > this.options.failedAuthentications) {
+    // Web chat pages behind a shared address (a school) are never shut out by others' failures: the
+    // official client stops polling for good on a 429. Their own tokens guard each chat.
+    if (shutOut && shutOut.consumedPoints > this.options.failedAuthentications && !path.startsWith('/v3/directline/')) {
       tooMany(res, shutOut.msBeforeNext, 'too many failed authentications from this address; try again later');
       return false;
     }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, DEFAULT_CONFIDENTIALITY, DEMO_CONFIG_PATH, loadConfig, parseConfig } from '../../bot/config/services';
 import { chatPageView, clockTime } from '../../bot/config/webchat-page';
 import { WebchatTokens } from '../../adapters/webchat/tokens';
+import { addressKey } from '../../adapters/webchat/directline';
 
 const demoText = readFileSync(DEMO_CONFIG_PATH, 'utf8');
 const broken = (from: string, to: string) => {
@@ -46,16 +47,32 @@ describe('web chat settings and the page\'s view', () => {
 
   it('a token opens its own chat only until it expires, and any change to it is refused', () => {
     let now = Date.parse('2026-11-24T10:00:00Z');
-    const tokens = new WebchatTokens(Buffer.alloc(32, 7), () => now);
+    const tokens = new WebchatTokens([Buffer.alloc(32, 7)], () => now);
     const { token, expires_in } = tokens.issue({ conversationId: 'abc', userId: 'dl_user', endpoint: 'school-nursing' });
     expect(expires_in).to.equal(1800);
-    expect(tokens.verify(token)).to.deep.equal({ claims: { conversationId: 'abc', userId: 'dl_user', endpoint: 'school-nursing', exp: now / 1000 + 1800 } });
+    expect(tokens.verify(token)).to.deep.equal({ claims: { conversationId: 'abc', userId: 'dl_user', endpoint: 'school-nursing', exp: now / 1000 + 1800, scope: 'chat' } });
+    // A stream token opens the socket only, for a minute; a chat token does not open the socket.
+    const stream = tokens.issue({ conversationId: 'abc', userId: 'dl_user', endpoint: 'school-nursing' }, 'stream');
+    expect(stream.expires_in).to.equal(60);
+    expect(tokens.verify(stream.token)).to.deep.equal({ problem: 'invalid' });
+    expect(tokens.verify(token, 'stream')).to.deep.equal({ problem: 'invalid' });
+    expect(tokens.verify(stream.token, 'stream')).to.have.property('claims');
+    // After a data key rotation, a token signed with the previous key is expired, not a forgery.
+    expect(new WebchatTokens([Buffer.alloc(32, 9), Buffer.alloc(32, 7)], () => now).verify(token)).to.deep.equal({ problem: 'expired' });
     const [h, p, sig] = token.split('.');
     const changed = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), conv: 'other' })).toString('base64url');
     expect(tokens.verify(`${h}.${changed}.${sig}`)).to.deep.equal({ problem: 'invalid' });
-    expect(new WebchatTokens(Buffer.alloc(32, 8), () => now).verify(token)).to.deep.equal({ problem: 'invalid' });
+    expect(new WebchatTokens([Buffer.alloc(32, 8)], () => now).verify(token)).to.deep.equal({ problem: 'invalid' });
     expect(tokens.verify(undefined)).to.deep.equal({ problem: 'missing' });
     now += 1800 * 1000;
     expect(tokens.verify(token)).to.deep.equal({ problem: 'expired' });
+  });
+
+  it('limits token requests by IPv4 address, and by the /64 for IPv6 (one phone or household holds a whole /64)', () => {
+    expect(addressKey('203.0.113.9')).to.equal('203.0.113.9');
+    expect(addressKey('::ffff:203.0.113.9')).to.equal('203.0.113.9');
+    expect(addressKey('2001:db8:85a3:0:1:2:3:4')).to.equal('2001:db8:85a3:0::/64');
+    expect(addressKey('2001:db8:85a3::9')).to.equal(addressKey('2001:0db8:85a3:0000:ffff:1:2:3'));
+    expect(addressKey('::1')).to.equal('0:0:0:0::/64');
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTcp } from 'node:net';
 import { DEMO_CONFIG_PATH } from '../../../bot/config/services';
 import { DirectLine, ConnectionStatus, type Activity } from 'botframework-directlinejs';
 import { Conversation, Escalation, Message, OutboxItem, WebchatActivity } from '../../../db/entities';
@@ -249,5 +250,25 @@ describe('Web chat (Direct Line 3.0, the official client)', () => {
       delete process.env.TEST_SCHOOL_NURSING_DL_SECRET;
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('when a client resets the connection while its stream is being opened, the server carries on; when the server stops with pages open, it closes their sockets and stops at once', async () => {
+    for (let i = 0; i < 20; i++) {
+      const socket = connectTcp(Number(new URL(h.app.url).port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`GET /v3/directline/conversations/abc/stream?t=a.b.c HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${Buffer.alloc(16, i).toString('base64')}\r\n\r\n`);
+      socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(`${h.app.url}/healthz`)).status).to.equal(200);
+
+    const { body: issued } = await pageToken();
+    const { client, seen } = connect({ token: issued.token, webSocket: true });
+    await post(client, issued.userId, 'hello', 'open-1');
+    await eventually(() => seen.find((a) => a.from.role === 'bot'), 'the welcome');
+    const started = Date.now();
+    await h.close({ keepDatabase: true });
+    expect(Date.now() - started).to.be.lessThan(5000);
+    h = await startHarness({ database: h.database });
   });
 });
