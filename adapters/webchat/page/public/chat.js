@@ -81,7 +81,7 @@
 
   // ---- Labels -----------------------------------------------------------------------------------
   function capitalise(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
-  var CLINICIAN = capitalise(config.answeredBy.replace(/^(a|an|the|your)\s+/i, ''));
+  var CLINICIAN = capitalise(config.answeredBy.replace(/^(a|an|the|your)\s+(member of (the )?)?/i, ''));
   var TYPING = capitalise(config.answeredBy) + ' is typing…';
   var TIME = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London' });
   var DAY = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'Europe/London' });
