@@ -53,7 +53,7 @@ ${view.embedded ? '' : header(view)}
 ${helpPanel()}
 
       <section class="lp-chat" aria-labelledby="lp-chat-heading">
-        <h2 class="nhsuk-u-visually-hidden" id="lp-chat-heading">Your messages</h2>
+        <h2 class="nhsuk-u-visually-hidden" id="lp-chat-heading">Messages</h2>
         <div class="nhsuk-inset-text lp-confidentiality">
           <span class="nhsuk-u-visually-hidden">Information: </span>
           <p>${escapeHtml(view.confidentiality)}</p>

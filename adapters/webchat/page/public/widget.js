@@ -62,7 +62,7 @@
 
   var panel = el('div', {
     position: 'fixed', zIndex: '2147483001', display: 'none', flexDirection: 'column', boxSizing: 'border-box',
-    background: '#ffffff', border: '1px solid #aeb7bd', boxShadow: '0 4px 16px rgba(33, 43, 50, 0.25)', overflow: 'hidden',
+    background: '#ffffff', boxShadow: '0 4px 16px rgba(33, 43, 50, 0.25)', overflow: 'hidden',
   }, { id: uid + '-panel', role: 'region', 'aria-label': serviceName + ' chat' });
 
   var bar = el('div', { display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: '8px', padding: '6px 8px 6px 12px', background: NHS_BLUE, color: '#ffffff', flex: '0 0 auto' });
@@ -96,8 +96,8 @@
   function place() {
     var phone = PHONE.matches;
     Object.assign(panel.style, phone
-      ? { top: '0', left: '0', right: '0', bottom: '0', width: '100%', height: '100%', maxHeight: 'none', borderRadius: '0' }
-      : { top: 'auto', left: 'auto', right: '16px', bottom: '84px', width: '380px', height: '600px', maxHeight: 'calc(100vh - 100px)', borderRadius: '8px' });
+      ? { top: '0', left: '0', right: '0', bottom: '0', width: '100%', height: '100%', maxHeight: 'none', border: '0', borderRadius: '0' }
+      : { top: 'auto', left: 'auto', right: '16px', bottom: '84px', width: '380px', height: '600px', maxHeight: 'calc(100vh - 100px)', border: '1px solid #aeb7bd', borderRadius: '8px' });
   }
 
   var open = false;
