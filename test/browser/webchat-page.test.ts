@@ -85,11 +85,19 @@ describe('web chat page for the service user (headless Chromium)', function () {
   }
 
   const ownMessages = (page: Page) => page.locator('.lp-message--own');
+  /** The whole page from the top (where the fixed Quick exit shows), and the screen as the visitor sees it now. */
+  async function screenshots(page: Page, name: string) {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-screen.png`) });
+    const scrolled = await page.evaluate(() => window.scrollY);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    await page.evaluate((y) => window.scrollTo(0, y), scrolled);
+  }
   const noSeriousViolations = async (page: Page, state: string) => expect(await seriousAxeViolations(page), state).to.deep.equal([]);
 
   it('when a young person sends a message, then it shows Sent, the welcome and a nurse\'s reply follow, each announced once, and every state is accessible at 360 and 1280 px and in forced colours', async () => {
     const { page, outside, problems } = await openChat();
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-empty-360.png'), fullPage: true });
+    await screenshots(page, 'webchat-empty-360');
     await noSeriousViolations(page, 'empty, 360 px');
 
     await send(page, 'Hi, can I talk to someone about stuff at home?');
@@ -103,7 +111,7 @@ describe('web chat page for the service user (headless Chromium)', function () {
     const session = (await stored(page))!;
     await app.channels.webchat.typing('school-nursing', session.userId);
     await page.getByText('A school nurse is typing…').waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-typing-360.png'), fullPage: true });
+    await screenshots(page, 'webchat-typing-360');
     await noSeriousViolations(page, 'typing, 360 px');
 
     await nurseReplies(page, "Hi, I'm one of the school nurses. Thanks for getting in touch. What's been happening at home?");
@@ -118,17 +126,30 @@ describe('web chat page for the service user (headless Chromium)', function () {
     expect(said.filter((s) => s.startsWith("School nurse: Hi, I'm one of the school nurses"))).to.have.length(1);
     expect(said.some((s) => s.includes('stuff at home')), 'your own message is not read back to you').to.equal(false);
 
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-conversation-360.png'), fullPage: true });
+    await screenshots(page, 'webchat-conversation-360');
     await noSeriousViolations(page, 'conversation, 360 px');
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-conversation-1280.png'), fullPage: true });
+    await screenshots(page, 'webchat-conversation-1280');
     await noSeriousViolations(page, 'conversation, 1280 px');
     await page.emulateMedia({ forcedColors: 'active' });
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-forced-colours-1280.png'), fullPage: true });
+    await screenshots(page, 'webchat-forced-colours-1280');
     await noSeriousViolations(page, 'forced colours, 1280 px');
     await page.setViewportSize({ width: 360, height: 740 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-forced-colours-360.png'), fullPage: true });
+    await screenshots(page, 'webchat-forced-colours-360');
     await noSeriousViolations(page, 'forced colours, 360 px');
+    await page.emulateMedia({ forcedColors: 'none' });
+
+    // Reflow: 320 CSS px wide (and 1280 × 720 at 400 % zoom) needs no sideways scrolling; every target is at least 24 × 24 px.
+    for (const viewport of [{ width: 320, height: 640 }, { width: 320, height: 180 }]) {
+      await page.setViewportSize(viewport);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${viewport.width} × ${viewport.height}`).to.be.at.most(viewport.width);
+    }
+    await screenshots(page, 'webchat-conversation-320');
+    const smallTargets = await page.evaluate(() => [...document.querySelectorAll('a, button, textarea')]
+      .map((el) => ({ name: (el.textContent ?? '').trim() || el.id, box: el.getBoundingClientRect() }))
+      .filter(({ box }) => box.width < 24 || box.height < 24).map(({ name }) => name));
+    expect(smallTargets).to.deep.equal([]);
+    await page.setViewportSize({ width: 360, height: 740 });
 
     // Only ids, the token, the resume secret and the watermark are kept: never a word of the chat.
     expect(Object.keys(session).sort()).to.deep.equal(['conversationId', 'resume', 'token', 'userId', 'watermark']);
@@ -212,7 +233,7 @@ describe('web chat page for the service user (headless Chromium)', function () {
     expect(await page.locator('.lp-message--failed .lp-message__meta').textContent()).to.equal('Not sent – try again');
     await page.getByText('Not sent. Check your connection and press Send again.').waitFor();
     await page.getByText('Reconnecting… your message is kept in the box.').waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-not-sent-360.png'), fullPage: true });
+    await screenshots(page, 'webchat-not-sent-360');
     await noSeriousViolations(page, 'not sent, 360 px');
 
     await context.setOffline(false);
@@ -259,7 +280,7 @@ describe('web chat page for the service user (headless Chromium)', function () {
     await page.locator('.lp-message--own .lp-message__meta', { hasText: 'Sending…' }).waitFor();
     expect(await page.getByLabel('Your message', { exact: true }).inputValue()).to.equal('one moment');
     expect(await page.getByLabel('Your message', { exact: true }).getAttribute('readonly')).to.not.equal(null);
-    await page.screenshot({ path: join(SCREENSHOTS, 'webchat-sending-360.png'), fullPage: true });
+    await screenshots(page, 'webchat-sending-360');
     await noSeriousViolations(page, 'sending, 360 px');
     release();
     await page.locator('.lp-message--own .lp-message__meta', { hasText: 'Sent' }).waitFor();

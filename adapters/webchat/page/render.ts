@@ -39,6 +39,7 @@ export function renderChatPage(view: ChatPageView): string {
   <script src="${escapeHtml(asset('chat.js'))}" defer></script>
 </head>
 <body class="lp-body">
+  <div class="lp-exit-strip"></div>
   <a id="lp-quick-exit" class="nhsuk-button nhsuk-button--warning lp-quick-exit" role="button" href="${escapeHtml(exitUrl)}" rel="noreferrer" draggable="false" aria-describedby="lp-quick-exit-hint">Quick exit</a>
 ${view.embedded ? '' : header(view)}
   <div class="nhsuk-width-container lp-container">
@@ -68,7 +69,8 @@ ${helpPanel()}
         <form class="lp-composer" id="lp-composer" novalidate>
           <div class="nhsuk-form-group lp-composer__group">
             <label class="nhsuk-label lp-composer__label" for="lp-text">Your message</label>
-            <textarea class="nhsuk-textarea lp-composer__text" id="lp-text" name="text" rows="3" autocomplete="off" spellcheck="true" aria-describedby="lp-count"></textarea>
+            <div class="nhsuk-hint lp-composer__hint" id="lp-hint">Keep this page open to see replies.</div>
+            <textarea class="nhsuk-textarea lp-composer__text" id="lp-text" name="text" rows="3" autocomplete="off" spellcheck="true" aria-describedby="lp-hint lp-count"></textarea>
             <p class="lp-composer__count" id="lp-count"></p>
           </div>
           <button class="nhsuk-button lp-composer__send" id="lp-send" type="submit">Send</button>
