@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
 import { Message, WebchatActivity } from '../../db/entities';
 import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
-import { eventually } from '../support/harness';
+import { eventually, IN_HOURS } from '../support/harness';
 
 const EXIT_URL = 'https://www.bbc.co.uk/weather';
 const STORAGE_KEY = 'lamplight.webchat.school-nursing';
@@ -23,9 +23,13 @@ describe('web chat page for the service user (headless Chromium)', function () {
   let browser: Browser;
   let close: (() => Promise<void>) | undefined;
   const contexts: BrowserContext[] = [];
+  /** Added to the server's clock: a phone can sleep past its token's life at the flick of a number. */
+  let skewMs = 0;
 
   before(async function () {
-    ({ app, browser, close } = await startBrowserSession(this));
+    const anchor = Date.parse(IN_HOURS);
+    const started = Date.now();
+    ({ app, browser, close } = await startBrowserSession(this, undefined, { now: () => new Date(anchor + (Date.now() - started) + skewMs) }));
   });
   afterEach(async () => {
     for (const context of contexts.splice(0)) await context.close();
@@ -315,6 +319,23 @@ describe('web chat page for the service user (headless Chromium)', function () {
     expect(await ownMessages(page).first().locator('.lp-message__text').textContent()).to.equal(hostile);
     expect(await page.locator('.lp-message--incoming .lp-message__text').textContent()).to.equal(`Reply with ${hostile}`);
     expect(dialog).to.equal(false);
+  });
+
+  it('when the page slept past its token\'s life, then the next message renews the token with the resume secret and goes at the first press, in the same chat', async () => {
+    const { page } = await openChat();
+    await send(page, 'before my phone slept');
+    await page.locator('.lp-message--auto').waitFor();
+    const before = (await stored(page))!;
+    skewMs += 31 * 60_000;
+    await send(page, 'after my phone slept');
+    await page.locator('.lp-message--own', { hasText: 'after my phone slept' }).locator('.lp-message__meta', { hasText: 'Sent' }).waitFor();
+    const after = (await stored(page))!;
+    expect(after.conversationId).to.equal(before.conversationId);
+    expect(after.token).to.not.equal(before.token);
+    expect(await page.locator('.lp-message--failed').count()).to.equal(0);
+    expect(await app.db.manager.countBy(WebchatActivity, { sessionId: before.conversationId, direction: 'in' })).to.equal(2);
+    await nurseReplies(page, 'Still here when you are.');
+    await page.locator('.lp-message--incoming', { hasText: 'Still here when you are.' }).waitFor();
   });
 
   it('the simulator page links to each service\'s web chat, and the link opens the chat', async () => {

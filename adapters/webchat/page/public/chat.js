@@ -248,7 +248,12 @@
   }
 
   function whenConnected() {
-    return directLine ? Promise.resolve(directLine) : new Promise(function (resolve) { waitingForLine.push(resolve); });
+    return nextLine(undefined);
+  }
+
+  /** The connection after `old` (a renewed one), or the current one when there is nothing to replace. */
+  function nextLine(old) {
+    return directLine && directLine !== old ? Promise.resolve(directLine) : new Promise(function (resolve) { waitingForLine.push(resolve); });
   }
 
   function onConnectionStatus(status) {
@@ -537,7 +542,11 @@
     }
   }
 
-  /** Resolves {id} or {failed}; never rejects. An answer after the timeout still counts (see late). */
+  /**
+   * Resolves {id} or {failed}; never rejects. An answer after the timeout still counts (see late).
+   * A token that expired while the page slept is renewed (with the resume secret) and the post made
+   * once more, with the same clientActivityID: the server keeps one copy.
+   */
   function post(activity) {
     return new Promise(function (resolve) {
       var settled = false;
@@ -549,15 +558,22 @@
       };
       var timer = setTimeout(function () { finish({ failed: 'timeout' }); }, SEND_TIMEOUT_MS);
       if (navigator.onLine === false) return finish({ failed: 'offline' });
-      whenConnected().then(function (line) {
+      var attempt = function (line, mayRenew) {
         line.postActivity(activity).subscribe(
           function (id) {
-            if (!settled) finish({ id: id });
-            else if (id && id !== 'retry') late(activity.channelData.clientActivityID);
+            if (id === 'retry' && mayRenew && line.connectionStatus$.getValue() === ConnectionStatus.ExpiredToken) {
+              keepConnected();
+              nextLine(line).then(function (renewed) { if (!settled) attempt(renewed, false); });
+            } else if (!settled) {
+              finish({ id: id });
+            } else if (id && id !== 'retry') {
+              late(activity.channelData.clientActivityID);
+            }
           },
           function () { finish({ failed: 'error' }); }
         );
-      });
+      };
+      whenConnected().then(function (line) { attempt(line, true); });
     });
   }
 
