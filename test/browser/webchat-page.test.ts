@@ -245,7 +245,9 @@ describe('web chat page for the service user (headless Chromium)', function () {
     await page.waitForFunction(() => (document.getElementById('lp-text') as HTMLTextAreaElement).value === '');
     await page.locator('.lp-message--own', { hasText: 'sent while the signal dropped' }).locator('.lp-message__meta', { hasText: 'Sent' }).waitFor();
     await page.getByText('Reconnecting…').waitFor({ state: 'hidden' });
+    // Back online the page reconnected and the server replayed the chat: still each message once.
     expect(await ownMessages(page).count()).to.equal(2);
+    expect(await page.locator('.lp-message--auto').count()).to.equal(1);
     expect(await page.locator('.lp-message--failed').count()).to.equal(0);
     const session = (await stored(page))!;
     expect(await app.db.manager.countBy(WebchatActivity, { sessionId: session.conversationId, direction: 'in' })).to.equal(2);

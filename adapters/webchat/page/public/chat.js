@@ -164,7 +164,11 @@
       if (answer || !previous) return answer;
       // The conversation is gone (closed or expired): start a new one.
       forgetStoredSession();
-      if (session) noteChatEnded();
+      if (session) {
+        noteChatEnded();
+        disconnect();
+        session = undefined;
+      }
       previous = undefined;
       return undefined;
     }).then(function (answer) {
