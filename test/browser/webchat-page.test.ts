@@ -200,6 +200,32 @@ describe('web chat page for the service user (headless Chromium)', function () {
     await ownMessages(page).first().locator('.lp-message__meta', { hasText: 'Sent' }).waitFor();
   });
 
+  it('Shift+Enter starts a new line and Enter sends; near 4000 characters a count shows, and a longer message is refused with a reason and kept', async () => {
+    const { page } = await openChat();
+    const box = page.getByLabel('Your message', { exact: true });
+    await box.fill('line one');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('line two');
+    expect(await box.inputValue()).to.equal('line one\nline two');
+    expect(await page.locator('#lp-count').isVisible()).to.equal(false);
+
+    await box.fill('a'.repeat(3990));
+    await box.press('End');
+    await page.getByText('You have 10 characters left').waitFor();
+    await box.pressSequentially('bbbbbbbbbbbbbbb');
+    await page.getByText('You have 5 characters too many').waitFor();
+    await box.press('Enter');
+    await page.getByText('Your message is too long. Make it shorter, or send it in parts.').waitFor();
+    expect(await box.inputValue()).to.have.length(4005);
+    expect(await ownMessages(page).count()).to.equal(0);
+    await noSeriousViolations(page, 'too long, 360 px');
+
+    await box.fill('line one\nline two');
+    await box.press('Enter');
+    await ownMessages(page).first().locator('.lp-message__meta', { hasText: 'Sent' }).waitFor();
+    expect(await ownMessages(page).first().locator('.lp-message__text').textContent()).to.equal('line one\nline two');
+  });
+
   it('when Quick exit is pressed, then the neutral site replaces the page without a new history entry, the chat is gone from the screen and nothing of it is stored; Escape twice does the same', async () => {
     const { page, context } = await openChat();
     await send(page, 'please dont tell my mum');

@@ -116,6 +116,16 @@ describe('web chat widget on a service\'s own site (headless Chromium)', functio
       const launcher = page.getByRole('button', { name: LAUNCHER });
       await launcher.waitFor();
       expect(await launcher.getAttribute('aria-expanded')).to.equal('false');
+      // One namespaced global, nothing else; no <style> added (the school's CSP would refuse it).
+      const added = await page.evaluate(() => {
+        const blank = document.createElement('iframe');
+        document.body.append(blank);
+        const own = new Set(Object.keys(blank.contentWindow!));
+        blank.remove();
+        return Object.keys(window).filter((k) => !own.has(k));
+      });
+      expect(added).to.deep.equal(['LamplightChat']);
+      expect(await page.locator('style').count()).to.equal(0);
       const box = (await launcher.boundingBox())!;
       expect(box.height).to.be.at.least(44);
       expect(box.x + box.width).to.be.closeTo(viewport.width - 16, 2);
