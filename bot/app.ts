@@ -32,6 +32,8 @@ import { DEFAULT_RATE_LIMITS, RateLimitOptions, RateLimits } from './http/rate-l
 import { securityHeaders } from './http/security-headers';
 import { activityProblem } from './teams/activity-shape';
 import { chatPageView, webchatServiceOf } from './config/webchat-page';
+import { renderChatPage } from '../adapters/webchat/page/render';
+import { chatAssets } from '../adapters/webchat/page/assets';
 
 export interface Overrides {
   now?: () => Date;
@@ -118,6 +120,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     webchat: {
       db, keyring: settings.keyring, now: nowMs,
       services: () => webchatServices,
+      page: { render: renderChatPage, assets: chatAssets },
       pageView: (endpoint, embedded) => {
         const service = directory.byAddress('webchat', endpoint);
         return service ? chatPageView(service, now(), publicUrl, embedded) : undefined;

@@ -12,7 +12,8 @@ import type { FakeGraphApi } from '../whatsapp/fake';
  */
 export interface SimulatorOptions {
   fakeTwilio: FakeTwilio;
-  services: { slug: string; name: string; sms?: string; whatsapp?: string }[];
+  /** `webchat` is the service's web chat slug: its page is `/chat/<webchat>`. */
+  services: { slug: string; name: string; sms?: string; whatsapp?: string; webchat?: string }[];
   /** Where the simulated Twilio posts, and the public URL it signs over. */
   inboundUrl: () => { target: string; signed: string };
   /** WhatsApp, when its stand-in runs: the fake Graph API and where Meta's webhooks go. */
@@ -67,7 +68,7 @@ export function registerSimulator(server: Server, options: SimulatorOptions): vo
   server.get('/simulator/phone.css', asset('phone.css', 'text/css; charset=utf-8'));
 
   server.get('/simulator/api/services', async (_req: Request, res: Response) => {
-    res.json(services.filter((s) => s.sms || (options.whatsapp && s.whatsapp)).map((s) => ({ slug: s.slug, name: s.name, sms: s.sms, whatsapp: options.whatsapp ? s.whatsapp : undefined })));
+    res.json(services.filter((s) => s.sms || (options.whatsapp && s.whatsapp) || s.webchat).map((s) => ({ slug: s.slug, name: s.name, sms: s.sms, whatsapp: options.whatsapp ? s.whatsapp : undefined, webchat: s.webchat })));
   });
 
   server.get('/simulator/api/phones/:number/messages', async (req: Request, res: Response) => {

@@ -20,6 +20,8 @@
   let services = [];
   async function loadServices() {
     services = await (await fetch('/simulator/api/services')).json();
+    showWebchatLinks(services.filter((s) => s.webchat));
+    services = services.filter((s) => s.sms || s.whatsapp);
     for (const s of services) {
       const option = document.createElement('option');
       option.value = s.slug;
@@ -27,6 +29,20 @@
       serviceSelect.append(option);
     }
     offerChannels();
+  }
+
+  function showWebchatLinks(withWebchat) {
+    $('webchat-links').replaceChildren(...withWebchat.map((s) => {
+      const item = document.createElement('li');
+      const link = document.createElement('a');
+      link.href = `/chat/${encodeURIComponent(s.webchat)}`;
+      link.textContent = `${s.name} web chat`;
+      const path = document.createElement('span');
+      path.className = 'hint';
+      path.textContent = ` /chat/${s.webchat}`;
+      item.append(link, path);
+      return item;
+    }));
   }
 
   // Only the channels the chosen service has (WhatsApp runs in the demo only when its stand-in does).
