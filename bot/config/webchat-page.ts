@@ -16,6 +16,12 @@ export function clockTime(hhmm: string): string {
   return `${h}${minute ? `:${String(minute).padStart(2, '0')}` : ''}${hour < 12 ? 'am' : 'pm'}`;
 }
 
+/** "+447700900101" -> "07700 900101" (a UK mobile as people write it); other numbers as they are. */
+export function ukNumber(e164: string): string {
+  const mobile = /^\+447(\d{3})(\d{6})$/.exec(e164);
+  return mobile ? `07${mobile[1]} ${mobile[2]}` : e164;
+}
+
 /** The web chat of a service as the Direct Line surface knows it: its address, name, embedding sites and secret. */
 export function webchatServiceOf(service: ServiceConfig, env: NodeJS.ProcessEnv): WebchatService | undefined {
   if (!service.channels.webchat) return undefined;
@@ -45,6 +51,7 @@ export function chatPageView(service: ServiceConfig, now: Date, publicUrl: strin
     })),
     openNow: state.open,
     statusLine,
+    textNumber: service.channels.sms ? { e164: service.channels.sms, display: ukNumber(service.channels.sms) } : undefined,
     confidentiality: service.webchat?.confidentiality ?? DEFAULT_CONFIDENTIALITY,
     exitUrl: service.webchat?.exitUrl ?? DEFAULT_EXIT_URL,
     embedded,

@@ -183,17 +183,17 @@ describe('web chat page for the service user (headless Chromium)', function () {
     expect(await page.locator('.lp-message').count()).to.equal(3);
   });
 
-  it('with the keyboard alone, Tab reaches Quick exit first, then the help links, the message box and Send', async () => {
+  it('with the keyboard alone, Tab reaches Quick exit first, then the help links, the offer to text instead, the message box and Send', async () => {
     const { page } = await openChat({ width: 1280, height: 900 });
     const order: string[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
       order.push(await page.evaluate(() => {
         const el = document.activeElement as HTMLElement;
         return el.id === 'lp-text' ? 'message box' : (el.textContent ?? '').trim();
       }));
     }
-    expect(order).to.deep.equal(['Quick exit', 'Call 999', 'Call NHS 111', 'Text SHOUT to 85258', 'Call Childline on 0800 1111', 'message box', 'Send']);
+    expect(order).to.deep.equal(['Quick exit', 'Call 999', 'Call NHS 111', 'Text SHOUT to 85258', 'Call Childline on 0800 1111', '07700 900101', 'message box', 'Send']);
     await page.getByLabel('Your message', { exact: true }).fill('typed with the keyboard');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');

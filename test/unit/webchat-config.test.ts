@@ -37,6 +37,8 @@ describe('web chat settings and the page\'s view', () => {
       statusLine: 'Open now, until 5pm today.', exitUrl: 'https://www.bbc.co.uk/weather', confidentiality: DEFAULT_CONFIDENTIALITY,
       directLineDomain: 'https://lamplight.example.nhs.uk/v3/directline', tokenUrl: '/api/webchat/school-nursing/token',
     });
+    // A reply shows only while the page is open: the page offers the service's SMS number instead.
+    expect(view.textNumber).to.deep.equal({ e164: '+447700900101', display: '07700 900101' });
   });
 
   it('says when a closed service opens again, in UK time (a Friday evening in summer time)', () => {

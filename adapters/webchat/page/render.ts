@@ -69,7 +69,9 @@ ${helpPanel()}
         <form class="lp-composer" id="lp-composer" novalidate>
           <div class="nhsuk-form-group lp-composer__group">
             <label class="nhsuk-label lp-composer__label" for="lp-text">Your message</label>
-            <div class="nhsuk-hint lp-composer__hint" id="lp-hint">Keep this page open to see replies.</div>
+            <div class="nhsuk-hint lp-composer__hint" id="lp-hint">Keep this page open to see replies: they show here only while it stays open in this tab.${view.textNumber
+    ? ` If you can't keep it open, you can text us on <a href="sms:${escapeHtml(view.textNumber.e164)}">${escapeHtml(view.textNumber.display)}</a> instead.`
+    : ''}</div>
             <textarea class="nhsuk-textarea lp-composer__text" id="lp-text" name="text" rows="3" autocomplete="off" spellcheck="true" aria-describedby="lp-hint lp-count"></textarea>
             <p class="lp-composer__count" id="lp-count"></p>
           </div>

@@ -19,6 +19,11 @@ export interface ChatPageView {
   openNow: boolean;
   /** "Open now until 5pm" or "Closed now. Opens at 9am on Monday 7 December." */
   statusLine: string;
+  /**
+   * The service's SMS number, when it has one: a reply shows on the page only while it stays open,
+   * so the page offers texting instead. `e164` for the link, `display` as people write it.
+   */
+  textNumber?: { e164: string; display: string };
   /** The first-contact confidentiality notice, shown before the first message. */
   confidentiality: string;
   /** The neutral site Quick exit replaces the page with. */
