@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { BotAdapter, ResourceResponse, TurnContext } from 'botbuilder';
 import type { Request, Response, Next, Server } from 'restify';
 import type { Keyring } from '../../db/crypto';
@@ -243,12 +244,18 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
 
 /** The service user's page and its files. Its CSP names who may frame it: the service's own sites only. */
 function registerPage(server: Server, page: ChatPage, settings: WebchatSettings, byEndpoint: () => Map<string, WebchatService>, context: ChannelContext): void {
-  const assets = page.assets();
+  // Compressed once at start: the page's scripts and styles are about 625 KB, 115 KB gzipped, and
+  // many young people read it on a phone's data allowance.
+  const assets = new Map([...page.assets()].map(([name, asset]) => [name, { ...asset, gzipped: gzipSync(asset.body, { level: 9 }) }]));
   server.get('/chat/assets/:name', async (req: Request, res: Response) => {
     const asset = assets.get(String((req.params as Record<string, string>).name));
     if (!asset) return void res.send(404);
-    res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
-    res.end(asset.body);
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && asset.gzipped.length < asset.body.length;
+    res.writeHead(200, {
+      'content-type': asset.contentType, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', vary: 'Accept-Encoding',
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    });
+    res.end(gzip ? asset.gzipped : asset.body);
   });
   server.get('/chat/:slug', async (req: Request, res: Response) => {
     const endpoint = String((req.params as Record<string, string>).slug);

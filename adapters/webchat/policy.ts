@@ -37,8 +37,8 @@ export const CLIENT_ACTIVITY_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
  */
 export const REDRIVE_AFTER_MS = 5_000;
 
-/** Token requests per minute from one address (a school's pupils often share one). */
-export const TOKENS_PER_MINUTE_PER_ADDRESS = 30;
+/** Token requests per minute from one address (a school's pupils share one: a class opening the page at once fits). */
+export const TOKENS_PER_MINUTE_PER_ADDRESS = 60;
 /** Token requests per minute for one service, from everywhere. */
 export const TOKENS_PER_MINUTE_PER_SERVICE = 600;
 

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTcp } from 'node:net';
+import { get as httpGet } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { DEMO_CONFIG_PATH } from '../../../bot/config/services';
 import { DirectLine, ConnectionStatus, type Activity } from 'botframework-directlinejs';
 import { Conversation, Escalation, Message, OutboxItem, WebchatActivity } from '../../../db/entities';
@@ -270,5 +272,25 @@ describe('Web chat (Direct Line 3.0, the official client)', () => {
     await h.close({ keepDatabase: true });
     expect(Date.now() - started).to.be.lessThan(5000);
     h = await startHarness({ database: h.database });
+  });
+
+  it('serves the page\'s files gzipped to a browser that takes it, the same bytes unzipped, and the page itself never cached', async () => {
+    const plain = await fetch(`${h.app.url}/chat/assets/directline.js`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).to.equal(null);
+    const body = Buffer.from(await plain.arrayBuffer());
+    const zipped = await new Promise<{ encoding?: string; bytes: Buffer }>((resolve, reject) => {
+      httpGet(`${h.app.url}/chat/assets/directline.js`, { headers: { 'accept-encoding': 'gzip, deflate, br' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], bytes: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    expect(zipped.encoding).to.equal('gzip');
+    expect(zipped.bytes.length).to.be.lessThan(body.length / 2);
+    expect(gunzipSync(zipped.bytes).equals(body)).to.equal(true);
+    const page = await fetch(`${h.app.url}/chat/school-nursing`);
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('content-security-policy')).to.contain("frame-ancestors 'self'");
+    expect((await fetch(`${h.app.url}/chat/no-such-service`)).status).to.equal(404);
   });
 });
