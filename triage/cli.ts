@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { evaluate, formatFigures, Labelled } from './evaluate';
+import { evaluate, evaluateByClass, formatByClass, formatFigures, Labelled } from './evaluate';
 import { assessSafely, buildTriageEngine, TriageEngine } from './index';
 
 /**
@@ -43,7 +43,11 @@ export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.W
   return bad ? 1 : 0;
 }
 
-/** `triage-eval FILE.jsonl`: the issue's figures for any labelled file. */
+/**
+ * `triage-eval FILE.jsonl`: the issue's figures for any labelled file. When lines carry a `class`
+ * (a challenge set), the figures are followed by a per-class table, then the misses grouped by
+ * class (and any misses of lines without a class); a file without classes prints as it always has.
+ */
 export function triageEval(file: string, output: NodeJS.WritableStream): number {
   const items = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
     const item = JSON.parse(l) as Labelled;
@@ -51,6 +55,20 @@ export function triageEval(file: string, output: NodeJS.WritableStream): number 
     return item;
   });
   const engine = buildTriageEngine();
-  output.write(formatFigures(evaluate(items, (t) => engine.assess(t))) + '\n');
+  const seen = new Map<string, ReturnType<typeof engine.assess>>();
+  const assess = (t: string) => seen.get(t) ?? seen.set(t, engine.assess(t)).get(t)!;
+  const figures = evaluate(items, assess);
+  if (!items.some((item) => item.class)) {
+    output.write(formatFigures(figures) + '\n');
+    return 0;
+  }
+  const classed = new Set(items.filter((item) => item.class).map((item) => item.id));
+  const unclassed = figures.misses.filter((m) => !classed.has(m.id));
+  output.write([
+    formatFigures({ ...figures, misses: [] }),
+    '',
+    formatByClass(evaluateByClass(items, assess)),
+    ...(unclassed.length ? ['', 'misses without a class (label -> engine):', ...unclassed.map((m) => `  ${m.id}: ${m.label} -> ${m.got}  ${JSON.stringify(m.text)}`)] : []),
+  ].join('\n') + '\n');
   return 0;
 }
