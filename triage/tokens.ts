@@ -45,6 +45,8 @@ const APOSTROPHE_CONTRACTIONS = wordMap<string[]>({
   "i'll": ['i', 'will'], "he'll": ['he', 'will'], "she'll": ['she', 'will'], "they'll": ['they', 'will'], "we'll": ['we', 'will'],
   "you'll": ['you', 'will'], "i'd": ['i', 'would'], "he'd": ['he', 'would'], "she'd": ['she', 'would'], "they'd": ['they', 'would'],
   "we're": ['we', 'are'], "it's": ['it', 'is'],
+  // An overdose as a verb: "od'd", "od'ed", "od'ing" (issue 11).
+  "od'd": ['overdosed'], "od'ed": ['overdosed'], "od'ing": ['overdosing'], "o.d'd": ['overdosed'],
 });
 const TEXT_SPEAK = wordMap<string[]>({
   u: ['you'], ur: ['your'], r: ['are'], wanna: ['want', 'to'], gonna: ['going', 'to'], gotta: ['got', 'to'], tryna: ['trying', 'to'],
@@ -69,7 +71,7 @@ const LEET = wordMap<string>({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's',
 export const EMOJI_WORDS: ReadonlyMap<string, string> = wordMap<string>({
   '💊': 'pills', '🔪': 'knife', '🗡': 'knife', '🪦': 'grave', '⚰': 'coffin', '🔫': 'gun', '🪢': 'rope', '🩸': 'blood',
   '💉': 'needle', '🚆': 'train', '🚂': 'train', '🌉': 'bridge', '😂': 'lol', '🤣': 'lol', '💀': 'lol', '☠': 'skull', '😭': 'crying',
-  '💔': 'heartbroken',
+  '💔': 'heartbroken', '🕯': 'candle', '👋': 'wave',
 });
 
 function wordMap<T>(entries: Record<string, T>): ReadonlyMap<string, T> {
@@ -149,7 +151,7 @@ export function tokenize(text: string, speller: Speller, softBreaks: readonly nu
     if (breakPending && pieces.length) pieces[pieces.length - 1].clauseBreakAfter = true;
     breakPending = false;
   }
-  return toTokens(joinSpacedLetters(pieces), speller);
+  return toTokens(joinSpacedLetters(pieces, speller), speller);
 }
 
 /** Whether a word, taken whole, is one the lexicon or English knows, in any form (or text-speak for several). */
@@ -226,6 +228,8 @@ function wordPieces(raw: string, start: number): Piece[] {
       return wordPieces(part, start + at);
     });
   }
+  // "ODd", "ODed": an overdose; "odd" typed in lower case stays the word odd.
+  if (/^OD(?:d|ed|'d|'ed)$/.test(raw) || lower === 'oded') return [{ start, end, forms: ['overdosed'] }];
   const apostrophe = APOSTROPHE_CONTRACTIONS.get(lower);
   if (apostrophe) return apostrophe.map((w) => ({ start, end, forms: [w] }));
   const bare = lower.replace(/'/g, '');
@@ -240,14 +244,26 @@ function wordPieces(raw: string, start: number): Piece[] {
   return [{ start, end, forms: [bare.replace(/'s$/, ''), ...(bare.endsWith('s') && bare.includes("'") ? [bare.replace(/'/g, '')] : [])], num: number }];
 }
 
-/** "k m s" and "s u i c i d e": three or more single letters in a row are one word. */
-function joinSpacedLetters(pieces: Piece[]): Piece[] {
+/**
+ * "k m s" and "s u i c i d e": three or more single letters in a row are one word. Within such a
+ * run, a wider gap (two spaces or more) is a word break ("K I L L  M Y S E L F"), and a joined run
+ * that is no word but two lexicon words end to end is read as those two ("k i l l m y s e l f").
+ */
+function joinSpacedLetters(pieces: Piece[], speller: Pick<Speller, 'isKnown'>): Piece[] {
   const out: Piece[] = [];
   for (let i = 0; i < pieces.length; ) {
     let j = i;
     while (j < pieces.length && pieces[j].letter && !(j > i && pieces[j - 1].clauseBreakAfter)) j++;
     if (j - i >= 3) {
-      out.push({ start: pieces[i].start, end: pieces[j - 1].end, forms: [pieces.slice(i, j).map((p) => p.letter).join('')], clauseBreakAfter: pieces[j - 1].clauseBreakAfter });
+      // Groups split at wide gaps; each group of two or more letters is a word, a lone letter stays one.
+      let from = i;
+      for (let k = i + 1; k <= j; k++) {
+        if (k < j && pieces[k].start - pieces[k - 1].end < 2) continue;
+        const group = pieces.slice(from, k);
+        if (group.length === 1) out.push(group[0]);
+        else out.push(...readJoined(group, speller));
+        from = k;
+      }
       i = j;
     } else {
       out.push(pieces[i]);
@@ -255,6 +271,22 @@ function joinSpacedLetters(pieces: Piece[]): Piece[] {
     }
   }
   return out;
+}
+
+/** A run of single letters as one word, or as two known words when the whole is no word. */
+function readJoined(group: Piece[], speller: Pick<Speller, 'isKnown'>): Piece[] {
+  const letters = group.map((p) => p.letter!).join('');
+  const whole: Piece = { start: group[0].start, end: group[group.length - 1].end, forms: [letters], clauseBreakAfter: group[group.length - 1].clauseBreakAfter };
+  if (speller.isKnown(letters) || letters.length > MAX_WORD_LETTERS) return [whole];
+  for (let cut = 2; cut <= letters.length - 2; cut++) {
+    if (speller.isKnown(letters.slice(0, cut)) && speller.isKnown(letters.slice(cut))) {
+      return [
+        { start: group[0].start, end: group[cut - 1].end, forms: [letters.slice(0, cut)] },
+        { start: group[cut].start, end: group[group.length - 1].end, forms: [letters.slice(cut)], clauseBreakAfter: whole.clauseBreakAfter },
+      ];
+    }
+  }
+  return [whole];
 }
 
 function toTokens(pieces: Piece[], speller: Speller): Token[] {

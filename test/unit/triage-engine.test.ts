@@ -83,7 +83,9 @@ const PHENOMENA: Record<string, [string, Level][]> = {
     ['i think about ending it tonight', 'high'],
     ['thinking of suicide and i have a plan', 'high'],
     ['i want to disappear and i have pills saved up', 'high'],
-    ['my dad hits me', 'medium'],
+    // Issue 11: an adult at home and a harm verb is a safeguarding disclosure now (high), in any tense.
+    ['my dad hits me', 'high'],
+    ['my dad hit me when i was 7', 'medium'],
     ['my dad is hitting me right now', 'high'],
   ],
   'overdose': [
