@@ -14,7 +14,7 @@ async function everythingStored(h: Harness): Promise<string> {
     const files = [h.database.file, `${h.database.file}-wal`].filter(existsSync);
     return files.map((f) => readFileSync(f).toString('latin1')).join('\n');
   }
-  const tables = ['contact', 'conversation', 'message', 'outbox_item', 'audit_event', 'staff_member', 'service_membership'];
+  const tables = ['contact', 'conversation', 'message', 'outbox_item', 'audit_event', 'staff_member', 'service_membership', 'note', 'escalation', 'webchat_session', 'webchat_activity'];
   const dumps = await Promise.all(tables.map((t) => h.app.db.dataSource.query(`SELECT row_to_json(t)::text AS row FROM ${t} t`)));
   return dumps.flat().map((r: { row: string }) => r.row).join('\n');
 }
@@ -24,7 +24,7 @@ describe('data at rest and in logs', () => {
   const logLines: string[] = [];
   afterEach(async () => h?.close());
 
-  it('when a message and a reply are stored, then neither text nor the phone number is in the database in plain, nor in the logs', async () => {
+  it('when a message, a note and a reply are stored, by SMS and by web chat, then neither text nor the phone number is in the database in plain, nor in the logs', async () => {
     h = await startHarness({ logDestination: { write: (line) => void logLines.push(line) } });
     const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
     expect((await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: SECRET_TEXT })).status).to.equal(200);
@@ -32,6 +32,19 @@ describe('data at rest and in logs', () => {
     h.clock.advance(60_000);
     await h.api('POST', `/api/v1/conversations/${list.conversations[0].id}/messages`, { token, body: { text: REPLY_TEXT } });
     await eventually(() => h.twilio.sent.length === 2, 'welcome and reply sent');
+    await h.api('POST', `/api/v1/conversations/${list.conversations[0].id}/notes`, { token, body: { text: `note: ${SECRET_TEXT}` } });
+
+    // The same words by web chat: the chat's own copy of the post and of the reply are sealed too.
+    const chat = await (await fetch(`${h.app.url}/api/webchat/school-nursing/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+    const posted = await fetch(`${h.app.url}/v3/directline/conversations/${chat.conversationId}/activities`, {
+      method: 'POST', headers: { authorization: `Bearer ${chat.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'message', text: SECRET_TEXT, channelData: { clientActivityID: 'rest-1' } }),
+    });
+    expect(posted.status).to.equal(200);
+    const { body: all } = await h.api('GET', '/api/v1/conversations', { token });
+    const webchat = all.conversations.find((c: { channel: string }) => c.channel === 'webchat');
+    await h.api('POST', `/api/v1/conversations/${webchat.id}/messages`, { token, body: { text: REPLY_TEXT } });
+    await eventually(async () => (await fetch(`${h.app.url}/v3/directline/conversations/${chat.conversationId}/activities?watermark=`, { headers: { authorization: `Bearer ${chat.token}` } }).then((r) => r.json())).activities.some((a: { text: string }) => a.text === REPLY_TEXT), 'the reply in the web chat');
 
     const stored = await everythingStored(h);
     // A check that can fail: the store is not empty and does hold the (non-secret) service slug.
