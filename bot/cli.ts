@@ -5,7 +5,7 @@ import { ServiceMembership, StaffMember } from '../db/entities';
 import { loadConfig, ServiceDirectory } from './config/services';
 import { configPathFrom, databaseUrlFrom } from './config/settings';
 import { addStaff, ROLES } from './config/staff';
-import { triageEval, triageJsonl } from '../triage/cli';
+import { triageEval, triageJsonl, triageTrain } from '../triage/cli';
 
 /**
  * Operator commands: `npm run cli -- <command>`. Results go to stdout, problems to stderr with a
@@ -18,7 +18,10 @@ const USAGE = `Usage: npm run cli -- <command>
   staff add --email E --name N --role ${ROLES.join('|')} --service SLUG
   staff list                    staff and their service memberships
   triage --jsonl                JSON lines {"id","text"} on stdin -> {"id","level","reasons"} on stdout
-  triage-eval FILE.jsonl        triage figures for a labelled file ({"id","text","label"[,"alt"]} lines)
+  triage-eval FILE.jsonl [--rules-only]
+                                triage figures for a labelled file ({"id","text","label"[,"alt","class"]}
+                                lines): by class, a confusion table, the second opinion alone
+  triage-train                  train the second opinion from triage/model/corpus.jsonl
   audit verify [--anchor SEQ:HASH]
                                 check the audit trail's hash chain: exit 0 when intact (prints the
                                 head to keep elsewhere), 3 naming the first broken row; --anchor
@@ -41,7 +44,8 @@ async function run(argv: string[]): Promise<number> {
   const [command, sub] = argv;
   const out = (line: string) => process.stdout.write(line + '\n');
   if (command === 'triage' && sub === '--jsonl') return triageJsonl(process.stdin, process.stdout, process.stderr);
-  if (command === 'triage-eval' && sub) return triageEval(sub, process.stdout);
+  if (command === 'triage-eval' && sub) return triageEval(sub, process.stdout, { rulesOnly: argv.includes('--rules-only') });
+  if (command === 'triage-train') return triageTrain(process.stdout);
   if (command === 'migrate') {
     const applied = await withDatabase((db) => db.migrate());
     out(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');

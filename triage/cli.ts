@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { evaluate, evaluateByClass, formatByClass, formatFigures, Labelled } from './evaluate';
 import { assessSafely, buildTriageEngine, TriageEngine } from './index';
+import { Level, LEXICON_PATH, loadLexicon } from './lexicon';
+import { MODEL_PATH, SecondOpinion, trainModel } from './second-opinion';
+
+const CORPUS_PATH = join(__dirname, '..', '..', 'triage', 'model', 'corpus.jsonl');
 
 /**
  * `triage --jsonl`: JSON lines {"id","text"} on stdin -> {"id","level","reasons"} on stdout, one
@@ -44,31 +49,72 @@ export async function triageJsonl(input: NodeJS.ReadableStream, output: NodeJS.W
 }
 
 /**
- * `triage-eval FILE.jsonl`: the issue's figures for any labelled file. When lines carry a `class`
- * (a challenge set), the figures are followed by a per-class table, then the misses grouped by
- * class (and any misses of lines without a class); a file without classes prints as it always has.
+ * `triage-eval FILE.jsonl [--rules-only]`: the issue's figures for any labelled file; when lines
+ * carry a `class` (a challenge set), a per-class table and the misses grouped by class; a confusion
+ * table (label x level); and the second opinion's own figures (the model alone, as if it decided).
+ * `--rules-only` leaves the model out.
  */
-export function triageEval(file: string, output: NodeJS.WritableStream): number {
+export function triageEval(file: string, output: NodeJS.WritableStream, options: { rulesOnly?: boolean } = {}): number {
   const items = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
     const item = JSON.parse(l) as Labelled;
     if (!['high', 'medium', 'none'].includes(item.label)) throw new Error(`line ${i + 1}: label must be high, medium or none`);
     return item;
   });
-  const engine = buildTriageEngine();
+  const model = options.rulesOnly ? undefined : SecondOpinion.load();
+  const engine = TriageEngine.load(loadLexicon(LEXICON_PATH), undefined, model ?? null);
   const seen = new Map<string, ReturnType<typeof engine.assess>>();
   const assess = (t: string) => seen.get(t) ?? seen.set(t, engine.assess(t)).get(t)!;
   const figures = evaluate(items, assess);
+  const header = `engine: ${model ? `rules + second opinion (model trained on ${model.model.trainedOn} messages)` : 'rules only'}`;
+  const tail = [
+    '', confusion(items, assess),
+    ...(model ? ['', 'the second opinion alone (as if it decided):', formatFigures({ ...evaluate(items, (t) => ({ level: modelLevel(model, t), reasons: [] })), misses: [] })] : []),
+  ];
   if (!items.some((item) => item.class)) {
-    output.write(formatFigures(figures) + '\n');
+    output.write([header, formatFigures(figures), ...tail].join('\n') + '\n');
     return 0;
   }
   const classed = new Set(items.filter((item) => item.class).map((item) => item.id));
   const unclassed = figures.misses.filter((m) => !classed.has(m.id));
   output.write([
+    header,
     formatFigures({ ...figures, misses: [] }),
+    ...tail,
     '',
     formatByClass(evaluateByClass(items, assess)),
     ...(unclassed.length ? ['', 'misses without a class (label -> engine):', ...unclassed.map((m) => `  ${m.id}: ${m.label} -> ${m.got}  ${JSON.stringify(m.text)}`)] : []),
   ].join('\n') + '\n');
+  return 0;
+}
+
+/** What the model alone would say: its thresholds turned into a level. */
+function modelLevel(model: SecondOpinion, text: string): Level {
+  const [, medium, high] = model.probabilities(text);
+  if (high >= model.model.thresholds.high) return 'high';
+  return medium + high >= model.model.thresholds.flag ? 'medium' : 'none';
+}
+
+/** Label (rows) against the level given (columns), with counts. */
+function confusion(items: Labelled[], assess: (text: string) => { level: Level }): string {
+  const levels: Level[] = ['high', 'medium', 'none'];
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const key = `${item.label}>${assess(item.text).level}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [
+    'confusion (label down, level given across):',
+    `  ${'label'.padEnd(8)}${levels.map((l) => l.padStart(8)).join('')}`,
+    ...levels.map((label) => `  ${label.padEnd(8)}${levels.map((got) => String(counts.get(`${label}>${got}`) ?? 0).padStart(8)).join('')}`),
+  ].join('\n');
+}
+
+/** `triage-train`: trains the second opinion from the labelled corpus and writes its weights. */
+export function triageTrain(output: NodeJS.WritableStream, corpus = CORPUS_PATH, target = MODEL_PATH): number {
+  const items = readFileSync(corpus, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Labelled);
+  const model = trainModel(items.map((i) => ({ text: i.text, label: i.label })));
+  writeFileSync(target, JSON.stringify(model) + '\n');
+  output.write(`trained on ${model.trainedOn} messages: ${Object.keys(model.weights).length} features; thresholds flag ${model.thresholds.flag}, high ${model.thresholds.high}\n`);
+  output.write(`on the fifth held back: ${JSON.stringify(model.validation)}\n`);
   return 0;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SecondOpinion } from './second-opinion';
 import { join } from 'node:path';
 import { Atom, CompiledPattern, compilePattern, Level, Lexicon, LexiconEntry, LexiconError, rank } from './lexicon';
 import { normalise } from './normalise';
@@ -79,7 +80,11 @@ export class TriageEngine {
   private readonly speller: LexiconSpeller;
 
   /** `maxChars`: other than TRIAGE_MAX_CHARS only to measure the engine past the cap (the bench). */
-  constructor(private readonly lexicon: Lexicon, protectedWords: Set<string>, private readonly maxChars = TRIAGE_MAX_CHARS) {
+  /**
+   * `secondOpinion`: the statistical model that may raise (never lower) the rules' verdict one
+   * step when confident (triage/model.ts); without it, the rules alone decide.
+   */
+  constructor(private readonly lexicon: Lexicon, protectedWords: Set<string>, private readonly maxChars = TRIAGE_MAX_CHARS, private readonly secondOpinion?: SecondOpinion) {
     const { source } = lexicon;
     const all: Indexed[] = [];
     const add = (owner: Owner, patterns: string[], where: string) => {
@@ -100,8 +105,9 @@ export class TriageEngine {
     this.speller = new LexiconSpeller(vocabulary(all), protectedWords);
   }
 
-  static load(lexicon: Lexicon, protectedWordsPath = PROTECTED_WORDS_PATH): TriageEngine {
-    return new TriageEngine(lexicon, readProtectedWords(protectedWordsPath));
+  /** `secondOpinion`: by default the committed model (if its weights are there); `null` for the rules alone. */
+  static load(lexicon: Lexicon, protectedWordsPath = PROTECTED_WORDS_PATH, secondOpinion?: SecondOpinion | null): TriageEngine {
+    return new TriageEngine(lexicon, readProtectedWords(protectedWordsPath), TRIAGE_MAX_CHARS, secondOpinion === null ? undefined : secondOpinion ?? SecondOpinion.load());
   }
 
   /** Every word the lexicon can match: the vocabulary spelling correction aims at. */
@@ -232,7 +238,7 @@ export class TriageEngine {
     const final = dedupeReasons(found, tokens);
     if (readLength < text.length) final.push(unreadTail(readLength));
     const level = final.reduce<Level>((max, r) => (rank(r.level) > rank(max) ? r.level : max), 'none');
-    return { level, reasons: final };
+    return this.secondOpinion ? this.secondOpinion.review({ level, reasons: final }, text, normalised.text) : { level, reasons: final };
   }
 
   private addToIndex(item: Indexed): void {

@@ -1,6 +1,7 @@
 import { TriageEngine } from './engine';
 import { entryListSchema, LexiconError, loadLexicon, LEXICON_PATH } from './lexicon';
-import { readProtectedWords } from './engine';
+import { readProtectedWords, TRIAGE_MAX_CHARS } from './engine';
+import { SecondOpinion } from './second-opinion';
 
 /**
  * One engine per service: the shared lexicon plus the service's own additions from the services
@@ -11,7 +12,8 @@ export class ServiceTriage {
 
   constructor(services: { slug: string; triageAdditions: unknown[] }[], lexiconPath = LEXICON_PATH) {
     const protectedWords = readProtectedWords();
-    const shared = new TriageEngine(loadLexicon(lexiconPath), protectedWords);
+    const secondOpinion = SecondOpinion.load();
+    const shared = new TriageEngine(loadLexicon(lexiconPath), protectedWords, TRIAGE_MAX_CHARS, secondOpinion);
     for (const service of services) {
       if (service.triageAdditions.length === 0) {
         this.engines.set(service.slug, shared);
@@ -22,7 +24,7 @@ export class ServiceTriage {
         const issue = additions.error.issues[0];
         throw new LexiconError(`additions of service ${service.slug}`, `${issue.path.join('.')}: ${issue.message}`);
       }
-      this.engines.set(service.slug, new TriageEngine(loadLexicon(lexiconPath, additions.data), protectedWords));
+      this.engines.set(service.slug, new TriageEngine(loadLexicon(lexiconPath, additions.data), protectedWords, TRIAGE_MAX_CHARS, secondOpinion));
     }
   }
 

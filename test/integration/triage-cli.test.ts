@@ -43,6 +43,9 @@ describe('npm run cli -- triage --jsonl', () => {
   it('triage-eval prints the figures for a labelled file', () => {
     const result = run(['triage-eval', join(ROOT, 'test', 'fixtures', 'triage', 'probes.jsonl')], '');
     expect(result.status, result.stderr).to.equal(0);
-    expect(result.stdout).to.match(/^messages: \d+ high, \d+ medium, \d+ routine/).and.contain('high scored high');
+    expect(result.stdout).to.match(/^engine: rules \+ second opinion \(model trained on \d+ messages\)\nmessages: \d+ high, \d+ medium, \d+ routine/).and.contain('high scored high');
+    expect(result.stdout).to.contain('confusion (label down, level given across):').and.contain('the second opinion alone');
+    const rulesOnly = run(['triage-eval', join(ROOT, 'test', 'fixtures', 'triage', 'probes.jsonl'), '--rules-only'], '');
+    expect(rulesOnly.stdout).to.match(/^engine: rules only\n/).and.not.contain('second opinion alone');
   });
 });
