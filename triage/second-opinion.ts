@@ -68,30 +68,7 @@ export class SecondOpinion {
 
   /** P(none), P(medium), P(high) for a message (`normalised`: the engine's normalised text, when it has it). */
   probabilities(text: string, normalised?: string): [number, number, number] {
-    return softmax(this.score(normalised ?? normalise(text.slice(0, MODEL_MAX_CHARS)).text));
-  }
-
-  /** The same sum as score(features(...)), without building the feature list: it runs on every message. */
-  private score(normalised: string): [number, number, number] {
-    const z: [number, number, number] = [...this.model.bias];
-    const seen = new Set<string>();
-    const add = (key: string) => {
-      if (seen.has(key)) return;
-      seen.add(key);
-      const w = this.weights.get(key);
-      if (!w) return;
-      z[0] += w[0];
-      z[1] += w[1];
-      z[2] += w[2];
-    };
-    let previous = '';
-    for (const word of normalised.slice(0, MODEL_MAX_CHARS).toLowerCase().replace(/'/g, '').split(SEPARATORS)) {
-      if (!word) continue;
-      add(`w:${word}`);
-      if (previous) add(`b:${previous} ${word}`);
-      previous = word;
-    }
-    return z;
+    return softmax(score(this.weights, this.model.bias, normalised === undefined ? features(text) : featuresOfNormalised(normalised)));
   }
 
   /**

@@ -8,7 +8,7 @@ import { INBOUND_TEXT_LIMITS } from '../channel';
 import { DirectLineActivity, toDirectLine } from './activities';
 import { constantTimeEqual } from '../../db/crypto';
 import { CLIENT_ACTIVITY_ID, TOKENS_PER_MINUTE_PER_ADDRESS, TOKENS_PER_MINUTE_PER_SERVICE } from './policy';
-import { ChatActivity, WebchatStore } from './store';
+import { activityId, ChatActivity, WebchatStore } from './store';
 import { DirectLineStreams, parseWatermark } from './stream';
 import { bearer, WebchatTokens } from './tokens';
 
@@ -151,7 +151,7 @@ export class DirectLine {
         throw problem(503, 'ServiceError', 'your message is saved but not yet with the service; it will be sent on');
       }
     }
-    return { id: toDirectLine(kept, session, '').id };
+    return { id: activityId(kept.sessionId, kept.seq) };
   }
 
   /** `GET /v3/directline/conversations/:id/activities?watermark=`: polling. Never slow, never a 5xx for a passing reason (the client would stop). */

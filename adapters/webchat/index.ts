@@ -66,7 +66,8 @@ const DL_CORS = {
 export function createWebchatChannel(settings: WebchatSettings, context: ChannelContext): WebchatChannel {
   const store = new WebchatStore(settings.db, settings.keyring, settings.now);
   const tokens = new WebchatTokens(settings.keyring.tokenSigningKeys, settings.now);
-  const byEndpoint = () => new Map(settings.services().map((s) => [s.endpoint, s]));
+  // The services config is read once at start: look services up by address without rebuilding this per request.
+  const byEndpoint = new Map(settings.services().map((s) => [s.endpoint, s]));
   const gateway = new WebchatGatewayAdapter();
   let streams: DirectLineStreams | undefined;
 
@@ -88,7 +89,7 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
 
   const directLine = new DirectLine({
     store, tokens, streams: () => streams!, publicUrl: () => context.publicUrl(),
-    service: (endpoint) => byEndpoint().get(endpoint),
+    service: (endpoint) => byEndpoint.get(endpoint),
     services: () => settings.services(),
     deliver,
     clientAddress: settings.clientAddress,
@@ -183,7 +184,7 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
     directLine,
     async typing(endpoint, userId) {
       const session = await store.sessionOfUser(endpoint, userId);
-      const service = byEndpoint().get(endpoint);
+      const service = byEndpoint.get(endpoint);
       if (session && service) streams!.broadcast(session.id, typingActivity(session, service.name));
     },
     pre: () => (req, res, next) => {
@@ -193,7 +194,7 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
       } else {
         const token = TOKEN_PATH.exec(path);
         const origin = req.headers.origin;
-        const service = token && byEndpoint().get(token[1]);
+        const service = token && byEndpoint.get(token[1]);
         if (!token) return next();
         // A trust's own site may ask for tokens from the browser (Web Chat embedded there): only the origins it lists.
         if (service && origin && service.embedOrigins.includes(origin)) {
@@ -236,14 +237,13 @@ export function createWebchatChannel(settings: WebchatSettings, context: Channel
       await streams!.close();
     },
     async close() {
-      clearInterval(redrive);
-      await streams!.close();
+      await this.stopLive();
     },
   };
 }
 
 /** The service user's page and its files. Its CSP names who may frame it: the service's own sites only. */
-function registerPage(server: Server, page: ChatPage, settings: WebchatSettings, byEndpoint: () => Map<string, WebchatService>, context: ChannelContext): void {
+function registerPage(server: Server, page: ChatPage, settings: WebchatSettings, byEndpoint: ReadonlyMap<string, WebchatService>, context: ChannelContext): void {
   // Compressed once at start: the page's scripts and styles are about 625 KB, 115 KB gzipped, and
   // many young people read it on a phone's data allowance.
   const assets = new Map([...page.assets()].map(([name, asset]) => [name, { ...asset, gzipped: gzipSync(asset.body, { level: 9 }) }]));
@@ -261,7 +261,7 @@ function registerPage(server: Server, page: ChatPage, settings: WebchatSettings,
     const endpoint = String((req.params as Record<string, string>).slug);
     const embedded = new URL(req.url ?? '/', 'http://x').searchParams.get('embed') === '1';
     const view = settings.pageView(endpoint, embedded);
-    const service = byEndpoint().get(endpoint);
+    const service = byEndpoint.get(endpoint);
     if (!view || !service) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       return void res.end('No service has a web chat here.');

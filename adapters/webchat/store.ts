@@ -160,8 +160,8 @@ export class WebchatStore {
       notRead: Boolean(row.notRead),
       clientActivityId: row.direction === 'in' && row.dedupeKey.startsWith('c:') ? row.dedupeKey.slice(2) : undefined,
       createdAt: row.createdAt,
-      storedAt: row.storedAt === null ? null : Number(row.storedAt),
-      deliveredAt: row.deliveredAt === null ? null : Number(row.deliveredAt),
+      storedAt: row.storedAt,
+      deliveredAt: row.deliveredAt,
     };
   }
 }

@@ -10,29 +10,19 @@ import type { Request, Response, Next } from 'restify';
  */
 export function securityHeaders(publicUrlIsHttps: boolean) {
   const hsts = publicUrlIsHttps ? { maxAge: 31_536_000, includeSubDomains: true } : false;
+  const everywhere = { strictTransportSecurity: hsts, referrerPolicy: { policy: 'no-referrer' as const } };
+  // Pages that set their own Content-Security-Policy (with their own frame-ancestors) and so no X-Frame-Options.
+  const ownFraming = { ...everywhere, contentSecurityPolicy: false, xFrameOptions: false } as const;
   const api = helmet({
+    ...everywhere,
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
-    strictTransportSecurity: hsts,
     xFrameOptions: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
   });
-  const tab = helmet({
-    contentSecurityPolicy: false,
-    strictTransportSecurity: hsts,
-    xFrameOptions: false,
-    referrerPolicy: { policy: 'no-referrer' },
-    // The tab may open the identity provider's sign-in in a popup inside Teams.
-    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
-  });
-  // The service user's chat page sets its own CSP, whose frame-ancestors name the service's own
-  // sites (the widget); its files (widget.js) load from those sites, so they are cross-origin resources.
-  const chat = helmet({
-    contentSecurityPolicy: false,
-    strictTransportSecurity: hsts,
-    xFrameOptions: false,
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  // The tab may open the identity provider's sign-in in a popup inside Teams.
+  const tab = helmet({ ...ownFraming, crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' } });
+  // The service user's chat page: its frame-ancestors name the service's own sites (the widget);
+  // its files (widget.js) load from those sites, so they are cross-origin resources.
+  const chat = helmet({ ...ownFraming, crossOriginResourcePolicy: { policy: 'cross-origin' } });
   return (req: Request, res: Response, next: Next): void => {
     const path = (req.url ?? '/').split('?')[0];
     const handler = path === '/app' || path.startsWith('/app/') ? tab : path.startsWith('/chat/') ? chat : api;

@@ -51,9 +51,9 @@ function webhook(i: number): { body: string; signature: string } {
 }
 
 /** One request of a load: where it goes, with what. */
-type Request = (i: number) => { path: string; headers: Record<string, string>; body: string };
+type Load = (i: number) => { path: string; headers: Record<string, string>; body: string };
 
-const smsWebhook: Request = (i) => {
+const smsWebhook: Load = (i) => {
   const { body, signature } = webhook(i);
   return { path: '/api/sms/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body };
 };
@@ -62,7 +62,7 @@ const smsWebhook: Request = (i) => {
  * Web chat posts as the official client sends them, from as many chats as there are SMS contacts
  * (their tokens fetched before the clock starts), each post with its own clientActivityID.
  */
-async function webchatPosts(url: string): Promise<Request> {
+async function webchatPosts(url: string): Promise<Load> {
   const chats: { token: string; conversationId: string; userId: string }[] = [];
   for (let c = 0; c < CONTACTS; c++) {
     const response = await fetch(`${url}/api/webchat/school-nursing/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -79,7 +79,7 @@ async function webchatPosts(url: string): Promise<Request> {
   };
 }
 
-async function load(url: string, from: number, count: number, request: Request): Promise<{ latencies: number[]; elapsedMs: number; errors: number }> {
+async function load(url: string, from: number, count: number, request: Load): Promise<{ latencies: number[]; elapsedMs: number; errors: number }> {
   const latencies: number[] = [];
   let next = from;
   let errors = 0;
@@ -100,7 +100,7 @@ async function load(url: string, from: number, count: number, request: Request):
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function measure(name: string, mode: string, env: Record<string, string>, requests: (url: string) => Promise<Request> = async () => smsWebhook): Promise<Result> {
+async function measure(name: string, mode: string, env: Record<string, string>, requests: (url: string) => Promise<Load> = async () => smsWebhook): Promise<Result> {
   const { url, child } = await startTarget(mode, env);
   try {
     const request = await requests(url);
