@@ -31,7 +31,9 @@ describe('data at rest and in logs', () => {
     const { body: list } = await h.api('GET', '/api/v1/conversations', { token });
     h.clock.advance(60_000);
     await h.api('POST', `/api/v1/conversations/${list.conversations[0].id}/messages`, { token, body: { text: REPLY_TEXT } });
-    await eventually(() => h.twilio.sent.length === 2, 'welcome and reply sent');
+    // Wait for the reply itself: the words are high risk, so a safety reply and the welcome go
+    // first, and a count caught between sends would race (CI once saw it pass 2 straight to 3).
+    await eventually(() => h.twilio.sent.some((s) => s.body === REPLY_TEXT), 'the reply sent');
     await h.api('POST', `/api/v1/conversations/${list.conversations[0].id}/notes`, { token, body: { text: `note: ${SECRET_TEXT}` } });
 
     // The same words by web chat: the chat's own copy of the post and of the reply are sealed too.
