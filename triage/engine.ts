@@ -32,6 +32,10 @@ type Owner =
 interface Indexed {
   owner: Owner;
   pattern: CompiledPattern;
+  /** The same pattern in the form matching reads (see `fastPattern`). */
+  fast: FastPattern;
+  /** Key sets (ids) the message must hold somewhere for the pattern to match at all. */
+  requires: number[];
 }
 
 interface Match {
@@ -78,6 +82,13 @@ export class TriageEngine {
   private readonly negators: Set<string>;
   private readonly breakers: Set<string>;
   private readonly speller: LexiconSpeller;
+  /** Distinct key sets that patterns require (see `requiredKeySets`), by their sorted keys. */
+  private readonly keySetIds = new Map<string, number>();
+  /** For each key, the ids of the required key sets that hold it. */
+  private readonly keySetsByKey = new Map<string, number[]>();
+  /** `present[id] === generation`: the message being read holds a key of key set `id`. */
+  private present = new Int32Array(0);
+  private generation = 0;
 
   /** `maxChars`: other than TRIAGE_MAX_CHARS only to measure the engine past the cap (the bench). */
   /**
@@ -90,7 +101,8 @@ export class TriageEngine {
     const add = (owner: Owner, patterns: string[], where: string) => {
       for (const text of patterns) {
         try {
-          all.push({ owner, pattern: compilePattern(text, lexicon.classes, where, owner.kind === 'figurative') });
+          const pattern = compilePattern(text, lexicon.classes, where, owner.kind === 'figurative');
+          all.push({ owner, pattern, fast: fastPattern(pattern), requires: this.requiredKeySets(pattern) });
         } catch (error) {
           throw new LexiconError('triage/lexicon.yaml', (error as Error).message);
         }
@@ -100,6 +112,7 @@ export class TriageEngine {
     for (const [name, patterns] of Object.entries(source.signals)) add({ kind: 'signal', name }, patterns, `signal "${name}"`);
     for (const kind of ['figurative', 'joking', 'media', 'accident', 'reassured', 'historic'] as const) add({ kind }, source.modifiers[kind], `modifier ${kind}`);
     for (const item of all) this.addToIndex(item);
+    this.present = new Int32Array(this.keySetIds.size);
     this.negators = new Set(source.modifiers.negators.filter((n) => !n.includes(' ')));
     this.breakers = new Set(source.modifiers.negationBreakers);
     this.speller = new LexiconSpeller(vocabulary(all), protectedWords);
@@ -276,11 +289,60 @@ export class TriageEngine {
     return token.num === undefined ? found : [...found, ...this.numberIndex];
   }
 
+  /**
+   * The words a pattern cannot match without: for each slot that must match, the keys that can
+   * begin it. Most patterns that could start at a common word ("i", "my", "mum") need a rarer word
+   * later ("stepdad ... hits" needs a harm verb): a message without one is not tried at all.
+   */
+  private requiredKeySets(pattern: CompiledPattern): number[] {
+    const ids: number[] = [];
+    for (const slot of pattern) {
+      if (slot.kind !== 'phrases' || slot.optional) continue;
+      const keys = new Set<string>();
+      if (slot.phrases.some((phrase) => 'num' in phrase[0])) continue;
+      for (const phrase of slot.phrases) for (const w of (phrase[0] as { words: { word: string; stemKey?: string }[] }).words) {
+        keys.add(w.word);
+        if (w.stemKey !== undefined) keys.add(w.stemKey);
+      }
+      const name = [...keys].sort().join(' ');
+      let id = this.keySetIds.get(name);
+      if (id === undefined) {
+        id = this.keySetIds.size;
+        this.keySetIds.set(name, id);
+        for (const key of keys) {
+          const list = this.keySetsByKey.get(key);
+          if (list) list.push(id);
+          else this.keySetsByKey.set(key, [id]);
+        }
+      }
+      if (!ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** The required key sets a word's keys meet, per (shared, cached) key set of a word. */
+  private readonly keySetsByTokenKeys = new WeakMap<Set<string>, number[]>();
+
+  private keySetsOf(token: Token): number[] {
+    let found = this.keySetsByTokenKeys.get(token.keys);
+    if (!found) {
+      const ids = new Set<number>();
+      for (const key of token.keys) for (const id of this.keySetsByKey.get(key) ?? []) ids.add(id);
+      found = [...ids];
+      this.keySetsByTokenKeys.set(token.keys, found);
+    }
+    return found;
+  }
+
   private findMatches(tokens: Token[]): Match[] {
     const matches: Match[] = [];
+    const generation = (this.generation = (this.generation + 1) | 0) || (this.generation = 1);
+    const present = this.present;
+    for (const token of tokens) for (const id of this.keySetsOf(token)) present[id] = generation;
     for (let i = 0; i < tokens.length; i++) {
-      for (const item of this.candidates(tokens[i])) {
-        const end = matchSlots(tokens, i, item.pattern, 0);
+      next: for (const item of this.candidates(tokens[i])) {
+        for (const id of item.requires) if (present[id] !== generation) continue next;
+        const end = matchSlots(tokens, i, item.fast, 0);
         if (end > i) matches.push({ owner: item.owner, from: i, to: end });
       }
     }
@@ -364,14 +426,52 @@ function dedupeReasons(found: Found[], tokens: Token[]): Reason[] {
   return out.sort((a, b) => a.start - b.start || rank(b.level) - rank(a.level));
 }
 
-function atomMatches(atom: Atom, token: Token): boolean {
+/**
+ * A pattern as matching reads it. An atom's alternatives become one set of keys (forms and stems),
+ * and a run of one-word alternatives in a slot (a class such as <household>, forty words long)
+ * becomes one atom: a token is then tested by looking its few keys up, not by walking every word.
+ * The order of the slot's alternatives is kept, so the match found is the one the lexicon's order
+ * gives, as before; one-word alternatives side by side all end at the same place.
+ */
+type FastAtom = { keys: Set<string> } | { num: [number, number] };
+type FastSlot = { kind: 'phrases'; phrases: FastAtom[][]; optional: boolean } | { kind: 'gap'; max: number };
+type FastPattern = FastSlot[];
+
+function fastAtom(atom: Atom): FastAtom {
+  if ('num' in atom) return atom;
+  const keys = new Set<string>();
+  for (const w of atom.words) {
+    keys.add(w.word);
+    if (w.stemKey !== undefined) keys.add(w.stemKey);
+  }
+  return { keys };
+}
+
+function fastPattern(pattern: CompiledPattern): FastPattern {
+  return pattern.map((slot): FastSlot => {
+    if (slot.kind === 'gap') return slot;
+    const phrases: FastAtom[][] = [];
+    for (const phrase of slot.phrases) {
+      const atom = fastAtom(phrase[0]);
+      const previous = phrases[phrases.length - 1];
+      if (phrase.length === 1 && 'keys' in atom && previous?.length === 1 && 'keys' in previous[0]) {
+        for (const key of atom.keys) previous[0].keys.add(key);
+      } else {
+        phrases.push(phrase.length === 1 ? [atom] : phrase.map(fastAtom));
+      }
+    }
+    return { kind: 'phrases', phrases, optional: slot.optional };
+  });
+}
+
+function atomMatches(atom: FastAtom, token: Token): boolean {
   if ('num' in atom) return token.num !== undefined && token.num >= atom.num[0] && token.num <= atom.num[1];
-  for (const w of atom.words) if (token.keys.has(w.word) || (w.stemKey !== undefined && token.keys.has(w.stemKey))) return true;
+  for (const key of token.keys) if (atom.keys.has(key)) return true;
   return false;
 }
 
 /** The end (exclusive) of the shortest match of `slots[si..]` starting at token `pos`, or -1. */
-function matchSlots(tokens: Token[], pos: number, slots: CompiledPattern, si: number): number {
+function matchSlots(tokens: Token[], pos: number, slots: FastPattern, si: number): number {
   if (si === slots.length) return pos;
   const slot = slots[si];
   if (slot.kind === 'gap') {
