@@ -110,6 +110,8 @@ function splitWords(phrase: string): string[] {
 /** Pattern words: spaces separate them, except inside a `(phrase one|phrase two)` group. */
 function patternParts(text: string): string[] {
   if ((text.match(/\(/g) ?? []).length !== (text.match(/\)/g) ?? []).length) throw new Error(`unbalanced parentheses in "${text}"`);
+  // A group inside a group would be cut at its first ")" and match something else, silently.
+  if (/\([^)]*\(/.test(text)) throw new Error(`a group inside a group in "${text}": write the alternatives as two patterns`);
   return [...text.matchAll(/\??\([^)]*\)|\S+/g)].flatMap((m) => (m[0].includes('(') ? [m[0]] : splitWords(m[0])));
 }
 

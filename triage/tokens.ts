@@ -39,6 +39,8 @@ const CONTRACTIONS = wordMap<string[]>({
   hasnt: ['has', 'not'], aint: ['is', 'not'], hes: ['he', 'is'], shes: ['she', 'is'], theyre: ['they', 'are'], youre: ['you', 'are'],
   thats: ['that', 'is'], theres: ['there', 'is'], whats: ['what', 'is'], theyve: ['they', 'have'], weve: ['we', 'have'],
   tonights: ['tonight', 'is'], todays: ['today', 'is'], its: ['it', 'is'],
+  // "will" without its apostrophe, where the bare word is no other word (not ill, hell, shell, well, we'll).
+  theyll: ['they', 'will'], youll: ['you', 'will'], itll: ['it', 'will'], ull: ['you', 'will'], theyd: ['they', 'would'],
 });
 /** Only with an apostrophe: without one these are ordinary words (ill, hell, shell, well, id). */
 const APOSTROPHE_CONTRACTIONS = wordMap<string[]>({

@@ -25,6 +25,7 @@ describe('triage lexicon', () => {
     ['a raise by an unknown signal', 'raisedBy: [now, soon, plan, means, farewell]', 'raisedBy: [now, tomorrowish]', /raisedBy names no signal "tomorrowish"/],
     ['a several-word alternative without parentheses', '"(do not|can not) see the point"', '"no electric|food ...3 at home|in the house"', /"home\|in" .*phrases run together.* write \(phrase one\|phrase two\)/],
     ['a group made optional the regular-expression way', '"no point ?in (living|being here|being alive)"', '"no point (in )?(living|being here|being alive)"', /"\?" goes before what it makes optional/],
+    ['a group inside a group (it would be cut at its first ")")', '"(do not|can not) see the point"', '"(do not|can not (see|find)) the point"', /a group inside a group/],
     ['unbalanced parentheses', '"(do not|can not) see the point"', '"(do not|can not see the point"', /unbalanced parentheses/],
     ['YAML that does not parse', 'version: 1\n', 'version: 1\n  - : [\n', /not readable as YAML/],
   ];
@@ -61,6 +62,10 @@ describe('triage quality', () => {
   it('on our own disguised set (invisible and look-alike characters, property names), meets every threshold', () => {
     expectThresholds(join(FIXTURES, 'disguised.jsonl'), 48);
   });
+  // Both were tuned against after their first runs (figures in triage/README.md): here they guard
+  // against a change that loses a class, not as evidence of how triage reads new messages.
+  it('on the issue 11 challenge set (a class per line of the issue), meets every threshold', () => expectThresholds(join(FIXTURES, 'challenge.jsonl'), 399));
+  it('on the first held-out set, since tuned against, meets every threshold', () => expectThresholds(join(FIXTURES, 'heldout.jsonl'), 270));
 });
 
 describe('per-service lexicon additions', () => {
