@@ -167,6 +167,7 @@ export class TriageEngine {
     }
     const present = (name: string) => presentSignals.get(name);
     const joking = ofKind('joking')[0];
+    const shouting = isShouting(normalised.text);
     let firstPersonClauses: Set<number> | undefined;
     const firstPersonIn = (clause: number) => {
       firstPersonClauses ??= new Set(tokens.filter((t) => FIRST_PERSON.some((w) => t.keys.has(w))).map((t) => t.clause));
@@ -216,6 +217,9 @@ export class TriageEngine {
         if (raiser && rank(entry.raiseTo) > rank(level)) {
           level = entry.raiseTo;
           why.push(`raised by "${phrase(raiser).phrase}" (${(raiser.owner as { name: string }).name})`);
+        } else if (shouting && entry.raisedBy.includes('shouting') && rank(entry.raiseTo) > rank(level)) {
+          level = entry.raiseTo;
+          why.push('raised: written in capitals (shouting)');
         }
         if (entry.jokeable && joking && level === 'high') {
           level = 'medium';
@@ -361,6 +365,24 @@ export class TriageEngine {
     }
     return undefined;
   }
+}
+
+/**
+ * A message written in capitals: at least 12 capital letters, and no more than one letter in ten
+ * in lower case ("I DONT WANT TO BE HERE ANYMORE", "PLEASE HELP ME"). Short shouts ("OK", "NHS")
+ * are too short to count.
+ */
+export function isShouting(text: string): boolean {
+  let upper = 0;
+  let lower = 0;
+  for (const ch of text) {
+    if (ch >= 'A' && ch <= 'Z') upper++;
+    else if (ch >= 'a' && ch <= 'z') lower++;
+    else if (ch.length === 1 && ch.charCodeAt(0) < 0x80) continue;
+    else if (ch !== ch.toLowerCase()) upper++;
+    else if (ch !== ch.toUpperCase()) lower++;
+  }
+  return upper >= 12 && lower * 10 <= upper + lower;
 }
 
 /** What a message gets when triage could not read it: an engine fault must never read as "no risk". */

@@ -62,6 +62,12 @@ export class LexiconError extends Error {
   }
 }
 
+/**
+ * Signals the engine reads off the message itself rather than from words: `shouting`, a message
+ * written (almost) all in capitals. An entry may be raised by them like any other signal.
+ */
+export const COMPUTED_SIGNALS: ReadonlySet<string> = new Set(['shouting']);
+
 export const LEXICON_PATH = join(__dirname, '..', '..', 'triage', 'lexicon.yaml');
 
 // ------------------------------------------------------------------------------------- patterns
@@ -191,7 +197,7 @@ export function parseLexicon(text: string, source = 'lexicon.yaml', additions: L
     for (const entry of lexicon.entries) {
       if (ids.has(entry.id)) throw new Error(`entry "${entry.id}": the id is used twice`);
       ids.add(entry.id);
-      for (const signal of entry.raisedBy) if (!Object.hasOwn(lexicon.signals, signal)) throw new Error(`entry "${entry.id}": raisedBy names no signal "${signal}"`);
+      for (const signal of entry.raisedBy) if (!Object.hasOwn(lexicon.signals, signal) && !COMPUTED_SIGNALS.has(signal)) throw new Error(`entry "${entry.id}": raisedBy names no signal "${signal}"`);
     }
     const categories = new Set(lexicon.entries.map((e) => e.category));
     for (const combination of lexicon.combinations) {

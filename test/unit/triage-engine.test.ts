@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TriageEngine } from '../../triage/engine';
+import { isShouting, TriageEngine } from '../../triage/engine';
 import { Level, loadLexicon } from '../../triage/lexicon';
 
 // The rules alone: these are the rules' phenomena (the second opinion has its own tests, triage-model.test.ts).
@@ -173,5 +173,27 @@ describe('triage engine: reasons', () => {
     expect(engine.assess('').level).to.equal('none');
     expect(engine.assess('   \n ').level).to.equal('none');
     expect(engine.assess(`${'blah '.repeat(1900)}i want to die`).level).to.equal('high');
+  });
+});
+
+describe('triage: a message shouted in capitals (issue 11)', () => {
+  it('when a thought of suicide or self-harm is written in capitals, then it is high, and the reason says why', () => {
+    const shouted = engine.assess('I DONT WANT TO BE ALIVE ANYMORE');
+    expect(shouted.level).to.equal('high');
+    expect(shouted.reasons.map((r) => r.why)).to.include('raised: written in capitals (shouting)');
+    expect(engine.assess('i dont want to be alive anymore').level).to.equal('medium');
+    expect(engine.assess('I CUT MYSELF AGAIN').level).to.equal('high');
+  });
+
+  it('when a routine question is shouted, then it stays routine: capitals raise a risk, they are not one', () => {
+    expect(engine.assess('WHAT TIME IS THE DROP IN CLINIC ON TUESDAY').level).to.equal('none');
+  });
+
+  it('counts only long shouts, and a few lower-case letters do not stop one', () => {
+    expect(isShouting('OK NHS')).to.equal(false);
+    expect(isShouting('I CANT DO THIS ANYMORE')).to.equal(true);
+    expect(isShouting('I CANT DO THIS ANYMORE x')).to.equal(true);
+    expect(isShouting('I cant do this ANYMORE')).to.equal(false);
+    expect(isShouting('ЯНЕ ХОЧУ ЖИТЬ БОЛЬШЕ')).to.equal(true);
   });
 });
