@@ -243,8 +243,9 @@ export class TriageEngine {
 
     for (const combination of this.lexicon.source.combinations) {
       // A category takes part through its first match at a place that carries a live reason.
-      const parts = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && liveStarts.has(tokens[m.from].start)));
-      if (parts.every(Boolean)) {
+      const partsFound = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && liveStarts.has(tokens[m.from].start)));
+      const parts = combination.atLeast === undefined ? partsFound : partsFound.filter(Boolean);
+      if (parts.length >= (combination.atLeast ?? 0) && parts.every(Boolean)) {
         const first = parts.reduce((a, b) => (tokens[a!.from].start <= tokens[b!.from].start ? a : b))!;
         const others = parts.filter((p) => p !== first).map((p) => `"${phrase(p!).phrase}"`).join(', ');
         liveStarts.add(tokens[first.from].start);

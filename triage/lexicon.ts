@@ -30,8 +30,13 @@ const combinationSchema = z.strictObject({
   category: z.string(),
   level: z.enum(['medium', 'high']),
   all: z.array(z.string()).min(2),
+  /**
+   * Read `all` as "at least this many of": symptoms that each alone are common, and together are
+   * an emergency (chest pain, an arm, breathlessness, a grey colour...). Absent: every one.
+   */
+  atLeast: z.number().int().min(2).optional(),
   why: z.string().optional(),
-});
+}).refine((c) => c.atLeast === undefined || c.atLeast <= c.all.length, { message: 'atLeast is more than the parts listed' });
 const lexiconSchema = z.strictObject({
   version: z.literal(1),
   status: z.string().optional(),

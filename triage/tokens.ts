@@ -40,13 +40,33 @@ const CONTRACTIONS = wordMap<string[]>({
   thats: ['that', 'is'], theres: ['there', 'is'], whats: ['what', 'is'], theyve: ['they', 'have'], weve: ['we', 'have'],
   tonights: ['tonight', 'is'], todays: ['today', 'is'], its: ['it', 'is'],
   // "will" without its apostrophe, where the bare word is no other word (not ill, hell, shell, well, we'll).
-  theyll: ['they', 'will'], youll: ['you', 'will'], itll: ['it', 'will'], ull: ['you', 'will'], theyd: ['they', 'would'],
+  theyll: ['they', 'will'], youll: ['you', 'will'], itll: ['it', 'will'], ull: ['you', 'will'], theyd: ['they', 'would'], hed: ['he', 'would'],
+  // Scots negatives: "cannae", "dinnae".
+  cannae: ['can', 'not'], canna: ['can', 'not'], dinnae: ['do', 'not'], didnae: ['did', 'not'], wouldnae: ['would', 'not'],
+  couldnae: ['could', 'not'], willnae: ['will', 'not'], isnae: ['is', 'not'], wasnae: ['was', 'not'], doesnae: ['does', 'not'],
+  havenae: ['have', 'not'], shouldnae: ['should', 'not'], disnae: ['does', 'not'],
+});
+/**
+ * Dialect and slang across the UK (Scots, Geordie, Scouse, London): the word as typed stays one of
+ * the token's forms, and these are added beside it, so "me da" reads as "my dad" and still as "me".
+ */
+const DIALECT = wordMap<string[]>({
+  masel: ['myself'], maself: ['myself'], mysel: ['myself'], masell: ['myself'], mesel: ['myself'], yersel: ['yourself'],
+  ma: ['my', 'mum'], me: ['my'], da: ['dad'], maw: ['mum'], mammy: ['mum'], mam: ['mum'], wean: ['baby', 'child'], bairn: ['baby', 'child'],
+  weans: ['children', 'kids'], bairns: ['children', 'kids'], greetin: ['crying'], nae: ['no', 'not'], naebody: ['nobody'], naeb: ['nobody'],
+  hame: ['home'], hoose: ['house'], wi: ['with'], wiv: ['with'], aw: ['all'], awfy: ['awful', 'very'], ony: ['any'], oot: ['out'],
+  doon: ['down'], aboot: ['about'], tae: ['to'], fae: ['from'], frae: ['from'], o: ['of'], hale: ['whole'], wud: ['would'], cud: ['could'],
+  shud: ['should'], gannin: ['going'], nee: ['no'], yous: ['you'], youse: ['you'], bevvy: ['drink'], bevvies: ['drinks'], fella: ['boyfriend', 'partner'],
+  boyf: ['boyfriend'], bruv: ['brother'], lil: ['little'], shottin: ['selling', 'dealing'], shotting: ['selling', 'dealing'], graftin: ['working', 'selling'],
+  necked: ['took', 'swallowed'], paras: ['paracetamol'], dun: ['done'], scran: ['food'], telly: ['tv'], morra: ['tomorrow'], dem: ['them'],
+  dey: ['they'], wen: ['when'], wiz: ['was'], aye: ['yes'], naw: ['no'], canny: ['nice'], pure: ['really'], bare: ['very'],
+  tara: ['bye'], ta: ['thanks'], mate: ['friend'], nite: ['night'], lst: ['last'],
 });
 /** Only with an apostrophe: without one these are ordinary words (ill, hell, shell, well, id). */
 const APOSTROPHE_CONTRACTIONS = wordMap<string[]>({
   "i'll": ['i', 'will'], "he'll": ['he', 'will'], "she'll": ['she', 'will'], "they'll": ['they', 'will'], "we'll": ['we', 'will'],
   "you'll": ['you', 'will'], "i'd": ['i', 'would'], "he'd": ['he', 'would'], "she'd": ['she', 'would'], "they'd": ['they', 'would'],
-  "we're": ['we', 'are'], "it's": ['it', 'is'],
+  "we're": ['we', 'are'], "it's": ['it', 'is'], "i'm": ['i', 'am'], "i've": ['i', 'have'], "naebody'll": ['nobody', 'will'],
   // An overdose as a verb: "od'd", "od'ed", "od'ing" (issue 11).
   "od'd": ['overdosed'], "od'ed": ['overdosed'], "od'ing": ['overdosing'], "o.d'd": ['overdosed'],
 });
@@ -73,7 +93,7 @@ const LEET = wordMap<string>({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's',
 export const EMOJI_WORDS: ReadonlyMap<string, string> = wordMap<string>({
   '💊': 'pills', '🔪': 'knife', '🗡': 'knife', '🪦': 'grave', '⚰': 'coffin', '🔫': 'gun', '🪢': 'rope', '🩸': 'blood',
   '💉': 'needle', '🚆': 'train', '🚂': 'train', '🌉': 'bridge', '😂': 'lol', '🤣': 'lol', '💀': 'lol', '☠': 'skull', '😭': 'crying',
-  '💔': 'heartbroken', '🕯': 'candle', '👋': 'wave',
+  '💔': 'heartbroken', '🕯': 'candle', '👋': 'wave', '🕊': 'dove',
 });
 
 function wordMap<T>(entries: Record<string, T>): ReadonlyMap<string, T> {
@@ -232,7 +252,7 @@ function wordPieces(raw: string, start: number): Piece[] {
   }
   // "ODd", "ODed": an overdose; "odd" typed in lower case stays the word odd.
   if (/^OD(?:d|ed|'d|'ed)$/.test(raw) || lower === 'oded') return [{ start, end, forms: ['overdosed'] }];
-  const apostrophe = APOSTROPHE_CONTRACTIONS.get(lower);
+  const apostrophe = APOSTROPHE_CONTRACTIONS.get(lower) ?? APOSTROPHE_CONTRACTIONS.get(lower.replace(/^ah'/, "i'"));
   if (apostrophe) return apostrophe.map((w) => ({ start, end, forms: [w] }));
   const bare = lower.replace(/'/g, '');
   const expansion = CONTRACTIONS.get(bare) ?? (bare.endsWith("'s") ? undefined : TEXT_SPEAK.get(bare));
@@ -243,7 +263,11 @@ function wordPieces(raw: string, start: number): Piece[] {
   if (degrees) return [{ start, end, forms: [degrees[1]], num: Number(degrees[1]) }, { start, end, forms: ['degrees', 'c'] }];
   const yearsOld = /^(\d{1,2})(yo|yrs?|y)$/.exec(bare);
   if (yearsOld) return [{ start, end, forms: [yearsOld[1]], num: Number(yearsOld[1]) }, { start, end, forms: ['years'] }, { start, end, forms: ['old'] }];
-  return [{ start, end, forms: [bare.replace(/'s$/, ''), ...(bare.endsWith('s') && bare.includes("'") ? [bare.replace(/'/g, '')] : [])], num: number }];
+  const dialect = DIALECT.get(bare);
+  if (dialect) return [{ start, end, forms: [bare, ...dialect] }];
+  // A dropped g ("sayin", "leavin", "wakin"): the word with it, beside the word as typed.
+  const gDropped = bare.length >= 5 && bare.endsWith('in') && /^[a-z]+$/.test(bare) ? [`${bare}g`] : [];
+  return [{ start, end, forms: [bare.replace(/'s$/, ''), ...(bare.endsWith('s') && bare.includes("'") ? [bare.replace(/'/g, '')] : []), ...gDropped], num: number }];
 }
 
 /**
