@@ -197,3 +197,27 @@ describe('triage: a message shouted in capitals (issue 11)', () => {
     expect(isShouting('ЯНЕ ХОЧУ ЖИТЬ БОЛЬШЕ')).to.equal(true);
   });
 });
+
+describe('triage: signs that together are an emergency (a combination of "at least N")', () => {
+  it('when two emergency signs come together, then it is high and names both; one alone is not high', () => {
+    const two = engine.assess('dad says his chest is really tight and he cant catch his breath');
+    expect(two.level).to.equal('high');
+    const reason = two.reasons.find((r) => r.rule === 'red-flags-together');
+    expect(reason?.why).to.match(/with "cant catch his breath"/);
+    expect(engine.assess('dad says his chest is really tight').level).not.to.equal('high');
+    expect(engine.assess('my nan has gone a grey colour and her face is droopy on one side').level).to.equal('high');
+  });
+});
+
+describe('triage: dialect and slang are read beside the word as typed', () => {
+  it('when a disclosure is written in Scots, Scouse or London slang, then it reads as the same words in standard English', () => {
+    expect(engine.assess('me da batters us when hes had a bevvy').level).to.equal('high');
+    expect(engine.assess("Ah'm gonna k!ll masel the night").level).to.equal('high');
+    expect(engine.assess('ah dinnae feel ony love for the wean').level).to.equal('medium');
+  });
+
+  it('when the same words are ordinary, then they stay routine ("me" is still "me")', () => {
+    expect(engine.assess('can ye tell me when the drop in is, me mam wants to come').level).to.equal('none');
+    expect(engine.assess('leave me alone lol its only a cold').level).to.equal('none');
+  });
+});

@@ -26,6 +26,7 @@ describe('triage lexicon', () => {
     ['a several-word alternative without parentheses', '"(do not|can not) see the point"', '"no electric|food ...3 at home|in the house"', /"home\|in" .*phrases run together.* write \(phrase one\|phrase two\)/],
     ['a group made optional the regular-expression way', '"no point ?in (living|being here|being alive)"', '"no point (in )?(living|being here|being alive)"', /"\?" goes before what it makes optional/],
     ['a group inside a group (it would be cut at its first ")")', '"(do not|can not) see the point"', '"(do not|can not (see|find)) the point"', /a group inside a group/],
+    ['a combination asking for more parts than it lists', 'atLeast: 3', 'atLeast: 9', /atLeast is more than the parts listed/],
     ['unbalanced parentheses', '"(do not|can not) see the point"', '"(do not|can not see the point"', /unbalanced parentheses/],
     ['YAML that does not parse', 'version: 1\n', 'version: 1\n  - : [\n', /not readable as YAML/],
   ];
