@@ -217,7 +217,9 @@ export class TriageEngine {
         if (raiser && rank(entry.raiseTo) > rank(level)) {
           level = entry.raiseTo;
           why.push(`raised by "${phrase(raiser).phrase}" (${(raiser.owner as { name: string }).name})`);
-        } else if (shouting && entry.raisedBy.includes('shouting') && rank(entry.raiseTo) > rank(level)) {
+        } else if (shouting && entry.raisedBy.includes('shouting') && rank(entry.raiseTo) > rank(level) && !ofKind('historic').length && !ofKind('reassured').length && !present('past-or-better')) {
+          // A shout raises what is happening now, not a past told in capitals ("I USED TO...").
+
           level = entry.raiseTo;
           why.push('raised: written in capitals (shouting)');
         }
@@ -244,7 +246,9 @@ export class TriageEngine {
     for (const combination of this.lexicon.source.combinations) {
       // A category takes part through its first match at a place that carries a live reason.
       const partsFound = combination.all.map((name) => present(name) ?? supersededOut.find((m) => entryOf(m).category === name && liveStarts.has(tokens[m.from].start)));
-      const parts = combination.atLeast === undefined ? partsFound : partsFound.filter(Boolean);
+      // "At least N" counts parts at different places: one phrase that two signals both read
+      // ("my left arm has gone numb") is one sign, not two.
+      const parts = combination.atLeast === undefined ? partsFound : apart(partsFound.filter((p): p is Match => p !== undefined));
       if (parts.length >= (combination.atLeast ?? 0) && parts.every(Boolean)) {
         const first = parts.reduce((a, b) => (tokens[a!.from].start <= tokens[b!.from].start ? a : b))!;
         const others = parts.filter((p) => p !== first).map((p) => `"${phrase(p!).phrase}"`).join(', ');
@@ -407,6 +411,13 @@ export function assessSafely(engine: Pick<TriageEngine, 'assess'>, text: string,
     }
     return { level: 'high', reasons: [{ ...TRIAGE_FAILED }], failed: true };
   }
+}
+
+/** The matches, keeping each only if it shares no word with one kept before it. */
+function apart(matches: Match[]): Match[] {
+  const kept: Match[] = [];
+  for (const m of matches) if (kept.every((k) => m.to <= k.from || m.from >= k.to)) kept.push(m);
+  return kept;
 }
 
 function entryOf(m: Match): LexiconEntry {

@@ -40,7 +40,7 @@ const CONTRACTIONS = wordMap<string[]>({
   thats: ['that', 'is'], theres: ['there', 'is'], whats: ['what', 'is'], theyve: ['they', 'have'], weve: ['we', 'have'],
   tonights: ['tonight', 'is'], todays: ['today', 'is'], its: ['it', 'is'],
   // "will" without its apostrophe, where the bare word is no other word (not ill, hell, shell, well, we'll).
-  theyll: ['they', 'will'], youll: ['you', 'will'], itll: ['it', 'will'], ull: ['you', 'will'], theyd: ['they', 'would'], hed: ['he', 'would'],
+  theyll: ['they', 'will'], youll: ['you', 'will'], itll: ['it', 'will'], ull: ['you', 'will'], theyd: ['they', 'would'],
   // Scots negatives: "cannae", "dinnae".
   cannae: ['can', 'not'], canna: ['can', 'not'], dinnae: ['do', 'not'], didnae: ['did', 'not'], wouldnae: ['would', 'not'],
   couldnae: ['could', 'not'], willnae: ['will', 'not'], isnae: ['is', 'not'], wasnae: ['was', 'not'], doesnae: ['does', 'not'],
@@ -56,10 +56,10 @@ const DIALECT = wordMap<string[]>({
   weans: ['children', 'kids'], bairns: ['children', 'kids'], greetin: ['crying'], nae: ['no', 'not'], naebody: ['nobody'], naeb: ['nobody'],
   hame: ['home'], hoose: ['house'], wi: ['with'], wiv: ['with'], aw: ['all'], awfy: ['awful', 'very'], ony: ['any'], oot: ['out'],
   doon: ['down'], aboot: ['about'], tae: ['to'], fae: ['from'], frae: ['from'], o: ['of'], hale: ['whole'], wud: ['would'], cud: ['could'],
-  shud: ['should'], gannin: ['going'], nee: ['no'], yous: ['you'], youse: ['you'], bevvy: ['drink'], bevvies: ['drinks'], fella: ['boyfriend', 'partner'],
+  shud: ['should'], gannin: ['going'], yous: ['you'], youse: ['you'], bevvy: ['drink'], bevvies: ['drinks'], fella: ['boyfriend', 'partner'],
   boyf: ['boyfriend'], bruv: ['brother'], lil: ['little'], shottin: ['selling', 'dealing'], shotting: ['selling', 'dealing'], graftin: ['working', 'selling'],
   necked: ['took', 'swallowed'], paras: ['paracetamol'], dun: ['done'], scran: ['food'], telly: ['tv'], morra: ['tomorrow'], dem: ['them'],
-  dey: ['they'], wen: ['when'], wiz: ['was'], aye: ['yes'], naw: ['no'], canny: ['nice'], pure: ['really'], bare: ['very'],
+  dey: ['they'], wen: ['when'], wiz: ['was'], aye: ['yes'], canny: ['nice'], pure: ['really'], bare: ['very'],
   tara: ['bye'], ta: ['thanks'], mate: ['friend'], nite: ['night'], lst: ['last'],
 });
 /** Only with an apostrophe: without one these are ordinary words (ill, hell, shell, well, id). */
@@ -265,9 +265,7 @@ function wordPieces(raw: string, start: number): Piece[] {
   if (yearsOld) return [{ start, end, forms: [yearsOld[1]], num: Number(yearsOld[1]) }, { start, end, forms: ['years'] }, { start, end, forms: ['old'] }];
   const dialect = DIALECT.get(bare);
   if (dialect) return [{ start, end, forms: [bare, ...dialect] }];
-  // A dropped g ("sayin", "leavin", "wakin"): the word with it, beside the word as typed.
-  const gDropped = bare.length >= 5 && bare.endsWith('in') && /^[a-z]+$/.test(bare) ? [`${bare}g`] : [];
-  return [{ start, end, forms: [bare.replace(/'s$/, ''), ...(bare.endsWith('s') && bare.includes("'") ? [bare.replace(/'/g, '')] : []), ...gDropped], num: number }];
+  return [{ start, end, forms: [bare.replace(/'s$/, ''), ...(bare.endsWith('s') && bare.includes("'") ? [bare.replace(/'/g, '')] : [])], num: number }];
 }
 
 /**
@@ -342,6 +340,10 @@ function spellings(form: string, speller: Speller): string[] {
     const one = form.replace(/(.)\1+/g, '$1');
     out.push(two, one);
   }
+  // A dropped g ("wakin", "sayin"): the word with it, when that is a word we know and the word as
+  // typed is not ("train" stays train). Not corrected further: "latin" must not become "eating".
+  const known = speller.isKnown(form);
+  if (!known && form.length >= 5 && form.endsWith('in') && speller.isKnown(`${form}g`)) return [form, `${form}g`];
   for (const candidate of [...out]) {
     if (candidate.length > MAX_WORD_LETTERS || speller.isKnown(candidate)) continue;
     const corrected = speller.correct(candidate);

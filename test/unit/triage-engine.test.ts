@@ -221,3 +221,36 @@ describe('triage: dialect and slang are read beside the word as typed', () => {
     expect(engine.assess('leave me alone lol its only a cold').level).to.equal('none');
   });
 });
+
+describe('triage: ordinary messages a second reading found read as high, now not', () => {
+  // Each was high after the issue 11 classes first went in (a part counted twice, a word read too
+  // widely, a shout about the past); each must stay below high.
+  const ordinary = [
+    'Sorry 👋',
+    'running 5 mins late sorry 👋',
+    'RIP nan 🕯 sorry for your loss',
+    'my left arm has gone numb after sleeping on it',
+    'I USED TO HAVE THOUGHTS OF SUICIDE BUT I AM MUCH BETTER NOW THANK YOU',
+    'I hit my stepbrother and he hit me back',
+    'thanks for train times, sorry I missed it 👋',
+    "I'm stuck at work, running late",
+    "I owe money on my phone bill and I'm running out of data",
+    'my son fell over at football and his knee has gone purple',
+    'she fell over and her leg is swollen',
+    'I dropped my son at school and he said his chest hurts',
+    'my left arm is sore after my jab, bit short of breath after the stairs',
+    'thanks for listening, you tried your best with the GP',
+    'can i give my son calpol and nurofen together',
+    'what year do you get the meningitis jab at school',
+  ];
+  for (const text of ordinary) {
+    it(`"${text}" is not high`, () => expect(engine.assess(text).level).not.to.equal('high'));
+  }
+
+  it('while the risks those words were read for are still high', () => {
+    for (const text of ['he fell and hit his hed and has been sick twice', 'naw i want to die', 'i have just dropped my baby',
+      'I dropped her off the changing table, shes got a lump on her head and keeps being sick', 'love you all. sorry. 👋🕊️']) {
+      expect(engine.assess(text).level, text).to.equal('high');
+    }
+  });
+});
