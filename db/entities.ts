@@ -26,7 +26,7 @@ export type Role = 'clinician' | 'duty-lead' | 'admin';
 export type Consent = 'active' | 'opted_out';
 export type RiskLevel = 'none' | 'medium' | 'high';
 export type AuthorKind = 'contact' | 'clinician' | 'auto' | 'system';
-export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'safety' | 'opt_out' | 'opt_in' | 'text_only';
+export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'safety' | 'holding' | 'opt_out' | 'opt_in' | 'text_only';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed';
 
 /**

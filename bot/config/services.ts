@@ -13,7 +13,13 @@ import { DEFAULT_EXIT_URL } from '../../adapters/webchat/policy';
 
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 export type Weekday = (typeof DAYS)[number];
-const PLACEHOLDERS = ['service', 'organisation', 'nextOpening', 'replyPromise'] as const;
+const PLACEHOLDERS = ['service', 'organisation', 'nextOpening', 'replyPromise', 'urgentReplyPromise'] as const;
+
+/**
+ * What a service that wrote no `holding` reply sends to a further message in a high-risk
+ * conversation no person has answered yet: short, and it promises nothing a rota may not keep.
+ */
+export const DEFAULT_HOLDING_REPLY = "We have your message. If you are in danger now, call 999 or go to A&E. For urgent help any time, call NHS 111.";
 
 /** What a service that wrote no `textOnly` reply sends to a photo, voice note or file. */
 export const DEFAULT_TEXT_ONLY_REPLY = "The {service} team can only read typed words here: we can't open photos, voice notes, files or locations. If there's more you want to tell us, please type it. If you need help right now, call 999 in an emergency or NHS 111.";
@@ -108,6 +114,11 @@ const serviceSchema = z.strictObject({
   audience: z.enum(['young-people', 'parents-and-carers', 'adults', 'adults-and-young-people']),
   bankHolidays: z.enum(['england-and-wales', 'scotland', 'northern-ireland']),
   replyPromise: z.strictObject({ minutes: z.number().int().positive(), wording: z.string().trim().min(1) }),
+  /**
+   * The reply promise for a conversation flagged high or medium risk: its clock in the tab, and
+   * `{urgentReplyPromise}` in the safety text. Absent, flagged conversations keep `replyPromise`.
+   */
+  urgentReplyPromise: z.strictObject({ minutes: z.number().int().positive(), wording: z.string().trim().min(1) }).optional(),
   channels: z.strictObject({
     sms: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900101').optional(),
     whatsapp: z.string().regex(/^\d{5,20}$/, 'must be the WhatsApp phone-number id (digits)').optional(),
@@ -119,8 +130,20 @@ const serviceSchema = z.strictObject({
   autoReplyIntervalMinutes: z.number().int().positive().optional(),
   /** The safety signposting reply goes at most once per conversation in this many minutes. */
   safetyReplyIntervalMinutes: z.number().int().positive().default(60),
+  /**
+   * While a high-risk conversation has no reply from a person, a further message gets the
+   * `holding` reply at most once in this many minutes (counted from the safety reply too).
+   */
+  holdingReplyIntervalMinutes: z.number().int().positive().default(30),
   autoReplies: z.strictObject({
     welcome: autoReplyText, outOfHours: autoReplyText, safety: autoReplyText, optOut: autoReplyText, optIn: autoReplyText,
+    /**
+     * The safety reply while the service is closed: it must not promise a reply the rota will not
+     * give tonight. Absent, `safety` goes at every hour.
+     */
+    safetyOutOfHours: autoReplyText.optional(),
+    /** A further message in a high-risk conversation nobody has answered yet (see holdingReplyIntervalMinutes). */
+    holding: autoReplyText.default(DEFAULT_HOLDING_REPLY),
     /** The answer to a photo, voice note, file, location or contact card on a channel that carries them: Lamplight reads only text. */
     textOnly: autoReplyText.default(DEFAULT_TEXT_ONLY_REPLY),
   }),
@@ -163,6 +186,13 @@ const configSchema = z.strictObject({
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['services', index], message: `duplicate ${key} (also used by services[${first}])` });
       } else seen.set(key, index);
+    }
+    if (!service.urgentReplyPromise) {
+      for (const [name, text] of Object.entries(service.autoReplies)) {
+        if (typeof text === 'string' && text.includes('{urgentReplyPromise}')) {
+          ctx.addIssue({ code: 'custom', path: ['services', index, 'autoReplies', name], message: 'uses {urgentReplyPromise}, but the service sets no urgentReplyPromise' });
+        }
+      }
     }
     if (service.whatsapp && !service.channels.whatsapp) {
       ctx.addIssue({ code: 'custom', path: ['services', index, 'whatsapp'], message: 'WhatsApp settings need channels.whatsapp (the phone-number id) as well' });

@@ -31,6 +31,10 @@ export interface AutoReplyInput {
   now: Date;
   /** Triage of the message: `high` earns the safety signposting at any hour. */
   risk: 'none' | 'medium' | 'high';
+  /** The conversation's level with this message counted (it stays until a clinician clears it). */
+  conversationRisk?: 'none' | 'medium' | 'high';
+  /** No person has replied since the contact's first unanswered message (or the conversation is new). */
+  awaitingHumanReply?: boolean;
   conversationIsNew: boolean;
   keyword: ConsentKeyword | undefined;
   /** The contact's consent before this message. */
@@ -59,10 +63,23 @@ export function decideAutoReplies(input: AutoReplyInput): AutoReplyDecision[] {
   if (consentBefore === 'opted_out') return [];
 
   const replies: AutoReplyDecision[] = [];
-  // Safety first: someone at risk reads where to get help now before anything else.
-  if (input.risk === 'high' && allowed('safety')) replies.push(render('safety', service.autoReplies.safety));
+  const open = openingState(service, now).open;
+  // Safety first, and alone: someone at risk reads where to get help now, and nothing after it
+  // says "we reply within one working day" or "we are closed" (issue 12). The safety text itself
+  // says what the welcome would have: confidentiality, and when a person will answer.
+  if (input.risk === 'high' && allowed('safety')) {
+    return [render('safety', open ? service.autoReplies.safety : service.autoReplies.safetyOutOfHours ?? service.autoReplies.safety)];
+  }
+  // A high-risk conversation nobody has answered yet: a further message is not met with silence
+  // for hours, nor with the routine texts; a short holding reply, at most once per interval.
+  if (input.conversationRisk === 'high' && input.awaitingHumanReply) {
+    const lastCare = Math.max(input.lastSent.safety ?? -Infinity, input.lastSent.holding ?? -Infinity);
+    if (now.getTime() - lastCare >= service.holdingReplyIntervalMinutes * 60_000) replies.push(render('holding', service.autoReplies.holding));
+    if (input.notText && allowed('text_only')) replies.push(render('text_only', service.autoReplies.textOnly));
+    return replies;
+  }
   if (input.conversationIsNew && allowed('welcome')) replies.push(render('welcome', service.autoReplies.welcome));
-  if (!openingState(service, now).open && allowed('out_of_hours')) replies.push(render('out_of_hours', service.autoReplies.outOfHours));
+  if (!open && allowed('out_of_hours')) replies.push(render('out_of_hours', service.autoReplies.outOfHours));
   // Last: the welcome or closed notice says who they reached; this says what to do next.
   if (input.notText && allowed('text_only')) replies.push(render('text_only', service.autoReplies.textOnly));
   return replies;
@@ -73,6 +90,7 @@ export function renderAutoReply(template: string, service: ServiceConfig, now: D
     service: () => service.name,
     organisation: () => service.organisation,
     replyPromise: () => service.replyPromise.wording,
+    urgentReplyPromise: () => (service.urgentReplyPromise ?? service.replyPromise).wording,
     nextOpening: () => describeOpening(openingState(service, now).nextOpening),
   };
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name]?.() ?? whole);

@@ -103,6 +103,8 @@ export class InboundMessages {
         service,
         now,
         risk: assessment.level,
+        conversationRisk: conversation.riskLevel,
+        awaitingHumanReply: isNew || conversation.awaitingReplySince !== null,
         conversationIsNew: isNew,
         keyword,
         consentBefore,

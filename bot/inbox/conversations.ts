@@ -11,7 +11,7 @@ import { findVisibleConversation, visibleServices } from './access';
 import type { StaffIdentity } from '../identity';
 import { invalid } from '../problems';
 import { auditingRefusals, recordAudit } from '../audit/record';
-import type { ServiceDirectory } from '../config/services';
+import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { transcriptPdf, transcriptText } from './transcript';
 
 /** A queue shows at most this many (the counts are always whole); risk first, so nothing urgent is beyond it. */
@@ -227,7 +227,7 @@ export class ClinicianConversations {
       lastMessageAt: iso(c.lastMessageAt),
       closedAt: iso(c.closedAt),
       awaitingReplySince: iso(c.awaitingReplySince),
-      replyDueBy: c.awaitingReplySince && service ? iso(c.awaitingReplySince + service.replyPromise.minutes * 60_000) : null,
+      replyDueBy: c.awaitingReplySince && service ? iso(c.awaitingReplySince + replyPromiseMinutes(service, c.riskLevel) * 60_000) : null,
     };
   }
 }
@@ -238,4 +238,10 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /** Enough of an address to tell two contacts apart in a list; the whole one is in the audited read. */
 export function maskedAddress(address: string): string {
   return address.length <= 4 ? '••••' : `•••• ${address.slice(-4)}`;
+}
+
+/** The promise a conversation is held to: the service's urgent one once it is flagged, if it has one. */
+export function replyPromiseMinutes(service: ServiceConfig, riskLevel: string): number {
+  const urgent = riskLevel === 'high' || riskLevel === 'medium' ? service.urgentReplyPromise : undefined;
+  return Math.min(service.replyPromise.minutes, urgent?.minutes ?? Infinity);
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AuditEvent, Conversation, Escalation, EscalationNotice, Message, StaffMember } from '../../db/entities';
+import { AuditEvent, Conversation, Escalation, EscalationNotice, Message, OutboxItem, StaffMember } from '../../db/entities';
 import type { LiveEvent } from '../../bot/live/live-events';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
@@ -27,9 +27,12 @@ describe('risk in the gateway', () => {
     const received: LiveEvent[] = [];
     h.app.events.subscribe((e) => received.push(e));
     expect((await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i took 30 of my mums pills' })).status).to.equal(200);
-    await eventually(() => h.twilio.sent.length === 3, 'safety, welcome and out-of-hours replies');
-    expect(h.twilio.sent[0].body).to.contain('999').and.contain('116 123');
-    expect(h.twilio.sent[2].body).to.contain('9am on Monday 30 November');
+    await eventually(() => h.twilio.sent.length === 1, 'the safety reply');
+    // The safety text alone: no welcome promising a reply in a working day, no "closed right now"
+    // after it. Everything automatic is queued in the webhook's own commit, so the outbox shows it all.
+    expect(await h.app.db.manager.count(OutboxItem, { where: { channel: 'sms' } })).to.equal(1);
+    expect(h.twilio.sent[0].body).to.contain('999').and.contain('116 123').and.contain("don't wait for us");
+    expect(h.twilio.sent[0].body).to.contain('when we open (9am on Monday 30 November)').and.contain('private unless');
     const escalation = await h.app.db.manager.findOneByOrFail(Escalation, {});
     expect(escalation).to.include({ status: 'open', categories: 'overdose' });
     const [notice] = await eventually(() => notices(h).then((n) => (n.length ? n : undefined)), 'the first notice');
@@ -54,6 +57,31 @@ describe('risk in the gateway', () => {
     const replies = h.twilio.sent.filter((s) => s.to === PHONE).map((s) => s.body);
     expect(replies[0]).to.contain("We're worried about what you've said");
     expect(replies.some((r) => r.includes('closed right now'))).to.equal(false);
+  });
+
+  it('when a young person texts again after a high-risk message and no person has answered, then a short holding reply goes at most every 30 minutes, and none once a nurse has replied', async () => {
+    h = await startHarness({ clockStart: TUESDAY_10AM });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i took 30 of my mums pills' });
+    await eventually(() => h.twilio.sent.length === 1, 'the safety reply');
+    expect(h.twilio.sent[0].body).to.contain('will reply within 15 minutes');
+    const { body: list } = await h.api('GET', '/api/v1/conversations', { token: nurse });
+    // The urgent promise is the conversation's reply clock: 15 minutes, not one working day.
+    expect(list.conversations[0].replyDueBy).to.equal(new Date(Date.parse(TUESDAY_10AM) + 15 * MINUTE).toISOString());
+
+    h.clock.advance(10 * MINUTE);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello??' });
+    h.clock.advance(25 * MINUTE);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'is anyone there' });
+    await eventually(() => h.twilio.sent.length === 2, 'the holding reply');
+    expect(h.twilio.sent[1].body).to.equal('We have your message. If you are in danger now, call 999 or go to A&E. For urgent help any time, call NHS 111.');
+    expect(await h.app.db.manager.count(OutboxItem, { where: { channel: 'sms' } }), 'nothing for "hello??", 10 minutes after the safety text').to.equal(2);
+
+    await h.api('POST', `/api/v1/conversations/${list.conversations[0].id}/messages`, { token: nurse, body: { text: 'This is the school nurse. Are you safe right now?' } });
+    await eventually(() => h.twilio.sent.length === 3, "the nurse's reply");
+    h.clock.advance(40 * MINUTE);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'yes im at home' });
+    expect(await h.app.db.manager.count(OutboxItem, { where: { channel: 'sms' } }), 'a person has answered: no holding reply').to.equal(3);
   });
 
   it('when a message is medium risk, then the conversation is marked for priority without a safety reply or an escalation', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AutoReplyInput, consentKeyword, decideAutoReplies } from '../../bot/gateway/auto-replies';
-import { loadConfig } from '../../bot/config/services';
+import { DEMO_CONFIG_PATH, loadConfig, parseConfig } from '../../bot/config/services';
+import { readFileSync } from 'node:fs';
 
 const service = loadConfig().services.find((s) => s.slug === 'school-nursing')!;
 const TUESDAY_10AM = new Date('2026-11-24T10:00:00Z');
@@ -46,14 +47,47 @@ describe('auto-reply decisions', () => {
     expect(decide({ consentBefore: 'active', keyword: 'start' })).to.deep.equal([]);
   });
 
-  it('when a message is high risk, then the safety signposting goes first, at any hour, at most once an hour', () => {
+  it('when a first message is high risk, then the safety text is the only automatic reply, and it says who will answer and when', () => {
+    const inHours = decide({ risk: 'high', conversationRisk: 'high', conversationIsNew: true, awaitingHumanReply: true });
+    expect(inHours.map((r) => r.kind)).to.deep.equal(['safety']);
+    expect(inHours[0].text).to.contain('999').and.contain('NHS 111').and.contain('85258').and.contain('0800 1111');
+    expect(inHours[0].text).to.contain('will reply within 15 minutes').and.contain('private unless');
+    expect(inHours[0].text).not.to.contain('{');
+
+    // Out of hours: the closed-hours safety text, which promises no reply tonight, alone.
     const sunday11pm = new Date('2026-11-29T23:00:00Z');
-    const replies = decide({ risk: 'high', conversationIsNew: true, now: sunday11pm });
-    expect(replies.map((r) => r.kind)).to.deep.equal(['safety', 'welcome', 'out_of_hours']);
-    expect(replies[0].text).to.contain('999').and.contain('NHS 111').and.contain('85258').and.contain('0800 1111').and.contain('116 123');
-    expect(decide({ risk: 'high', now: sunday11pm, lastSent: { safety: sunday11pm.getTime() - 30 * 60_000, out_of_hours: sunday11pm.getTime() - 60_000 } })).to.deep.equal([]);
-    expect(decide({ risk: 'high', lastSent: { safety: TUESDAY_10AM.getTime() - 61 * 60_000 } }).map((r) => r.kind)).to.deep.equal(['safety']);
-    expect(decide({ risk: 'medium', conversationIsNew: true }).map((r) => r.kind)).to.deep.equal(['welcome']);
+    const closed = decide({ risk: 'high', conversationRisk: 'high', conversationIsNew: true, awaitingHumanReply: true, now: sunday11pm });
+    expect(closed.map((r) => r.kind)).to.deep.equal(['safety']);
+    expect(closed[0].text).to.contain("don't wait for us").and.contain('when we open').and.not.contain('within 15 minutes');
+    // A photo as the first, high-risk message (its caption read as high): still the safety text alone.
+    expect(decide({ risk: 'high', conversationRisk: 'high', conversationIsNew: true, awaitingHumanReply: true, notText: true }).map((r) => r.kind)).to.deep.equal(['safety']);
+  });
+
+  it('the safety text goes at most once an hour; a medium message gets the routine welcome', () => {
+    expect(decide({ risk: 'high', conversationRisk: 'high', lastSent: { safety: TUESDAY_10AM.getTime() - 61 * 60_000 } }).map((r) => r.kind)).to.deep.equal(['safety']);
+    expect(decide({ risk: 'medium', conversationRisk: 'medium', conversationIsNew: true, awaitingHumanReply: true }).map((r) => r.kind)).to.deep.equal(['welcome']);
+  });
+
+  it('while a high-risk conversation has no reply from a person, a further message gets the short holding reply, at most every 30 minutes counted from the safety text too', () => {
+    const waiting = { conversationRisk: 'high' as const, awaitingHumanReply: true };
+    const at = TUESDAY_10AM.getTime();
+    // 10 minutes after the safety text: nothing more (they have just been given the numbers).
+    expect(decide({ ...waiting, lastSent: { safety: at - 10 * 60_000 } })).to.deep.equal([]);
+    // 31 minutes after it: the holding reply, and never the welcome or the closed notice.
+    const holding = decide({ ...waiting, lastSent: { safety: at - 31 * 60_000 } });
+    expect(holding.map((r) => r.kind)).to.deep.equal(['holding']);
+    expect(holding[0].text).to.contain('We have your message').and.contain('999');
+    expect(decide({ ...waiting, now: new Date('2026-11-29T23:00:00Z'), lastSent: { safety: Date.parse('2026-11-29T22:00:00Z') } }).map((r) => r.kind)).to.deep.equal(['holding']);
+    expect(decide({ ...waiting, lastSent: { safety: at - 90 * 60_000, holding: at - 20 * 60_000 } })).to.deep.equal([]);
+    // Once a person has replied, the conversation is answered: no holding reply.
+    expect(decide({ conversationRisk: 'high', awaitingHumanReply: false, lastSent: { safety: at - 120 * 60_000 } })).to.deep.equal([]);
+    // A medium conversation waiting: no holding reply (it is for high risk).
+    expect(decide({ conversationRisk: 'medium', awaitingHumanReply: true })).to.deep.equal([]);
+  });
+
+  it('refuses a config whose text uses {urgentReplyPromise} without the service setting one', () => {
+    const text = readFileSync(DEMO_CONFIG_PATH, 'utf8').replace(/    urgentReplyPromise:\n      minutes: 15\n      wording: within 15 minutes\n/, '');
+    expect(() => parseConfig(text, 'test.yaml')).to.throw(/uses \{urgentReplyPromise\}, but the service sets no urgentReplyPromise/);
   });
 
   it('recognises Twilio\'s SMS keywords as whole messages only', () => {
