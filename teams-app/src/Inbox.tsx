@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { Badge, CounterBadge, makeStyles, mergeClasses, Select, Tab, TabList, Text, tokens } from '@fluentui/react-components';
 import type { Counts, Services, Summary } from './types';
 import { waiting } from './wait';
@@ -26,6 +27,12 @@ export function Inbox(props: {
   counts: Counts | undefined; conversations: Summary[]; total?: number; selected: string | undefined; onSelect: (id: string) => void;
 }) {
   const styles = useStyles();
+  // The waiting times and reply countdowns move on by themselves: a re-render every 30 seconds.
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), 30_000);
+    return () => clearInterval(timer);
+  }, []);
   const countFor = (q: string) => (q === 'closed' || !props.counts ? undefined : props.counts[q as keyof Counts]);
   return (
     <nav className={styles.root} aria-label="Inbox">
@@ -61,7 +68,7 @@ export function Inbox(props: {
                   <Text size={200}>{c.serviceName} · {channelName(c.channel)}</Text>
                 </span>
                 <span className={styles.line}>
-                  {wait && <Text size={200}>Waiting {wait.label}</Text>}
+                  {wait && <Text size={200}>Waiting {wait.label}{wait.due ? ` · ${wait.due}` : ''}</Text>}
                   {wait?.state === 'late' && <Badge color="danger" appearance="filled" size="small">Past reply promise</Badge>}
                   {wait?.state === 'near' && <Badge color="warning" appearance="filled" size="small">Reply due soon</Badge>}
                   <Text size={200}>{c.assignedTo ? `With ${c.assignedTo.name}` : 'Unassigned'}</Text>

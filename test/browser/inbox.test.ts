@@ -104,6 +104,35 @@ describe('clinician inbox (headless Chromium)', function () {
     await context.close();
   });
 
+  it('a high-risk conversation counts down to its urgent reply promise (15 minutes), a routine one to the working day', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signIn(page, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900448', 'i have taken all my mums tablets');
+    await textFromPhone('+447700900449', 'when is the next drop in');
+    // The app's clock is not the browser's: read when each wait began, and stand the browser's
+    // clock three minutes after the high-risk one.
+    const { access_token: token } = await (await fetch(`${app.url}/dev/idp/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'sam.patel@lamplight.example' }) })).json();
+    const { conversations } = await (await fetch(`${app.url}/api/v1/conversations`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const high = conversations.find((c: { contactLabel: string }) => c.contactLabel.includes('0448'));
+    expect(Date.parse(high.replyDueBy) - Date.parse(high.awaitingReplySince)).to.equal(15 * 60_000);
+    await context.clock.setFixedTime(Date.parse(high.awaitingReplySince) + 3 * 60_000);
+    await page.reload();
+    await page.getByText('● Live').waitFor({ timeout: 5000 });
+    const highRow = page.locator('[data-conversation]', { hasText: '0448' });
+    await highRow.waitFor({ timeout: 5000 });
+    expect(await highRow.innerText()).to.contain('Waiting 3 min · reply due in 12 min');
+    expect(await page.locator('[data-conversation]', { hasText: '0449' }).innerText()).to.match(/reply due in 23 h 5\d min/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'inbox-reply-countdown.png') });
+    await context.clock.setFixedTime(Date.parse(high.awaitingReplySince) + 20 * 60_000);
+    await page.reload();
+    await page.getByText('● Live').waitFor({ timeout: 5000 });
+    await highRow.waitFor({ timeout: 5000 });
+    const late = await highRow.innerText();
+    expect(late).to.contain('reply overdue by 5 min').and.contain('Past reply promise');
+    await context.close();
+  });
+
   it('when the network drops without a word and comes back, then the inbox says so, reconnects, and shows what arrived meanwhile without a reload', async () => {
     const network = await new FlakyNetwork({ host: '127.0.0.1', port: Number(new URL(app.url).port) }).start();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
