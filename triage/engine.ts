@@ -17,6 +17,11 @@ export interface Reason {
   rule: string;
   /** Why the level was raised or lowered, when it was. */
   why?: string;
+  /**
+   * Other words that set this level, where they are in the original text: what raised it ("i have
+   * the pills"), or the other parts of a combination. A clinician sees them marked too.
+   */
+  also?: { phrase: string; start: number; end: number }[];
 }
 
 export interface Assessment {
@@ -199,6 +204,7 @@ export class TriageEngine {
       const entry = entryOf(m);
       let level: Level = entry.level;
       const why: string[] = [];
+      const also: { phrase: string; start: number; end: number }[] = [];
       const negator = entry.negatable ? this.negatorBefore(tokens, m) : undefined;
       // A topic in a lesson or a film is not a disclosure, unless someone in that clause speaks of themselves.
       const media = entry.topic && !firstPersonIn(tokens[m.from].clause) ? sameClause('media', m) : undefined;
@@ -217,6 +223,7 @@ export class TriageEngine {
         if (raiser && rank(entry.raiseTo) > rank(level)) {
           level = entry.raiseTo;
           why.push(`raised by "${phrase(raiser).phrase}" (${(raiser.owner as { name: string }).name})`);
+          also.push(phrase(raiser));
         } else if (shouting && entry.raisedBy.includes('shouting') && rank(entry.raiseTo) > rank(level) && !ofKind('historic').length && !ofKind('reassured').length && !present('past-or-better')) {
           // A shout raises what is happening now, not a past told in capitals ("I USED TO...").
 
@@ -240,7 +247,7 @@ export class TriageEngine {
         }
       }
       if (level !== 'none') liveStarts.add(tokens[m.from].start);
-      found.push({ ...m, reason: { category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}) } });
+      found.push({ ...m, reason: { category: entry.category, level, ...phrase(m), rule: entry.id, ...(why.length ? { why: why.join('; ') } : {}), ...(also.length && level !== 'none' ? { also } : {}) } });
     }
 
     for (const combination of this.lexicon.source.combinations) {
@@ -253,7 +260,8 @@ export class TriageEngine {
         const first = parts.reduce((a, b) => (tokens[a!.from].start <= tokens[b!.from].start ? a : b))!;
         const others = parts.filter((p) => p !== first).map((p) => `"${phrase(p!).phrase}"`).join(', ');
         liveStarts.add(tokens[first.from].start);
-        found.push({ ...first, reason: { category: combination.category, level: combination.level, ...phrase(first), rule: combination.id, why: `with ${others}${combination.why ? `: ${combination.why}` : ''}` } });
+        const also = parts.filter((p) => p !== first).map((p) => phrase(p!));
+        found.push({ ...first, reason: { category: combination.category, level: combination.level, ...phrase(first), rule: combination.id, why: `with ${others}${combination.why ? `: ${combination.why}` : ''}`, also } });
       }
     }
 

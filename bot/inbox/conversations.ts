@@ -134,6 +134,9 @@ export class ClinicianConversations {
     return {
       ...this.summary({ ...conversation, lastReadAt: at }, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted'),
       contact: { id: contact.id, channel: contact.channel, address, consent: contact.consent, blocked: contact.blockedAt !== null },
+      // Read up to here before this opening (shared by the team, for now): the tab opens the thread
+      // at the first message after it, or at the highest-risk message if that comes earlier.
+      readUpTo: iso(conversation.lastReadAt),
       reply: { ...this.replyRules(conversation, at), page: conversation.channel === 'webchat' ? await this.chatPage(conversation, address, at) : null },
       escalation: escalation ? { id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step } : null,
       messages: messages.map((m) => {

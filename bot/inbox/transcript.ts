@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import { SERVICE_ZONE } from '../gateway/hours';
 
 /** What a transcript shows: the conversation as the clinician API returns it. */
 export interface TranscriptView {
@@ -16,6 +17,11 @@ export interface TranscriptView {
 // Invisible bidi and zero-width controls are written as codes: a transcript must read as typed.
 const visible = (text: string) => text.replace(/[\u202A-\u202E\u2066-\u2069\u200B-\u200F\u061C]/g, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 
+// Times as the service keeps them: British English, UK civil time, with the zone named, so a
+// printed transcript reads the same in any court or office ("24 Nov 2026, 10:00:05 GMT").
+const WHEN = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: SERVICE_ZONE, timeZoneName: 'short' });
+export const when = (iso: string | null | Date): string => (iso === null ? 'unknown' : WHEN.format(typeof iso === 'string' ? new Date(iso) : iso));
+
 function author(m: TranscriptView['messages'][number]): string {
   if (m.authorKind === 'contact') return 'Service user';
   if (m.authorKind === 'clinician') return `Clinician (${m.authorName ?? 'unknown'})`;
@@ -27,13 +33,13 @@ function header(view: TranscriptView, exportedBy: string, at: Date): string[] {
   return [
     `Lamplight transcript: ${view.serviceName}`,
     `Conversation ${view.id} (${view.channel}), contact ${view.contact.address}`,
-    `Started ${view.createdAt}${view.closedAt ? `, closed ${view.closedAt} (${view.outcome ?? 'no outcome'})` : ''}`,
-    `Exported ${at.toISOString()} by ${exportedBy}`,
+    `Started ${when(view.createdAt)}${view.closedAt ? `, closed ${when(view.closedAt)} (${view.outcome ?? 'no outcome'})` : ''}`,
+    `Exported ${when(at)} by ${exportedBy}`,
   ];
 }
 
 function messageLine(m: TranscriptView['messages'][number]): string {
-  return `[${m.createdAt}] ${author(m)}${m.risk && m.risk.level !== 'none' ? ` [risk: ${m.risk.level}]` : ''}${m.delivery ? ` [${m.delivery.status}]` : ''}${m.delivery?.template ? ` [sent inside the approved WhatsApp template ${m.delivery.template}, on one line]` : ''}`;
+  return `[${when(m.createdAt)}] ${author(m)}${m.risk && m.risk.level !== 'none' ? ` [risk: ${m.risk.level}]` : ''}${m.delivery ? ` [${m.delivery.status}]` : ''}${m.delivery?.template ? ` [sent inside the approved WhatsApp template ${m.delivery.template}, on one line]` : ''}`;
 }
 
 export function transcriptText(view: TranscriptView, exportedBy: string, at: Date): string {
@@ -41,7 +47,7 @@ export function transcriptText(view: TranscriptView, exportedBy: string, at: Dat
     ...header(view, exportedBy, at),
     '',
     ...view.messages.map((m) => `${messageLine(m)}\n${visible(m.text)}\n`),
-    ...(view.notes.length ? ['Internal notes:', ...view.notes.map((n) => `[${n.createdAt}] ${n.authorName ?? 'System'} (${n.kind})\n${visible(n.text)}\n`)] : []),
+    ...(view.notes.length ? ['Internal notes:', ...view.notes.map((n) => `[${when(n.createdAt)}] ${n.authorName ?? 'System'} (${n.kind})\n${visible(n.text)}\n`)] : []),
   ].join('\n');
 }
 
@@ -66,7 +72,7 @@ export function transcriptPdf(view: TranscriptView, exportedBy: string, at: Date
   if (view.notes.length) {
     doc.moveDown().font('bold').fontSize(12).text('Internal notes');
     for (const n of view.notes) {
-      doc.font('bold').fontSize(9).text(`[${n.createdAt}] ${n.authorName ?? 'System'} (${n.kind})`);
+      doc.font('bold').fontSize(9).text(`[${when(n.createdAt)}] ${n.authorName ?? 'System'} (${n.kind})`);
       doc.font('body').fontSize(11).text(visible(n.text), { indent: 10 });
       doc.moveDown(0.5);
     }

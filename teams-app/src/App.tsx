@@ -6,7 +6,6 @@ import { Api, StreamEnd } from './api';
 import { ConversationView } from './ConversationView';
 import { Inbox } from './Inbox';
 import { beginSignIn, completeSignIn, hasSession, isReturnFromProvider, OidcConfig, SignInError, signOut, tokenSource } from './oidc';
-import { setLocale } from './format';
 import { detectHost, Host, Theme } from './teams';
 import type { Counts, Me, Services, Summary } from './types';
 
@@ -26,7 +25,6 @@ export function App() {
   const [theme, setTheme] = useState<Theme>('default');
   useEffect(() => {
     void detectHost().then((h) => {
-      setLocale(h.locale);
       setHost(h);
       setTheme(h.theme);
       h.onThemeChange(setTheme);

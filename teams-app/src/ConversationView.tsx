@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from './api';
 import { channelName, contactName, date, dateTime } from './format';
 import { SafeText } from './SafeText';
-import type { Detail, Me, Msg, Services } from './types';
+import type { Detail, Me, Msg, Reason, Services } from './types';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: '10px', minWidth: 0 },
@@ -23,7 +23,35 @@ const useStyles = makeStyles({
   option: { padding: '4px 6px', cursor: 'pointer', borderRadius: tokens.borderRadiusSmall },
   active: { backgroundColor: tokens.colorNeutralBackground1Selected, outline: `1px solid ${tokens.colorBrandStroke1}` },
   side: { display: 'grid', gap: '4px' },
+  reasons: { margin: 0, paddingLeft: '18px', fontSize: tokens.fontSizeBase200, color: tokens.colorNeutralForeground1 },
 });
+
+const RANK = { none: 0, medium: 1, high: 2 } as const;
+
+/** Where a conversation opens: its first unread message, or its highest-risk one if earlier. */
+export function openingMessage(detail: Detail): string | undefined {
+  const readUpTo = detail.readUpTo ? Date.parse(detail.readUpTo) : -Infinity;
+  const firstUnread = detail.messages.findIndex((m) => m.direction === 'in' && Date.parse(m.createdAt) > readUpTo);
+  const top = Math.max(0, ...detail.messages.map((m) => RANK[m.risk?.level ?? 'none']));
+  const firstRisk = top > 0 ? detail.messages.findIndex((m) => RANK[m.risk?.level ?? 'none'] === top) : -1;
+  const candidates = [firstUnread, firstRisk].filter((i) => i >= 0);
+  return candidates.length ? detail.messages[Math.min(...candidates)].id : undefined;
+}
+
+/** Why a message was flagged, in words a screen reader reads: "High risk, overdose: ..." */
+function Reasons({ reasons, className }: { reasons: Reason[]; className: string }) {
+  const shown = reasons.filter((r) => r.level !== 'none');
+  if (!shown.length) return null;
+  return (
+    <ul className={className} aria-label="Why this was flagged">
+      {shown.map((r, i) => (
+        <li key={i}>
+          {r.level === 'high' ? 'High risk' : 'Priority'}, {r.category.replace(/-/g, ' ')}: “{r.phrase}”{r.why ? ` (${r.why})` : ''}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 function author(m: Msg): string {
   if (m.authorKind === 'contact') return 'Service user';
@@ -52,7 +80,27 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
     window.addEventListener('lamplight:conversation-changed', refresh);
     return () => window.removeEventListener('lamplight:conversation-changed', refresh);
   }, [id]);
-  useEffect(() => { threadRef.current?.scrollTo({ top: threadRef.current.scrollHeight }); }, [detail?.messages.length]);
+  // Risk first: open the thread at the first message the team has not read, or at the
+  // highest-risk message if that comes earlier; a later message that arrives scrolls to the end.
+  const openedFor = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    const thread = threadRef.current;
+    if (!detail || !thread) return;
+    if (openedFor.current === detail.id) {
+      thread.scrollTo({ top: thread.scrollHeight });
+      return;
+    }
+    openedFor.current = detail.id;
+    const target = openingMessage(detail);
+    const item = target ? thread.querySelector<HTMLElement>(`[data-message="${target}"]`) : null;
+    if (item) {
+      thread.scrollTo({ top: item.offsetTop - thread.offsetTop - 8 });
+      thread.dataset.openedAt = target;
+    } else {
+      thread.scrollTo({ top: thread.scrollHeight });
+      delete thread.dataset.openedAt;
+    }
+  }, [detail?.id, detail?.messages.length]);
 
   const service = services.mine.find((s) => s.slug === detail?.service);
   const templates = useMemo(() => {
@@ -122,11 +170,12 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
           : <Button onClick={() => run(() => api.post(`/conversations/${id}/block`))}>Block contact</Button>}
       </div>
       {/* Focusable so keyboard users can scroll a long thread (axe scrollable-region-focusable). */}
-      <ol className={styles.thread} ref={threadRef} aria-label="Messages" tabIndex={0}>
+      <ol className={styles.thread} ref={threadRef} aria-label="Messages" tabIndex={0} style={{ position: 'relative' }}>
         {detail.messages.map((m) => (
-          <li key={m.id} className={`${styles.bubble} ${m.direction === 'in' ? styles.inbound : m.authorKind === 'auto' ? styles.auto : styles.outbound}`} data-author={m.authorKind}>
+          <li key={m.id} className={`${styles.bubble} ${m.direction === 'in' ? styles.inbound : m.authorKind === 'auto' ? styles.auto : styles.outbound}`} data-author={m.authorKind} data-message={m.id}>
             <span className={styles.meta}>{author(m)} · {dateTime(m.createdAt)}{m.risk && m.risk.level !== 'none' ? ` · ${m.risk.level} risk` : ''}</span>
             <SafeText text={m.text} reasons={m.risk?.reasons} />
+            {m.risk && m.risk.level !== 'none' && <Reasons reasons={m.risk.reasons} className={styles.reasons} />}
             {m.delivery && (
               <span className={styles.meta}>
                 {m.delivery.status === 'failed'

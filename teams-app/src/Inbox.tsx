@@ -63,7 +63,7 @@ export function Inbox(props: {
                 <span className={styles.line}>
                   {c.riskLevel === 'high' && <Badge color="danger" appearance="filled">High risk</Badge>}
                   {c.riskLevel === 'medium' && <Badge color="warning" appearance="filled">Priority</Badge>}
-                  {c.escalated && <Badge color="danger" appearance="outline">Escalated</Badge>}
+                  {c.escalated && <Badge color="danger" appearance="tint">Escalated</Badge>}
                   <Text className={c.unread ? styles.unread : undefined}>{c.contactLabel}</Text>
                   <Text size={200}>{c.serviceName} · {channelName(c.channel)}</Text>
                 </span>

@@ -27,7 +27,9 @@ function visible(text: string, key: string, controlClass: string): ReactNode[] {
 /** Message text as text (React escapes it), with triage's matched phrases marked. Never HTML. */
 export function SafeText({ text, reasons = [] }: { text: string; reasons?: Reason[] }) {
   const styles = useStyles();
-  const marks = reasons.filter((r) => r.level !== 'none' && r.start >= 0 && r.end <= text.length && r.start < r.end)
+  // The matched words, and the words that raised them or took part with them ("i have the pills").
+  const spans = reasons.filter((r) => r.level !== 'none').flatMap((r) => [r, ...(r.also ?? []).map((a) => ({ ...a, level: r.level, category: r.category, why: r.why }))]);
+  const marks = spans.filter((r) => r.start >= 0 && r.end <= text.length && r.start < r.end)
     .sort((a, b) => a.start - b.start)
     .filter((r, i, all) => i === 0 || r.start >= all[i - 1].end);
   const out: ReactNode[] = [];

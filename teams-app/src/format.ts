@@ -1,18 +1,15 @@
 /**
- * Dates and times in the clinician's own locale: Teams' locale inside Teams (context.app.locale),
- * the browser's language outside it; British English when neither is usable.
+ * Dates and times as the service keeps them: British English formats in the service's own time
+ * zone (UK civil time, as opening hours are read), whatever the browser's or Teams' locale and
+ * zone. A clinician in a US-configured browser, or abroad, must not read 11/24 as the 11th, nor a
+ * message's time an hour out of step with the young person's clock.
  */
-let locale = 'en-GB';
+const SERVICE_ZONE = 'Europe/London';
+const DATE_TIME = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: SERVICE_ZONE });
+const DATE = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: SERVICE_ZONE });
 
-export function setLocale(candidate: string | undefined): void {
-  if (!candidate) return;
-  try {
-    locale = Intl.DateTimeFormat.supportedLocalesOf([candidate])[0] ?? locale;
-  } catch { /* not a language tag: keep the default */ }
-}
-
-export const dateTime = (iso: string): string => new Date(iso).toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short' });
-export const date = (iso: string): string => new Date(iso).toLocaleDateString(locale);
+export const dateTime = (iso: string): string => DATE_TIME.format(new Date(iso));
+export const date = (iso: string): string => DATE.format(new Date(iso));
 
 const CHANNEL_NAMES: Record<string, string> = { sms: 'SMS', whatsapp: 'WhatsApp', webchat: 'Web chat' };
 /** A channel as clinicians call it. */

@@ -4,7 +4,7 @@ export interface Summary {
   assignedTo: { id: string; name: string | null } | null; contactLabel: string | null; unread: boolean; recorded: boolean; outcome: string | null;
   createdAt: string; lastMessageAt: string; awaitingReplySince: string | null; replyDueBy: string | null;
 }
-export interface Reason { category: string; level: Risk; phrase: string; start: number; end: number; why?: string }
+export interface Reason { category: string; level: Risk; phrase: string; start: number; end: number; why?: string; also?: { phrase: string; start: number; end: number }[] }
 export interface Msg {
   id: string; direction: 'in' | 'out'; authorKind: 'contact' | 'clinician' | 'auto' | 'system'; authorName: string | null; autoReplyKind: string | null;
   text: string; createdAt: string; risk: { level: Risk; reasons: Reason[] } | null;
@@ -12,6 +12,8 @@ export interface Msg {
 }
 export interface Detail extends Summary {
   contact: { id: string; channel: string; address: string; consent: string; blocked: boolean };
+  /** What the team had read before this opening: the thread opens at the first message after it. */
+  readUpTo: string | null;
   escalation: { id: string; status: string; acknowledgedBy: string | null; notificationsSent: number } | null;
   /** The longest reply the channel takes now, and a reply window (WhatsApp) when the channel has one. */
   reply: {

@@ -104,6 +104,38 @@ describe('clinician inbox (headless Chromium)', function () {
     await context.close();
   });
 
+  it('risk first: a conversation opens at its highest-risk message when that is earlier than the first unread, with the reasons readable in the thread and every word that set the level marked', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900450', 'im going to kill myself tonight, i have the pills here');
+    const row = page.locator('[data-conversation]', { hasText: '0450' });
+    await row.waitFor({ timeout: 5000 });
+    await row.click();
+    await page.locator('[data-author="contact"]').first().waitFor();
+    // Read once; then many more messages come in, so the first one is far above the bottom.
+    await page.getByRole('button', { name: 'Export text' }).waitFor();
+    for (let i = 1; i <= 14; i++) await textFromPhone('+447700900450', `message ${i}: are you there`);
+    await page.locator('[data-conversation]').filter({ hasText: 'School Nursing' }).first().waitFor();
+    await page.reload();
+    await page.getByText('● Live').waitFor({ timeout: 5000 });
+    await page.locator('[data-conversation]', { hasText: '0450' }).click();
+    await page.locator('[data-message]', { hasText: 'message 14' }).waitFor({ timeout: 5000 });
+
+    const thread = page.getByRole('list', { name: 'Messages' });
+    const risky = page.locator('[data-message]', { hasText: 'kill myself' });
+    expect(await thread.getAttribute('data-opened-at')).to.equal(await risky.getAttribute('data-message'));
+    const [box, item] = [await thread.boundingBox(), await risky.boundingBox()];
+    expect(item!.y, 'the high-risk message is in view at the top of the thread').to.be.within(box!.y, box!.y + box!.height / 2);
+    // Reasons in words, not only on hover; both the intent and what raised it are marked.
+    const reasons = risky.getByRole('list', { name: 'Why this was flagged' });
+    expect(await reasons.innerText()).to.contain('High risk, suicide: “kill myself”').and.contain('“tonight”').and.contain('have the pills');
+    expect(await risky.locator('mark').allInnerTexts()).to.include.members(['kill myself', 'tonight', 'have the pills']);
+    expect(await thread.getAttribute('tabindex')).to.equal('0');
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-risk-first.png') });
+    expect(await seriousAxeViolations(page), 'conversation opened at the risk').to.deep.equal([]);
+    await page.close();
+  });
+
   it('a high-risk conversation counts down to its urgent reply promise (15 minutes), a routine one to the working day', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -153,18 +185,19 @@ describe('clinician inbox (headless Chromium)', function () {
     }
   });
 
-  it("dates and times follow the clinician's locale (the browser's language outside Teams)", async () => {
+  it("dates and times are British English in the service's time zone, whatever the browser's language and zone", async () => {
     const shown: Record<string, string> = {};
-    for (const locale of ['en-GB', 'en-US']) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale, timezoneId: 'Europe/London' });
+    await textFromPhone('+447700900451', 'what time is the drop in on friday');
+    for (const [locale, timezoneId] of [['en-GB', 'Europe/London'], ['en-US', 'America/New_York']]) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale, timezoneId });
       await signIn(page, 'sam.patel@lamplight.example');
-      await page.locator('[data-conversation]').first().click();
+      await page.locator('[data-conversation]', { hasText: '0451' }).click();
       shown[locale] = (await page.locator('[data-author="contact"]').first().textContent()) ?? '';
       await page.close();
     }
-    // The app's clock starts on Tuesday 24 November 2026, in hours.
-    expect(shown['en-GB']).to.match(/24\/11\/2026, 1\d:\d\d/);
-    expect(shown['en-US']).to.match(/11\/24\/26, 1\d:\d\d (AM|PM)/);
+    // The app's clock starts on Tuesday 24 November 2026, in hours (UK time).
+    expect(shown['en-GB']).to.match(/24 Nov 2026, 1\d:\d\d/);
+    expect(shown['en-US'], 'a US browser in New York still reads UK dates and UK time').to.equal(shown['en-GB']);
   });
 
   it('when a message holds markup and a right-to-left override, then both show as inert text', async () => {

@@ -183,6 +183,9 @@ describe('clinician inbox API', () => {
     expect(response.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
     const text = await response.text();
     expect(text).to.contain('Service user').and.contain('hi, can i talk to someone').and.contain('Clinician (nurse)').and.contain('Hello, I am the school nurse').and.contain('Auto-reply (welcome)');
+    // Times in British English and UK time with the zone named, never raw UTC ISO strings.
+    expect(text).to.match(/\[24 Nov 2026, \d\d:\d\d:\d\d GMT\] Service user/);
+    expect(text).not.to.match(/\d{4}-\d\d-\d\dT/);
     expect(await audited('conversation.export')).to.not.equal(null);
   });
 
