@@ -254,3 +254,14 @@ describe('triage: ordinary messages a second reading found read as high, now not
     }
   });
 });
+
+describe('triage: the words that set a level are all given, with where they are', () => {
+  it('when a raiser or a combination set the level, then its words come with the reason as spans in the original text', () => {
+    const text = 'im going to kill myself tonight, i have the pills here';
+    const combined = engine.assess(text).reasons.find((r) => r.rule === 'means-at-hand');
+    expect(combined?.also).to.deep.equal([{ phrase: 'have the pills', start: text.indexOf('have the pills'), end: text.indexOf('have the pills') + 'have the pills'.length }]);
+    const raised = engine.assess('i feel suicidal tonight').reasons.find((r) => r.why?.startsWith('raised by'));
+    expect(raised?.also?.[0].phrase).to.equal('tonight');
+    expect(engine.assess('i dont want to die').reasons.every((r) => r.also === undefined)).to.equal(true);
+  });
+});
