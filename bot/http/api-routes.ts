@@ -108,7 +108,12 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
       const staff = await staffOf(req);
       return { status, body: await run(staff, id(req), needsBody ? json(req) : undefined) };
     }));
-  action('messages', (s, i, b) => actions.reply(s, i, b), 201);
+  // A reply may carry an Idempotency-Key: the same key again answers with the reply already stored.
+  server.post('/api/v1/conversations/:id/messages', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const key = req.headers['idempotency-key'];
+    return { status: 201, body: await actions.reply(staff, id(req), json(req), typeof key === 'string' ? key : undefined) };
+  }));
   action('notes', (s, i, b) => actions.addNote(s, i, b), 201);
   action('claim', (s, i) => actions.claim(s, i), 200, false);
   action('assign', (s, i, b) => actions.assign(s, i, b));

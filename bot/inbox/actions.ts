@@ -36,9 +36,34 @@ interface Dependencies {
 export class ConversationActions {
   constructor(private readonly deps: Dependencies) {}
 
-  async reply(staff: StaffIdentity, conversationId: string, body: unknown) {
-    const text = requiredText(body, 'text', MAX_REPLY_LENGTH, 'the reply');
+  /**
+   * A clinician's reply. `idempotencyKey` (the `Idempotency-Key` header, made by the tab for each
+   * reply it composes): the same key again, from the same person, sends nothing more and answers
+   * with the reply already stored, so a double click or a retried request sends once. Invisible
+   * controls (bidi overrides, NUL and other C0 controls but tab and newline) are taken out before it
+   * is stored or sent, and the answer says how many.
+   */
+  async reply(staff: StaffIdentity, conversationId: string, body: unknown, idempotencyKey?: string) {
+    if (idempotencyKey !== undefined && !/^[A-Za-z0-9_-]{8,80}$/.test(idempotencyKey)) throw invalid('the Idempotency-Key must be 8 to 80 letters, digits, "-" or "_"');
+    const typed = requiredText(body, 'text', MAX_REPLY_LENGTH, 'the reply');
+    const text = typed.replace(OUTBOUND_CONTROLS, '').trim();
+    const removedControls = [...typed.matchAll(OUTBOUND_CONTROLS)].length;
+    if (!text) throw invalid('the reply is empty once invisible control characters are taken out');
+    const externalId = idempotencyKey ? `out:key:${staff.id}:${idempotencyKey}` : undefined;
     const result = await this.act(staff, conversationId, 'message.send', async (tx, conversation, at) => {
+      if (externalId) {
+        const earlier = await tx.findOneBy(Message, { channel: conversation.channel, externalId });
+        if (earlier) {
+          if (earlier.conversationId !== conversation.id || openMessageBody(this.deps.keyring, earlier) !== text) {
+            throw conflict('idempotency_key_reused', 'this Idempotency-Key was already used for a different reply');
+          }
+          const item = await tx.findOneBy(OutboxItem, { messageId: earlier.id });
+          return {
+            audit: { messageId: earlier.id, replayed: true } as Record<string, string | number | boolean | null>,
+            view: { id: earlier.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(earlier.createdAt).toISOString(), removedControls, replayed: true, delivery: { status: item?.status ?? 'pending', attempts: item?.attempts ?? 0, providerStatus: null, lastError: null, template: item?.templateName ?? null } },
+          };
+        }
+      }
       const limit = REPLY_TEXT_LIMITS.get(conversation.channel)!;
       if (text.length > limit) throw invalid(`the reply is longer than ${limit} characters, the most one ${conversation.channel} message takes`);
       const contact = await tx.findOneByOrFail(Contact, { id: conversation.contactId });
@@ -47,12 +72,12 @@ export class ConversationActions {
       const plan = planSend({ contact, conversation, service: this.deps.directory.bySlugOrUndefined(conversation.serviceSlug), authorKind: 'clinician', text, now: at, requireOpen: true });
       if (plan.refusal) throw conflict(plan.refusal.code, plan.refusal.reason);
       const sendsAs = plan.template?.name ?? null;
-      const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at });
+      const message = await queueOutbound(tx, this.deps.keyring, { conversation, text, authorKind: 'clinician', authorStaffId: staff.id, at, externalId });
       // Replying takes the conversation if nobody has it: the reply's author is who the contact is talking to.
       await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null, assignedStaffId: conversation.assignedStaffId ?? staff.id });
       return {
-        audit: { messageId: message.id, length: text.length, ...(sendsAs ? { template: sendsAs } : {}) },
-        view: { id: message.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(at).toISOString(), delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null, template: sendsAs } },
+        audit: { messageId: message.id, length: text.length, ...(sendsAs ? { template: sendsAs } : {}), ...(removedControls ? { removedControls } : {}) } as Record<string, string | number | boolean | null>,
+        view: { id: message.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(at).toISOString(), removedControls, replayed: false, delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null, template: sendsAs } },
       };
     });
     this.deps.onQueued();
@@ -199,7 +224,7 @@ export class ConversationActions {
     work: (tx: EntityManager, conversation: Conversation, at: number) => Promise<{ audit: Record<string, string | number | boolean | null>; view: T; alsoNotify?: string }>,
   ): Promise<T> {
     const at = this.deps.now();
-    const { view, serviceSlug, alsoNotify } = await auditingRefusals(this.deps, staff, { action, subjectType: 'conversation', subjectId: conversationId }, () => this.deps.db.transaction(async (tx) => {
+    const { view, serviceSlug, alsoNotify } = await auditingRefusals(this.deps, staff, { action, subjectType: 'conversation', subjectId: conversationId }, () => this.deps.db.transactionRetryingConflicts(async (tx) => {
       const conversation = await findVisibleConversation(tx, staff, this.deps.directory, conversationId);
       const result = await work(tx, conversation, at);
       // A transfer concerns both teams: the one that gave it and the one that took it.
@@ -213,6 +238,13 @@ export class ConversationActions {
     return view;
   }
 }
+
+/**
+ * Characters a reply never carries to a phone: bidi embeddings, overrides and isolates (which can
+ * make a number or a link read backwards), NUL and the other C0 controls but tab, newline and
+ * carriage return, and DEL.
+ */
+const OUTBOUND_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g;
 
 function requiredText(body: unknown, field: string, max: number, what: string): string {
   const value = (body as Record<string, unknown> | null)?.[field];

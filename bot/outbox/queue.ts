@@ -15,6 +15,8 @@ export interface OutboundDraft {
   at: number;
   /** When the transaction runs: the row is due from then. */
   queuedAt?: number;
+  /** Unique per channel: a clinician's idempotency key (`out:key:...`); default `out:<id>`. */
+  externalId?: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     id,
     conversationId: draft.conversation.id,
     channel: draft.conversation.channel,
-    externalId: `out:${id}`,
+    externalId: draft.externalId ?? `out:${id}`,
     direction: 'out',
     authorKind: draft.authorKind,
     authorStaffId: draft.authorStaffId ?? null,

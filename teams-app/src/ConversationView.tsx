@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { Api, ApiError } from './api';
 import { channelName, contactName, date, dateTime } from './format';
 import { SafeText } from './SafeText';
+import { OUTBOUND_CONTROLS, ReplySize, replySize } from './segments';
 import type { Detail, Me, Msg, Reason, Services } from './types';
 
 const useStyles = makeStyles({
@@ -51,6 +52,19 @@ function Reasons({ reasons, className }: { reasons: Reason[]; className: string 
       ))}
     </ul>
   );
+}
+
+/** A fresh idempotency key: 128 random bits (getRandomValues works outside secure contexts too). */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `reply-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** "42 characters · 1 SMS", "900 characters · 27 SMS parts (UCS-2: emoji or special characters)". */
+function sizeLabel(size: ReplySize, channel: string, max: number): string {
+  if (channel !== 'sms') return `${size.characters} characters (at most ${max})`;
+  const parts = size.segments <= 1 ? '1 SMS' : `${size.segments} SMS parts`;
+  return `${size.characters} characters · ${parts}${size.encoding === 'UCS-2' && size.characters > 0 ? ' (UCS-2: emoji or special characters make each part shorter)' : ''}`;
 }
 
 function author(m: Msg): string {
@@ -119,7 +133,24 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       setError(e instanceof ApiError ? e.message : 'Something went wrong');
     }
   };
-  const send = () => reply.trim() && run(async () => { await api.post(`/conversations/${id}/messages`, { text: reply }); setReply(''); });
+  // One key per reply composed: a double click, or a request retried after a lost answer, sends once.
+  const replyKey = useRef(newKey());
+  const [sending, setSending] = useState(false);
+  const [sentNote, setSentNote] = useState<string>();
+  const send = async () => {
+    if (!reply.trim() || sending) return;
+    setSending(true);
+    try {
+      await run(async () => {
+        const sent = await api.post<{ removedControls?: number }>(`/conversations/${id}/messages`, { text: reply }, { 'idempotency-key': replyKey.current });
+        replyKey.current = newKey();
+        setReply('');
+        setSentNote(sent.removedControls ? `Sent. ${sent.removedControls} invisible control character${sent.removedControls === 1 ? ' was' : 's were'} taken out first.` : undefined);
+      });
+    } finally {
+      setSending(false);
+    }
+  };
   // A web chat page shows "typing" while the reply box is in use: told at most every 4 s, never waited for.
   const lastTyping = useRef(0);
   const typing = () => {
@@ -135,6 +166,8 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
   const replyWindow = detail.reply.window;
   // Outside the window with no approved template nothing can go until the contact writes again.
   const replyBlocked = !!replyWindow && !replyWindow.open && !replyWindow.template;
+  const outgoing = replySize(reply.replace(OUTBOUND_CONTROLS, '').trim());
+  const controls = [...reply.matchAll(OUTBOUND_CONTROLS)].length;
   return (
     <section className={styles.root} aria-label="Conversation">
       <div className={styles.header}>
@@ -201,7 +234,6 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
             <Textarea
               ref={replyRef}
               value={reply}
-              maxLength={detail.reply.maxLength}
               disabled={replyBlocked}
               resize="vertical"
               onChange={(_, d) => { setReply(d.value); setPickerIndex(0); if (d.value && !d.value.startsWith('/')) typing(); }}
@@ -222,10 +254,15 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
               ))}
             </ul>
           )}
-          <div className={styles.actions}><Button appearance="primary" onClick={() => void send()} disabled={replyBlocked || !reply.trim() || reply.startsWith('/') || reply.trim().length > detail.reply.maxLength}>Send reply</Button>
+          <div className={styles.actions}><Button appearance="primary" onClick={() => void send()} disabled={sending || replyBlocked || !reply.trim() || reply.startsWith('/') || outgoing.units > detail.reply.maxLength}>{sending ? 'Sending…' : 'Send reply'}</Button>
             {/* Not a live region: announcing every keystroke would drown a screen reader. */}
-            <Text size={200}>{reply.trim().length} of {detail.reply.maxLength} characters</Text>
+            <Text size={200} data-reply-size>{sizeLabel(outgoing, detail.channel, detail.reply.maxLength)}</Text>
           </div>
+          {outgoing.units > detail.reply.maxLength && (
+            <MessageBar intent="error"><MessageBarBody>Too long to send: {detail.reply.maxLength} is the most one {channelName(detail.channel)} message takes, and this is {outgoing.units}{outgoing.units !== outgoing.characters ? ' (emoji and some symbols count twice)' : ''}. Nothing has been cut: shorten it, or send it in two.</MessageBarBody></MessageBar>
+          )}
+          {controls > 0 && <Text size={200}>{controls} invisible control character{controls === 1 ? '' : 's'} (such as a right-to-left override) will be taken out before sending.</Text>}
+          {sentNote && <Text size={200} role="status">{sentNote}</Text>}
         </div>
       )}
       <div className={styles.side}>

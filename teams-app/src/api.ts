@@ -18,8 +18,8 @@ export class Api {
     return this.call<T>('GET', path);
   }
 
-  async post<T>(path: string, body?: unknown): Promise<T> {
-    return this.call<T>('POST', path, body);
+  async post<T>(path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return this.call<T>('POST', path, body, headers);
   }
 
   async download(path: string, filename: string): Promise<void> {
@@ -85,10 +85,10 @@ export class Api {
     }
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
     const response = await fetch(`/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${await this.token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...extra, authorization: `Bearer ${await this.token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const parsed = await response.json().catch(() => ({}));

@@ -136,6 +136,42 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.close();
   });
 
+  it('the reply box counts characters as people see them and SMS parts, cuts nothing, says what it takes out, and a double click sends once', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900452', 'can i get a note for pe');
+    await page.locator('[data-conversation]', { hasText: '0452' }).click();
+    const box = page.getByLabel(/Reply/);
+    const size = page.locator('[data-reply-size]');
+    await box.fill('Yes, come to the drop in');
+    expect(await size.innerText()).to.equal('24 characters · 1 SMS');
+    await box.fill('a'.repeat(161));
+    expect(await size.innerText()).to.equal('161 characters · 2 SMS parts');
+    await box.fill('See you soon 😀');
+    expect(await size.innerText()).to.match(/^14 characters · 1 SMS \(UCS-2/);
+    // A long paste is kept whole, refused with a reason, and Send stays off: nothing is cut silently.
+    await box.fill('x'.repeat(10_000));
+    expect((await box.inputValue()).length).to.equal(10_000);
+    await page.getByText(/Too long to send: 1600 is the most one SMS message takes, and this is 10000/).waitFor();
+    expect(await page.getByRole('button', { name: 'Send reply' }).isDisabled()).to.equal(true);
+    await box.fill('😀'.repeat(900));
+    expect(await size.innerText()).to.match(/^900 characters · 27 SMS parts/);
+    await page.getByText(/this is 1800 \(emoji and some symbols count twice\)/).waitFor();
+    await box.fill('Call 111 \u202Enow');
+    await page.getByText('1 invisible control character (such as a right-to-left override) will be taken out before sending.').waitFor();
+    expect(await page.getByRole('button', { name: 'Send reply' }).isDisabled(), 'a reply with a control in it can still go').to.equal(false);
+    await page.waitForTimeout(300); // Fluent's colour transition on the button
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-reply-box.png') });
+    expect(await seriousAxeViolations(page), 'reply box with notes').to.deep.equal([]);
+
+    await box.fill('Yes: Tuesdays at 12 in the medical room');
+    await page.getByRole('button', { name: 'Send reply' }).dblclick();
+    await page.locator('[data-author="clinician"]').first().waitFor();
+    await page.waitForTimeout(500);
+    expect(await page.locator('[data-author="clinician"]').count(), 'one reply for a double click').to.equal(1);
+    await page.close();
+  });
+
   it('a high-risk conversation counts down to its urgent reply promise (15 minutes), a routine one to the working day', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();

@@ -150,3 +150,58 @@ describe('clinician API: conversations', () => {
     expect((await h.api('GET', '/api/v1/conversations?status=everything', { token: nurse })).status).to.equal(400);
   });
 });
+
+describe('clinician API: a reply sent once, and only what a phone should carry', () => {
+  let h: Harness;
+  let token: string;
+  let conversationId: string;
+  before(async () => {
+    h = await startHarness();
+    token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'can i book a drop in' });
+    conversationId = (await h.api('GET', '/api/v1/conversations', { token })).body.conversations[0].id;
+  });
+  after(async () => h.close());
+
+  const send = (text: string, key?: string) => fetch(`${h.app.url}/api/v1/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify({ text }),
+  }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const clinicianMessages = () => h.app.db.manager.count(Message, { where: { conversationId, authorKind: 'clinician' } });
+
+  it('when the same reply is sent twice with one Idempotency-Key (a double click, a retried request), then one message is stored and sent, and both answers name it', async () => {
+    const before = await clinicianMessages();
+    const first = await send('Yes, Tuesdays at 12', 'reply-3f1c2a9e-0001');
+    const second = await send('Yes, Tuesdays at 12', 'reply-3f1c2a9e-0001');
+    expect([first.status, second.status]).to.deep.equal([201, 201]);
+    expect(second.body.id).to.equal(first.body.id);
+    expect(second.body.replayed).to.equal(true);
+    // At the same moment, too: the database's unique key decides, and the loser answers with the winner.
+    const [a, b] = await Promise.all([send('See you then', 'reply-3f1c2a9e-0002'), send('See you then', 'reply-3f1c2a9e-0002')]);
+    expect(a.body.id).to.equal(b.body.id);
+    expect(await clinicianMessages()).to.equal(before + 2);
+    await eventually(() => h.twilio.sent.filter((m) => m.body === 'See you then').length === 1, 'one copy sent');
+    // Without a key every press is a reply of its own (the tab always sends one).
+    await send('ok');
+    await send('ok');
+    expect(await clinicianMessages()).to.equal(before + 4);
+  });
+
+  it('when a key is used again for a different reply, then 409, and a malformed key 400', async () => {
+    await send('First words', 'reply-3f1c2a9e-0003');
+    const reused = await send('Other words', 'reply-3f1c2a9e-0003');
+    expect(reused.status).to.equal(409);
+    expect(reused.body.error).to.equal('idempotency_key_reused');
+    expect((await send('Hello', 'x y')).status).to.equal(400);
+  });
+
+  it('when a reply holds bidi overrides or NUL, then they are taken out before it is stored and sent, and the answer says how many', async () => {
+    const sent = await send('Ring 111 \u202Eor 999\u202C now\u0000', 'reply-3f1c2a9e-0004');
+    expect(sent.status).to.equal(201);
+    expect(sent.body.text).to.equal('Ring 111 or 999 now');
+    expect(sent.body.removedControls).to.equal(3);
+    await eventually(() => h.twilio.sent.some((m) => m.body === 'Ring 111 or 999 now'), 'the clean reply on the phone');
+    expect((await send('\u202E\u0000', 'reply-3f1c2a9e-0005')).status).to.equal(400);
+  });
+});
