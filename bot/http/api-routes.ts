@@ -120,7 +120,8 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   action('transfer', (s, i, b) => actions.transfer(s, i, b));
   action('close', (s, i, b) => actions.close(s, i, b));
   action('recorded', (s, i) => actions.markRecorded(s, i), 200, false);
-  action('clear-risk', (s, i) => actions.clearRisk(s, i), 200, false);
+  action('clear-risk', (s, i, b) => actions.clearRisk(s, i, b));
+  action('reopen', (s, i, b) => actions.reopen(s, i, b));
   action('block', (s, i) => actions.block(s, i), 200, false);
   action('unblock', (s, i) => actions.unblock(s, i), 200, false);
   action('retry', (s, i, b) => actions.retry(s, i, b));

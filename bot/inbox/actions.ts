@@ -130,13 +130,39 @@ export class ConversationActions {
     });
   }
 
+  /**
+   * Closing takes an outcome; a conversation still flagged high or medium risk also takes a note
+   * saying why it is safe to close, which is kept in the thread with who wrote it.
+   */
   async close(staff: StaffIdentity, conversationId: string, body: unknown) {
     const outcome = requiredText(body, 'outcome', 40, 'outcome');
     if (!this.deps.directory.config.outcomes.includes(outcome)) throw invalid(`outcome must be one of ${this.deps.directory.config.outcomes.join(', ')}`);
+    const note = optionalText(body, 'note', MAX_NOTE_LENGTH, 'the note');
     return this.act(staff, conversationId, 'conversation.close', async (tx, conversation, at) => {
       if (conversation.status !== 'open') throw conflict('conversation_closed', 'this conversation is already closed');
+      if (conversation.riskLevel !== 'none' && !note) throw invalid(`this conversation is flagged ${conversation.riskLevel} risk: closing it needs a note saying why it is safe to`);
       await tx.update(Conversation, { id: conversation.id }, { status: 'closed', openKey: `closed:${conversation.id}`, closedAt: at, outcome, awaitingReplySince: null });
-      return { audit: { outcome }, view: { status: 'closed', outcome } };
+      const noteId = await this.addNoteRow(tx, conversation.id, staff.id, 'closed', `Closed (${outcome.replace(/-/g, ' ')})${conversation.riskLevel !== 'none' ? ` while flagged ${conversation.riskLevel} risk` : ''}${note ? `: ${note}` : ''}`, at);
+      return { audit: { outcome, riskLevel: conversation.riskLevel, noteId }, view: { status: 'closed', outcome } };
+    });
+  }
+
+  /**
+   * Reopens a conversation closed in the last REOPEN_WITHIN_DAYS days, unless the contact has
+   * started a newer one with the service on that channel (that one is where they are now).
+   */
+  async reopen(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const note = requiredText(body, 'note', MAX_NOTE_LENGTH, 'the note');
+    return this.act(staff, conversationId, 'conversation.reopen', async (tx, conversation, at) => {
+      if (conversation.status !== 'closed') throw conflict('conversation_open', 'this conversation is open');
+      if (conversation.closedAt !== null && at - conversation.closedAt > REOPEN_WITHIN_DAYS * 86_400_000) {
+        throw conflict('reopen_too_late', `this conversation closed more than ${REOPEN_WITHIN_DAYS} days ago: the contact's next message starts a new one`);
+      }
+      const openKey = `open:${conversation.contactId}:${conversation.serviceSlug}:${conversation.channel}`;
+      if (await tx.exists(Conversation, { where: { openKey } })) throw conflict('newer_conversation_open', 'this contact has a newer open conversation with the service: carry on there');
+      await tx.update(Conversation, { id: conversation.id }, { status: 'open', openKey, closedAt: null, outcome: null });
+      const noteId = await this.addNoteRow(tx, conversation.id, staff.id, 'reopened', `Reopened: ${note}`, at);
+      return { audit: { closedOutcome: conversation.outcome, noteId }, view: { status: 'open' } };
     });
   }
 
@@ -177,10 +203,19 @@ export class ConversationActions {
   }
 
   /** The highest risk seen stays until a clinician says it no longer applies; that decision is audited. */
-  async clearRisk(staff: StaffIdentity, conversationId: string) {
-    return this.act(staff, conversationId, 'conversation.clear_risk', async (tx, conversation) => {
+  /**
+   * Clearing a risk flag takes a reason from RISK_CLEAR_REASONS and a note; both are kept in the
+   * thread with who cleared it, and in the audit trail.
+   */
+  async clearRisk(staff: StaffIdentity, conversationId: string, body: unknown) {
+    const reason = requiredText(body, 'reason', 40, 'the reason');
+    if (!RISK_CLEAR_REASONS.has(reason)) throw invalid(`reason must be one of ${[...RISK_CLEAR_REASONS.keys()].join(', ')}`);
+    const note = requiredText(body, 'note', MAX_NOTE_LENGTH, 'the note');
+    return this.act(staff, conversationId, 'conversation.clear_risk', async (tx, conversation, at) => {
+      if (conversation.riskLevel === 'none') throw conflict('no_risk_flag', 'this conversation has no risk flag to clear');
       await tx.update(Conversation, { id: conversation.id }, { riskLevel: 'none' });
-      return { audit: { from: conversation.riskLevel }, view: { id: conversation.id, riskLevel: 'none', clearedFrom: conversation.riskLevel } };
+      const noteId = await this.addNoteRow(tx, conversation.id, staff.id, 'risk-cleared', `Risk flag cleared (was ${conversation.riskLevel}): ${RISK_CLEAR_REASONS.get(reason)}. ${note}`, at);
+      return { audit: { from: conversation.riskLevel, reason, noteId }, view: { id: conversation.id, riskLevel: 'none', clearedFrom: conversation.riskLevel } };
     });
   }
 
@@ -245,6 +280,26 @@ export class ConversationActions {
  * carriage return, and DEL.
  */
 const OUTBOUND_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Why a clinician may clear a risk flag: kept as the code, shown in the thread as the words. */
+export const RISK_CLEAR_REASONS: ReadonlyMap<string, string> = new Map([
+  ['assessed-safe', 'assessed, and safe now'],
+  ['read-wrongly', 'triage read the words wrongly'],
+  ['safety-plan-in-place', 'a safety plan or safeguarding action is in place'],
+  ['other', 'other'],
+]);
+
+/** A closed conversation can be reopened for this long after it closed. */
+export const REOPEN_WITHIN_DAYS = 14;
+
+function optionalText(body: unknown, field: string, max: number, what: string): string | undefined {
+  const value = (body as Record<string, unknown> | null)?.[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalid(`"${field}" must be a string`);
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw invalid(`${what} is longer than ${max} characters`);
+  return trimmed || undefined;
+}
 
 function requiredText(body: unknown, field: string, max: number, what: string): string {
   const value = (body as Record<string, unknown> | null)?.[field];

@@ -25,9 +25,32 @@ const useStyles = makeStyles({
   active: { backgroundColor: tokens.colorNeutralBackground1Selected, outline: `1px solid ${tokens.colorBrandStroke1}` },
   side: { display: 'grid', gap: '4px' },
   reasons: { margin: 0, paddingLeft: '18px', fontSize: tokens.fontSizeBase200, color: tokens.colorNeutralForeground1 },
+  event: { alignSelf: 'center', maxWidth: '90%', backgroundColor: tokens.colorNeutralBackground1, border: `1px dashed ${tokens.colorNeutralStroke1}` },
 });
 
 const RANK = { none: 0, medium: 1, high: 2 } as const;
+
+const DIALOG_TITLES = { close: 'Close conversation', transfer: 'Transfer to another service', clear: 'Clear the risk flag', reopen: 'Reopen conversation' } as const;
+const DIALOG_ACTIONS = { close: 'Close', transfer: 'Transfer', clear: 'Clear the flag', reopen: 'Reopen' } as const;
+/** The reasons the server takes (bot/inbox/actions.ts RISK_CLEAR_REASONS), as a clinician reads them. */
+const CLEAR_REASONS: [string, string][] = [
+  ['assessed-safe', 'Assessed, and safe now'],
+  ['read-wrongly', 'Triage read the words wrongly'],
+  ['safety-plan-in-place', 'A safety plan or safeguarding action is in place'],
+  ['other', 'Other (say in the note)'],
+];
+/** Notes that record an action, shown in the thread where it happened. */
+const THREAD_NOTE_KINDS = new Set(['risk-cleared', 'closed', 'reopened', 'transfer']);
+
+type ThreadEntry = { message?: Msg; note?: Detail['notes'][number] };
+/** Messages, and the actions taken on the conversation (who cleared a flag, closed, reopened), in time order. */
+function threadItems(detail: Detail): ThreadEntry[] {
+  const entries: [number, ThreadEntry][] = [
+    ...detail.messages.map((m): [number, ThreadEntry] => [Date.parse(m.createdAt), { message: m }]),
+    ...detail.notes.filter((n) => THREAD_NOTE_KINDS.has(n.kind)).map((n): [number, ThreadEntry] => [Date.parse(n.createdAt), { note: n }]),
+  ];
+  return entries.sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+}
 
 /** Where a conversation opens: its first unread message, or its highest-risk one if earlier. */
 export function openingMessage(detail: Detail): string | undefined {
@@ -63,6 +86,7 @@ function newKey(): string {
 /** "42 characters · 1 SMS", "900 characters · 27 SMS parts (UCS-2: emoji or special characters)". */
 function sizeLabel(size: ReplySize, channel: string, max: number): string {
   if (channel !== 'sms') return `${size.characters} characters (at most ${max})`;
+  if (size.characters === 0) return '0 characters';
   const parts = size.segments <= 1 ? '1 SMS' : `${size.segments} SMS parts`;
   return `${size.characters} characters · ${parts}${size.encoding === 'UCS-2' && size.characters > 0 ? ' (UCS-2: emoji or special characters make each part shorter)' : ''}`;
 }
@@ -80,7 +104,7 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
   const [error, setError] = useState<string>();
   const [reply, setReply] = useState('');
   const [note, setNote] = useState('');
-  const [dialog, setDialog] = useState<'close' | 'transfer' | undefined>();
+  const [dialog, setDialog] = useState<'close' | 'transfer' | 'clear' | 'reopen' | undefined>();
   const [choice, setChoice] = useState('');
   const [transferNote, setTransferNote] = useState('');
   const [pickerIndex, setPickerIndex] = useState(0);
@@ -96,6 +120,14 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
   }, [id]);
   // Risk first: open the thread at the first message the team has not read, or at the
   // highest-risk message if that comes earlier; a later message that arrives scrolls to the end.
+  // While a dialog is open the page behind it is inert, not only hidden from screen readers: nothing
+  // behind it can take focus or a click (the dialog is portalled outside #root).
+  useEffect(() => {
+    const root = document.getElementById('root');
+    if (!root || dialog === undefined) return;
+    root.inert = true;
+    return () => { root.inert = false; };
+  }, [dialog]);
   const openedFor = useRef<string | undefined>(undefined);
   useEffect(() => {
     const thread = threadRef.current;
@@ -166,8 +198,29 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
   const replyWindow = detail.reply.window;
   // Outside the window with no approved template nothing can go until the contact writes again.
   const replyBlocked = !!replyWindow && !replyWindow.open && !replyWindow.template;
+  const flagged = detail.riskLevel !== 'none';
+  const noted = transferNote.trim().length > 0;
+  const dialogReady = dialog === 'close' ? !!choice && (!flagged || noted)
+    : dialog === 'clear' ? !!choice && noted
+      : dialog === 'reopen' ? noted
+        : !!choice && noted;
   const outgoing = replySize(reply.replace(OUTBOUND_CONTROLS, '').trim());
   const controls = [...reply.matchAll(OUTBOUND_CONTROLS)].length;
+  const messageItem = (m: Msg) => (
+    <li key={m.id} className={`${styles.bubble} ${m.direction === 'in' ? styles.inbound : m.authorKind === 'auto' ? styles.auto : styles.outbound}`} data-author={m.authorKind} data-message={m.id}>
+      <span className={styles.meta}>{author(m)} · {dateTime(m.createdAt)}{m.risk && m.risk.level !== 'none' ? ` · ${m.risk.level} risk` : ''}</span>
+      <SafeText text={m.text} reasons={m.risk?.reasons} />
+      {m.risk && m.risk.level !== 'none' && <Reasons reasons={m.risk.reasons} className={styles.reasons} />}
+      {m.delivery && (
+        <span className={styles.meta}>
+          {m.delivery.status === 'failed'
+            ? <>Not delivered: {m.delivery.lastError} <Button size="small" onClick={() => run(() => api.post(`/conversations/${id}/retry`, { messageId: m.id }))}>Retry</Button></>
+            : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
+          {m.delivery.template && ` · ${m.delivery.status === 'pending' || m.delivery.status === 'sending' ? 'going' : 'went'} inside the approved template “${m.delivery.template}” (the 24-hour window had closed)`}
+        </span>
+      )}
+    </li>
+  );
   return (
     <section className={styles.root} aria-label="Conversation">
       <div className={styles.header}>
@@ -192,10 +245,11 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
           </Select>
         )}
         {open && <Button onClick={() => { setChoice(''); setTransferNote(''); setDialog('transfer'); }}>Transfer</Button>}
-        {open && <Button onClick={() => { setChoice(''); setDialog('close'); }}>Close</Button>}
+        {open && <Button onClick={() => { setChoice(''); setTransferNote(''); setDialog('close'); }}>Close</Button>}
+        {!open && <Button onClick={() => { setTransferNote(''); setDialog('reopen'); }}>Reopen</Button>}
         {!detail.recorded && <Button onClick={() => run(() => api.post(`/conversations/${id}/recorded`))}>Mark recorded in clinical record</Button>}
         {detail.recorded && <Badge appearance="tint" color="success">In clinical record</Badge>}
-        {detail.riskLevel !== 'none' && <Button onClick={() => run(() => api.post(`/conversations/${id}/clear-risk`))}>Clear risk flag</Button>}
+        {detail.riskLevel !== 'none' && <Button onClick={() => { setChoice(''); setTransferNote(''); setDialog('clear'); }}>Clear risk flag</Button>}
         <Button onClick={() => run(() => api.download(`/api/v1/conversations/${id}/transcript.pdf`, `lamplight-${id}.pdf`))}>Export PDF</Button>
         <Button onClick={() => run(() => api.download(`/api/v1/conversations/${id}/transcript.txt`, `lamplight-${id}.txt`))}>Export text</Button>
         {detail.contact.blocked
@@ -204,21 +258,12 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       </div>
       {/* Focusable so keyboard users can scroll a long thread (axe scrollable-region-focusable). */}
       <ol className={styles.thread} ref={threadRef} aria-label="Messages" tabIndex={0} style={{ position: 'relative' }}>
-        {detail.messages.map((m) => (
-          <li key={m.id} className={`${styles.bubble} ${m.direction === 'in' ? styles.inbound : m.authorKind === 'auto' ? styles.auto : styles.outbound}`} data-author={m.authorKind} data-message={m.id}>
-            <span className={styles.meta}>{author(m)} · {dateTime(m.createdAt)}{m.risk && m.risk.level !== 'none' ? ` · ${m.risk.level} risk` : ''}</span>
-            <SafeText text={m.text} reasons={m.risk?.reasons} />
-            {m.risk && m.risk.level !== 'none' && <Reasons reasons={m.risk.reasons} className={styles.reasons} />}
-            {m.delivery && (
-              <span className={styles.meta}>
-                {m.delivery.status === 'failed'
-                  ? <>Not delivered: {m.delivery.lastError} <Button size="small" onClick={() => run(() => api.post(`/conversations/${id}/retry`, { messageId: m.id }))}>Retry</Button></>
-                  : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
-                {m.delivery.template && ` · ${m.delivery.status === 'pending' || m.delivery.status === 'sending' ? 'going' : 'went'} inside the approved template “${m.delivery.template}” (the 24-hour window had closed)`}
-              </span>
-            )}
+        {threadItems(detail).map((entry) => entry.note ? (
+          <li key={entry.note.id} className={`${styles.bubble} ${styles.event}`} data-author="system" data-note-kind={entry.note.kind}>
+            <span className={styles.meta}>{entry.note.authorName ?? 'System'} · {dateTime(entry.note.createdAt)}</span>
+            <SafeText text={entry.note.text} />
           </li>
-        ))}
+        ) : messageItem(entry.message!))}
       </ol>
       {open && replyWindow && <WindowNotice state={replyWindow} maxLength={detail.reply.maxLength} />}
       {open && detail.reply.page && !detail.reply.page.open && (
@@ -267,8 +312,8 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       )}
       <div className={styles.side}>
         <Text as="h3" weight="semibold">Internal notes</Text>
-        {detail.notes.length === 0 && <Text size={200}>No notes yet.</Text>}
-        {detail.notes.map((n) => <Text key={n.id} size={200}>{n.authorName ?? 'System'} · {dateTime(n.createdAt)}: <SafeText text={n.text} /></Text>)}
+        {detail.notes.filter((n) => !THREAD_NOTE_KINDS.has(n.kind)).length === 0 && <Text size={200}>No notes yet.</Text>}
+        {detail.notes.filter((n) => !THREAD_NOTE_KINDS.has(n.kind)).map((n) => <Text key={n.id} size={200}>{n.authorName ?? 'System'} · {dateTime(n.createdAt)}: <SafeText text={n.text} /></Text>)}
         <Field label="Add a note (staff only, never sent)"><Textarea value={note} onChange={(_, d) => setNote(d.value)} /></Field>
         <div className={styles.actions}><Button onClick={() => note.trim() && run(async () => { await api.post(`/conversations/${id}/notes`, { text: note }); setNote(''); })} disabled={!note.trim()}>Add note</Button></div>
         <Text as="h3" weight="semibold">Previous conversations with this contact</Text>
@@ -277,24 +322,45 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       <Dialog open={dialog !== undefined} onOpenChange={(_, d) => !d.open && setDialog(undefined)}>
         <DialogSurface>
           <DialogBody>
-            <DialogTitle>{dialog === 'close' ? 'Close conversation' : 'Transfer to another service'}</DialogTitle>
+            <DialogTitle>{DIALOG_TITLES[dialog ?? 'close']}</DialogTitle>
             <DialogContent>
-              {dialog === 'close' ? (
-                <Field label="Outcome"><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{services.outcomes.map((o) => <option key={o} value={o}>{o.replace(/-/g, ' ')}</option>)}</Select></Field>
-              ) : (
+              {dialog === 'close' && (
+                <>
+                  <Field label="Outcome"><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{services.outcomes.map((o) => <option key={o} value={o}>{o.replace(/-/g, ' ')}</option>)}</Select></Field>
+                  {/* A flagged conversation is closed only with a word on why it is safe to. */}
+                  <Field label={flagged ? `Why it is safe to close (needed: flagged ${detail.riskLevel} risk)` : 'Note (optional)'} required={flagged}>
+                    <Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} />
+                  </Field>
+                </>
+              )}
+              {dialog === 'transfer' && (
                 <>
                   <Field label="Service"><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{services.all.filter((s) => s.slug !== detail.service).map((s) => <option key={s.slug} value={s.slug}>{s.name}</option>)}</Select></Field>
                   <Field label="Note for the receiving team"><Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} /></Field>
                 </>
               )}
+              {dialog === 'clear' && (
+                <>
+                  <Field label="Reason" required><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{CLEAR_REASONS.map(([code, words]) => <option key={code} value={code}>{words}</option>)}</Select></Field>
+                  <Field label="Note: what you did and found" required><Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} /></Field>
+                </>
+              )}
+              {dialog === 'reopen' && (
+                <Field label="Why it is being reopened" required><Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} /></Field>
+              )}
             </DialogContent>
             <DialogActions>
               <Button onClick={() => setDialog(undefined)}>Cancel</Button>
-              <Button appearance="primary" disabled={!choice || (dialog === 'transfer' && !transferNote.trim())} onClick={() => {
+              <Button appearance="primary" disabled={!dialogReady} onClick={() => {
                 const which = dialog;
                 setDialog(undefined);
-                void run(() => which === 'close' ? api.post(`/conversations/${id}/close`, { outcome: choice }) : api.post(`/conversations/${id}/transfer`, { service: choice, note: transferNote }));
-              }}>{dialog === 'close' ? 'Close' : 'Transfer'}</Button>
+                void run(() => {
+                  if (which === 'close') return api.post(`/conversations/${id}/close`, { outcome: choice, ...(transferNote.trim() ? { note: transferNote } : {}) });
+                  if (which === 'clear') return api.post(`/conversations/${id}/clear-risk`, { reason: choice, note: transferNote });
+                  if (which === 'reopen') return api.post(`/conversations/${id}/reopen`, { note: transferNote });
+                  return api.post(`/conversations/${id}/transfer`, { service: choice, note: transferNote });
+                });
+              }}>{DIALOG_ACTIONS[dialog ?? 'close']}</Button>
             </DialogActions>
           </DialogBody>
         </DialogSurface>

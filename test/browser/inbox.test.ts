@@ -172,6 +172,48 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.close();
   });
 
+  it('safe closing: clearing a flag and closing a flagged conversation ask for a reason and a note, which show in the thread with who did it; Reopen asks why', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900453', 'i took 10 paracetamol earlier');
+    await page.locator('[data-conversation]', { hasText: '0453' }).click();
+    await page.locator('[data-author="contact"]').first().waitFor();
+
+    // Closing while flagged: the note is required before Close can be pressed.
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Outcome').selectOption('referred');
+    expect(await dialog.getByRole('button', { name: 'Close', exact: true }).isDisabled()).to.equal(true);
+    await dialog.getByLabel(/Why it is safe to close \(needed: flagged high risk\)/).fill('Rang 999 with her; taken to A&E by ambulance.');
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-close-flagged.png') });
+    expect(await seriousAxeViolations(page), 'close dialog').to.deep.equal([]);
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    const closedEvent = page.locator('[data-note-kind="closed"]');
+    await closedEvent.waitFor();
+    expect(await closedEvent.innerText()).to.contain('Sam Patel').and.contain('Closed (referred) while flagged high risk: Rang 999 with her');
+
+    // Reopen, with why.
+    await page.getByRole('button', { name: 'Reopen' }).click();
+    await page.getByRole('dialog').getByLabel('Why it is being reopened').fill('A&E asked us to follow up tomorrow');
+    await page.getByRole('dialog').getByRole('button', { name: 'Reopen' }).click();
+    await page.locator('[data-note-kind="reopened"]').waitFor();
+
+    // Clearing the flag: a reason from the list and a note.
+    await page.getByRole('button', { name: 'Clear risk flag' }).click();
+    const clear = page.getByRole('dialog');
+    await clear.getByLabel('Reason').selectOption('safety-plan-in-place');
+    await clear.getByLabel('Note: what you did and found').fill('Discharged from A&E with a safety plan; mum aware.');
+    await clear.getByRole('button', { name: 'Clear the flag' }).click();
+    const cleared = page.locator('[data-note-kind="risk-cleared"]');
+    await cleared.waitFor();
+    expect(await cleared.innerText()).to.contain('Risk flag cleared (was high): a safety plan or safeguarding action is in place. Discharged from A&E');
+    // The page behind the dialog is given back to assistive technology once it has closed.
+    await page.waitForFunction(() => document.getElementById('root')?.getAttribute('aria-hidden') !== 'true' && !document.getElementById('root')?.inert, undefined, { timeout: 3000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-safe-closing.png') });
+    expect(await seriousAxeViolations(page), 'thread with the actions').to.deep.equal([]);
+    await page.close();
+  });
+
   it('a high-risk conversation counts down to its urgent reply promise (15 minutes), a routine one to the working day', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();

@@ -160,7 +160,7 @@ describe('clinician inbox API', () => {
 
   it('every action on another service\'s conversation is 404, and changes nothing', async () => {
     for (const [path, body] of [['claim'], ['assign', { staffId: 'x' }], ['transfer', { service: 'sexual-health', note: 'n' }], ['close', { outcome: 'other' }],
-      ['recorded'], ['notes', { text: 'n' }], ['clear-risk'], ['block'], ['unblock'], ['messages', { text: 'hi' }], ['retry', { messageId: 'x' }]] as [string, unknown?][]) {
+      ['recorded'], ['notes', { text: 'n' }], ['clear-risk', { reason: 'other', note: 'n' }], ['reopen', { note: 'n' }], ['block'], ['unblock'], ['messages', { text: 'hi' }], ['retry', { messageId: 'x' }]] as [string, unknown?][]) {
       expect((await post(path, otherService, body)).status, path).to.equal(404);
     }
     expect((await h.api('GET', `/api/v1/conversations/${conversationId}/transcript.txt`, { token: otherService })).status).to.equal(404);

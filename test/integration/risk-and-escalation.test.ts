@@ -93,18 +93,57 @@ describe('risk in the gateway', () => {
     expect(h.twilio.sent[0].body).not.to.contain('999 or go to A&E');
   });
 
-  it('when later messages are calmer, then the highest level stays until a clinician clears it, and clearing is audited', async () => {
+  it('when later messages are calmer, then the highest level stays until a clinician clears it, with a reason and a note kept in the thread and the audit', async () => {
     h = await startHarness();
     const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i want to die' });
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'sorry i am ok now' });
     const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
     expect(conversation.riskLevel).to.equal('high');
-    const cleared = await h.api('POST', `/api/v1/conversations/${conversation.id}/clear-risk`, { token: nurse });
+    const path = `/api/v1/conversations/${conversation.id}/clear-risk`;
+    // One click with no reason no longer clears a flag.
+    expect((await h.api('POST', path, { token: nurse })).status).to.equal(400);
+    expect((await h.api('POST', path, { token: nurse, body: { reason: 'assessed-safe' } })).status, 'no note').to.equal(400);
+    expect((await h.api('POST', path, { token: nurse, body: { reason: 'because', note: 'x' } })).status, 'not a listed reason').to.equal(400);
+    const cleared = await h.api('POST', path, { token: nurse, body: { reason: 'assessed-safe', note: 'Spoke to her by phone; safe at home with mum.' } });
     expect(cleared.status).to.equal(200);
     expect((await h.app.db.manager.findOneByOrFail(Conversation, {})).riskLevel).to.equal('none');
     const audit = await h.app.db.manager.findOneByOrFail(AuditEvent, { action: 'conversation.clear_risk' });
-    expect(JSON.parse(audit.detail!)).to.deep.equal({ from: 'high' });
+    expect(JSON.parse(audit.detail!)).to.include({ from: 'high', reason: 'assessed-safe' });
+    const { body } = await h.api('GET', `/api/v1/conversations/${conversation.id}`, { token: nurse });
+    expect(body.notes.map((n: { kind: string; authorName: string; text: string }) => [n.kind, n.authorName, n.text])).to.deep.equal([
+      ['risk-cleared', 'nurse', 'Risk flag cleared (was high): assessed, and safe now. Spoke to her by phone; safe at home with mum.'],
+    ]);
+    expect((await h.api('POST', path, { token: nurse, body: { reason: 'other', note: 'again' } })).status, 'nothing left to clear').to.equal(409);
+  });
+
+  it('closing a flagged conversation needs a note; a closed one can be reopened with a note, once nothing newer is open, within 14 days', async () => {
+    h = await startHarness({ clockStart: TUESDAY_10AM });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'i keep cutting myself' });
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    const post = (action: string, body?: unknown) => h.api('POST', `/api/v1/conversations/${conversation.id}/${action}`, { token: nurse, body });
+    const closeNoNote = await post('close', { outcome: 'advice-given' });
+    expect(closeNoNote.status).to.equal(400);
+    expect(closeNoNote.body.message).to.match(/flagged (high|medium) risk: closing it needs a note/);
+    expect((await post('close', { outcome: 'advice-given', note: 'Seen in school today, referred to CAMHS, safety plan agreed.' })).status).to.equal(200);
+    expect((await post('reopen')).status, 'no note').to.equal(400);
+    expect((await post('reopen', { note: 'CAMHS asked us to keep in touch' })).status).to.equal(200);
+    expect((await h.app.db.manager.findOneByOrFail(Conversation, { id: conversation.id })).status).to.equal('open');
+    const { body } = await h.api('GET', `/api/v1/conversations/${conversation.id}`, { token: nurse });
+    expect(body.notes.map((n: { kind: string }) => n.kind)).to.deep.equal(['closed', 'reopened']);
+    expect(body.notes[0].text).to.match(/^Closed \(advice given\) while flagged (high|medium) risk: Seen in school today/);
+    expect(await h.app.db.manager.count(AuditEvent, { where: { action: 'conversation.reopen' } })).to.equal(1);
+
+    // Closed again; the contact writes meanwhile and a new conversation opens: that is where they are now.
+    await post('close', { outcome: 'advice-given', note: 'done' });
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hi again' });
+    expect((await post('reopen', { note: 'x' })).body.error).to.equal('newer_conversation_open');
+    // Long after closing, too late.
+    const newer = await h.app.db.manager.findOneByOrFail(Conversation, { status: 'open' });
+    await h.api('POST', `/api/v1/conversations/${newer.id}/close`, { token: nurse, body: { outcome: 'advice-given', note: 'done' } });
+    h.clock.advance(15 * 24 * 60 * MINUTE);
+    expect((await post('reopen', { note: 'x' })).body.error).to.equal('reopen_too_late');
   });
 
   it('when a clinician opens the conversation, then each message carries its triage level and spans to highlight', async () => {

@@ -39,10 +39,24 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
   const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   await page.evaluate(source);
   const results = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as { violations: AxeViolation[] };
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ ...v, nodes: v.nodes.filter((n) => !isTabsterDummy(v, n)) }))
-    .filter((v) => v.nodes.length > 0);
+  // Behind an open modal dialog the page is aria-hidden *and* inert (teams-app ConversationView):
+  // an inert element cannot take focus or a click, which is what the rule guards against, but
+  // axe-core does not yet read `inert` for it. Only aria-hidden-focus nodes that really sit inside
+  // an inert element are set aside, checked in the page.
+  const insideInert = async (node: { target: string[] }) => node.target.length === 1
+    && page.evaluate((selector) => document.querySelector(selector)?.closest('[inert]') != null, node.target[0]);
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const out: AxeViolation[] = [];
+  for (const v of serious) {
+    const nodes: AxeViolation['nodes'] = [];
+    for (const n of v.nodes) {
+      if (isTabsterDummy(v, n)) continue;
+      if (v.id === 'aria-hidden-focus' && (await insideInert(n))) continue;
+      nodes.push(n);
+    }
+    if (nodes.length) out.push({ ...v, nodes });
+  }
+  return out;
 }
 
 /**
