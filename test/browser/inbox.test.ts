@@ -185,6 +185,7 @@ describe('clinician inbox (headless Chromium)', function () {
     await dialog.getByLabel('Outcome').selectOption('referred');
     expect(await dialog.getByRole('button', { name: 'Close', exact: true }).isDisabled()).to.equal(true);
     await dialog.getByLabel(/Why it is safe to close \(needed: flagged high risk\)/).fill('Rang 999 with her; taken to A&E by ambulance.');
+    await page.waitForTimeout(400); // the dialog's fade-in, so the screenshot shows it as it settles
     await page.screenshot({ path: join(SCREENSHOTS, 'conversation-close-flagged.png') });
     expect(await seriousAxeViolations(page), 'close dialog').to.deep.equal([]);
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
