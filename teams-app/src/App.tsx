@@ -15,7 +15,12 @@ const TOKEN_KEY = 'lamplight-dev-token';
 const useStyles = makeStyles({
   page: { minHeight: '100vh', backgroundColor: tokens.colorNeutralBackground2, color: tokens.colorNeutralForeground1, padding: '12px', boxSizing: 'border-box' },
   header: { display: 'flex', alignItems: 'center', gap: '12px', marginBottom: '12px', flexWrap: 'wrap' },
-  grid: { display: 'grid', gridTemplateColumns: 'minmax(260px, 360px) 1fr', gap: '16px', alignItems: 'start' },
+  grid: {
+    display: 'grid', gridTemplateColumns: 'minmax(260px, 360px) minmax(0, 1fr)', gap: '16px', alignItems: 'start',
+    // A phone, or Teams' narrow side panel: one column, the list or the open conversation.
+    '@media (max-width: 699px)': { gridTemplateColumns: 'minmax(0, 1fr)' },
+  },
+  hidden: { display: 'none' },
   panel: { backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusLarge, padding: '12px', boxShadow: tokens.shadow4 },
   signin: { maxWidth: '420px', margin: '10vh auto', padding: '0 16px', display: 'grid', gridTemplateColumns: 'minmax(0, 1fr)', gap: '12px' },
 });
@@ -153,6 +158,14 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
   const [queue, setQueue] = useState('open');
   const [list, setList] = useState<{ counts: Counts; total?: number; conversations: Summary[] }>();
   const [selected, setSelected] = useState<string>();
+  // Below 700 px (a phone, Teams' side panel) the list and the conversation take turns.
+  const [narrow, setNarrow] = useState(() => window.matchMedia('(max-width: 699px)').matches);
+  useEffect(() => {
+    const query = window.matchMedia('(max-width: 699px)');
+    const changed = () => setNarrow(query.matches);
+    query.addEventListener('change', changed);
+    return () => query.removeEventListener('change', changed);
+  }, []);
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting' | 'paused'>('connecting');
   const [streamGeneration, setStreamGeneration] = useState(0);
   const [error, setError] = useState<string>();
@@ -239,10 +252,11 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
       </header>
       {error && <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
       <div className={styles.grid}>
-        <div className={styles.panel}>
+        <div className={narrow && selected ? styles.hidden : styles.panel}>
           <Inbox services={services} service={service} onService={setService} queue={queue} onQueue={setQueue} counts={list?.counts} conversations={list?.conversations ?? []} total={list?.total} selected={selected} onSelect={setSelected} />
         </div>
-        <main className={styles.panel} aria-label="Selected conversation">
+        <main className={narrow && !selected ? styles.hidden : styles.panel} aria-label="Selected conversation">
+          {narrow && selected && <Button onClick={() => setSelected(undefined)}>← All conversations</Button>}
           {selected ? <ConversationView key={selected} api={api} id={selected} me={me} services={services} onChanged={reload} /> : <Text>Choose a conversation.</Text>}
         </main>
       </div>

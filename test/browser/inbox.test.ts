@@ -215,6 +215,26 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.close();
   });
 
+  it('at 390 px (a phone, Teams\' side panel) the list and the open conversation take turns in one column, with no sideways scroll, and stay accessible', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await signIn(page, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900454', 'i have been cutting again and i want to stop');
+    const row = page.locator('[data-conversation]', { hasText: '0454' });
+    await row.waitFor({ timeout: 5000 });
+    const noSideways = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    expect(await noSideways(), 'the list fits').to.equal(true);
+    expect(await seriousAxeViolations(page), 'list at 390 px').to.deep.equal([]);
+    await row.click();
+    await page.locator('[data-author="contact"]').first().waitFor();
+    expect(await row.isVisible(), 'the list gives way to the conversation').to.equal(false);
+    expect(await noSideways(), 'the conversation fits').to.equal(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-390.png'), fullPage: true });
+    expect(await seriousAxeViolations(page), 'conversation at 390 px').to.deep.equal([]);
+    await page.getByRole('button', { name: '← All conversations' }).click();
+    await row.waitFor();
+    await page.close();
+  });
+
   it('a high-risk conversation counts down to its urgent reply promise (15 minutes), a routine one to the working day', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
