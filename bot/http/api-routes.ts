@@ -94,8 +94,8 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   for (const [extension, format, type] of [['txt', 'text', 'text/plain; charset=utf-8'], ['pdf', 'pdf', 'application/pdf']] as const) {
     server.get(`/api/v1/conversations/:id/transcript.${extension}`, async (req: Request, res: Response) => {
       try {
-        const body = await conversations.transcript(await staffOf(req), id(req), format);
-        res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="lamplight-${id(req)}.${extension}"`, 'cache-control': 'no-store' });
+        const { body, name } = await conversations.transcript(await staffOf(req), id(req), format);
+        res.writeHead(200, { 'content-type': type, 'content-disposition': `attachment; filename="${name}.${extension}"`, 'cache-control': 'no-store' });
         res.end(body);
       } catch (error) {
         await jsonRoute(log, async () => { throw error; })(req, res);

@@ -138,7 +138,10 @@ export class ClinicianConversations {
       // at the first message after it, or at the highest-risk message if that comes earlier.
       readUpTo: iso(conversation.lastReadAt),
       reply: { ...this.replyRules(conversation, at), page: conversation.channel === 'webchat' ? await this.chatPage(conversation, address, at) : null },
-      escalation: escalation ? { id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step } : null,
+      escalation: escalation ? {
+        id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step,
+        categories: escalation.categories, raisedAt: iso(escalation.createdAt), acknowledgedAt: iso(escalation.acknowledgedAt),
+      } : null,
       messages: messages.map((m) => {
         const delivery = outbox.get(m.id);
         return {
@@ -190,13 +193,24 @@ export class ClinicianConversations {
   }
 
   /** The transcript for the clinical record, as text or PDF. Audited as an export. */
-  async transcript(staff: StaffIdentity, conversationId: string, format: 'text' | 'pdf'): Promise<string | Buffer> {
+  /**
+   * A transcript's file name says what it is without saying who: the service, the date it was
+   * exported (UK date) and the contact's last four characters ("lamplight-school-nursing-2026-11-24-0555").
+   */
+  transcriptName(view: { service: string; contact: { address: string } }, at: number): string {
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date(at));
+    const last4 = view.contact.address.replace(/[^A-Za-z0-9]/g, '').slice(-4);
+    return `lamplight-${view.service}-${day}-${last4}`;
+  }
+
+  async transcript(staff: StaffIdentity, conversationId: string, format: 'text' | 'pdf'): Promise<{ body: string | Buffer; name: string }> {
     const view = await auditingRefusals(this.deps, staff, { action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
     const at = this.deps.now();
     await this.deps.db.transaction((tx) => recordAudit(tx, at, {
       actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, services: [view.service], detail: { format },
     }));
-    return format === 'pdf' ? transcriptPdf(view, staff.name, new Date(at)) : transcriptText(view, staff.name, new Date(at));
+    const body = format === 'pdf' ? await transcriptPdf(view, staff.name, new Date(at)) : transcriptText(view, staff.name, new Date(at));
+    return { body, name: this.transcriptName(view, at) };
   }
 
   private async contactsById(ids: string[]): Promise<Map<string, Contact>> {

@@ -10,8 +10,27 @@ export interface TranscriptView {
   closedAt: string | null;
   outcome: string | null;
   contact: { address: string };
-  messages: { createdAt: string | null; authorKind: string; authorName: string | null; autoReplyKind: string | null; text: string; risk: { level: string } | null; delivery: { status: string; template?: string | null } | null }[];
+  messages: { createdAt: string | null; authorKind: string; authorName: string | null; autoReplyKind: string | null; text: string; risk: { level: string; reasons?: { level: string; category: string; phrase: string; why?: string }[] } | null; delivery: { status: string; template?: string | null } | null }[];
   notes: { createdAt: string | null; authorName: string | null; kind: string; text: string }[];
+  escalation?: { status: string; categories: string; raisedAt: string | null; acknowledgedAt: string | null; acknowledgedBy: string | null; notificationsSent: number } | null;
+}
+
+const CONFIDENTIAL = 'CONFIDENTIAL: contains health information about a service user. Store and share it only as your service\'s information governance allows.';
+
+/** Why triage flagged a message, in words, for the record. */
+function reasonsLine(m: TranscriptView['messages'][number]): string | undefined {
+  const reasons = (m.risk?.reasons ?? []).filter((r) => r.level !== 'none');
+  if (!reasons.length) return undefined;
+  return `Flagged: ${reasons.map((r) => `${r.level} risk, ${r.category.replace(/-/g, ' ')}: "${visible(r.phrase)}"${r.why ? ` (${r.why})` : ''}`).join('; ')}`;
+}
+
+function escalationLines(view: TranscriptView): string[] {
+  const e = view.escalation;
+  if (!e) return [];
+  return [
+    `Escalated to the duty lead ${when(e.raisedAt)} (${e.categories}); alerts sent: ${e.notificationsSent}.`,
+    e.acknowledgedAt ? `Acknowledged by ${e.acknowledgedBy ?? 'a former staff member'} ${when(e.acknowledgedAt)}.` : `Not acknowledged (status: ${e.status}).`,
+  ];
 }
 
 // Invisible bidi and zero-width controls are written as codes: a transcript must read as typed.
@@ -32,6 +51,7 @@ function author(m: TranscriptView['messages'][number]): string {
 function header(view: TranscriptView, exportedBy: string, at: Date): string[] {
   return [
     `Lamplight transcript: ${view.serviceName}`,
+    CONFIDENTIAL,
     `Conversation ${view.id} (${view.channel}), contact ${view.contact.address}`,
     `Started ${when(view.createdAt)}${view.closedAt ? `, closed ${when(view.closedAt)} (${view.outcome ?? 'no outcome'})` : ''}`,
     `Exported ${when(at)} by ${exportedBy}`,
@@ -43,17 +63,19 @@ function messageLine(m: TranscriptView['messages'][number]): string {
 }
 
 export function transcriptText(view: TranscriptView, exportedBy: string, at: Date): string {
+  const escalation = escalationLines(view);
   return [
     ...header(view, exportedBy, at),
+    ...(escalation.length ? ['', ...escalation] : []),
     '',
-    ...view.messages.map((m) => `${messageLine(m)}\n${visible(m.text)}\n`),
+    ...view.messages.map((m) => `${messageLine(m)}\n${visible(m.text)}\n${reasonsLine(m) ? `${reasonsLine(m)}\n` : ''}`),
     ...(view.notes.length ? ['Internal notes:', ...view.notes.map((n) => `[${when(n.createdAt)}] ${n.authorName ?? 'System'} (${n.kind})\n${visible(n.text)}\n`)] : []),
   ].join('\n');
 }
 
 /** The same transcript as a PDF, in DejaVu Sans so any script a service user writes in prints. */
 export function transcriptPdf(view: TranscriptView, exportedBy: string, at: Date): Promise<Buffer> {
-  const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Lamplight transcript ${view.id}`, Author: 'Lamplight', CreationDate: at } });
+  const doc = new PDFDocument({ size: 'A4', margin: 50, bufferPages: true, info: { Title: `Lamplight transcript ${view.id}`, Author: 'Lamplight', CreationDate: at } });
   doc.registerFont('body', require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'));
   doc.registerFont('bold', require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'));
   const chunks: Buffer[] = [];
@@ -63,10 +85,17 @@ export function transcriptPdf(view: TranscriptView, exportedBy: string, at: Date
   doc.font('bold').fontSize(16).text(title);
   doc.font('body').fontSize(9).fillColor('#444444');
   for (const line of rest) doc.text(line);
+  const escalation = escalationLines(view);
+  if (escalation.length) {
+    doc.moveDown(0.5).font('bold').fillColor('#a00000');
+    for (const line of escalation) doc.text(line);
+  }
   doc.moveDown();
   for (const m of view.messages) {
     doc.font('bold').fontSize(9).fillColor(m.risk?.level === 'high' ? '#a00000' : '#222222').text(messageLine(m));
     doc.font('body').fontSize(11).fillColor('#000000').text(visible(m.text), { indent: 10 });
+    const reasons = reasonsLine(m);
+    if (reasons) doc.font('body').fontSize(9).fillColor('#a00000').text(reasons, { indent: 10 });
     doc.moveDown(0.5);
   }
   if (view.notes.length) {
@@ -76,6 +105,15 @@ export function transcriptPdf(view: TranscriptView, exportedBy: string, at: Date
       doc.font('body').fontSize(11).text(visible(n.text), { indent: 10 });
       doc.moveDown(0.5);
     }
+  }
+  // Every page says what it is and where it sits: "CONFIDENTIAL · page 2 of 3".
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    const bottom = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
+    doc.font('body').fontSize(8).fillColor('#444444').text(`CONFIDENTIAL · Lamplight transcript ${view.id} · page ${i - range.start + 1} of ${range.count}`, doc.page.margins.left, doc.page.height - 30, { lineBreak: false });
+    doc.page.margins.bottom = bottom;
   }
   doc.end();
   return done;

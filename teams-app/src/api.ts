@@ -28,7 +28,8 @@ export class Api {
     const url = URL.createObjectURL(await response.blob());
     const link = document.createElement('a');
     link.href = url;
-    link.download = filename;
+    // The server names the file (service, date, last four of the contact); the caller's name is the fallback.
+    link.download = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? filename;
     link.click();
     URL.revokeObjectURL(url);
   }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AuditEvent, Conversation, Message, Note, StaffMember } from '../../db/entities';
+import { AuditEvent, Conversation, Escalation, Message, Note, StaffMember } from '../../db/entities';
 import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 const PHONE = '+447700900555';
@@ -205,5 +205,21 @@ describe('clinician inbox API', () => {
       return; // poppler-utils not installed on this machine (CI installs it): the header check stands
     }
     expect(text).to.contain('hi, can i talk to someone').and.contain('Привет').and.contain('μπορώ').and.contain('Service user');
+    expect(text).to.contain('CONFIDENTIAL').and.match(/page 1 of 1/);
+  });
+
+  it('a transcript is marked confidential, names its file by service, date and last four digits, and carries why messages were flagged and the escalation with who acknowledged it', async () => {
+    await h.sendSms({ from: '+447700900777', to: SCHOOL_NURSING_SMS, body: 'i took 30 of my mums pills' });
+    const flagged = (await h.app.db.manager.findOneByOrFail(Conversation, { riskLevel: 'high' }));
+    const lead = await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
+    const escalation = await h.app.db.manager.findOneByOrFail(Escalation, { conversationId: flagged.id });
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead })).status).to.equal(200);
+    const response = await fetch(`${h.app.url}/api/v1/conversations/${flagged.id}/transcript.txt`, { headers: { authorization: `Bearer ${nurse}` } });
+    expect(response.headers.get('content-disposition')).to.match(/^attachment; filename="lamplight-school-nursing-\d{4}-\d\d-\d\d-0777\.txt"$/);
+    const text = await response.text();
+    expect(text).to.contain('CONFIDENTIAL');
+    expect(text).to.match(/Escalated to the duty lead \d+ \w+ 2026, .* \(overdose\); alerts sent: \d/);
+    expect(text).to.match(/Acknowledged by lead \d+ \w+ 2026/);
+    expect(text).to.contain('Flagged: high risk, overdose: "took 30 of my mums pills"');
   });
 });
