@@ -226,7 +226,6 @@ export class TriageEngine {
           also.push(phrase(raiser));
         } else if (shouting && entry.raisedBy.includes('shouting') && rank(entry.raiseTo) > rank(level) && !ofKind('historic').length && !ofKind('reassured').length && !present('past-or-better')) {
           // A shout raises what is happening now, not a past told in capitals ("I USED TO...").
-
           level = entry.raiseTo;
           why.push('raised: written in capitals (shouting)');
         }
@@ -296,13 +295,7 @@ export class TriageEngine {
   private readonly candidatesByKeys = new WeakMap<Set<string>, Indexed[]>();
 
   private candidates(token: Token): Indexed[] {
-    let found = this.candidatesByKeys.get(token.keys);
-    if (!found) {
-      const set = new Set<Indexed>();
-      for (const key of token.keys) for (const item of this.index.get(key) ?? []) set.add(item);
-      found = [...set];
-      this.candidatesByKeys.set(token.keys, found);
-    }
+    const found = unionByKeys(this.candidatesByKeys, token.keys, this.index);
     return token.num === undefined ? found : [...found, ...this.numberIndex];
   }
 
@@ -315,12 +308,9 @@ export class TriageEngine {
     const ids: number[] = [];
     for (const slot of pattern) {
       if (slot.kind !== 'phrases' || slot.optional) continue;
-      const keys = new Set<string>();
-      if (slot.phrases.some((phrase) => 'num' in phrase[0])) continue;
-      for (const phrase of slot.phrases) for (const w of (phrase[0] as { words: { word: string; stemKey?: string }[] }).words) {
-        keys.add(w.word);
-        if (w.stemKey !== undefined) keys.add(w.stemKey);
-      }
+      const firsts = slot.phrases.map((phrase) => fastAtom(phrase[0]));
+      if (firsts.some((atom) => 'num' in atom)) continue;
+      const keys = new Set(firsts.flatMap((atom) => [...(atom as { keys: Set<string> }).keys]));
       const name = [...keys].sort().join(' ');
       let id = this.keySetIds.get(name);
       if (id === undefined) {
@@ -341,14 +331,7 @@ export class TriageEngine {
   private readonly keySetsByTokenKeys = new WeakMap<Set<string>, number[]>();
 
   private keySetsOf(token: Token): number[] {
-    let found = this.keySetsByTokenKeys.get(token.keys);
-    if (!found) {
-      const ids = new Set<number>();
-      for (const key of token.keys) for (const id of this.keySetsByKey.get(key) ?? []) ids.add(id);
-      found = [...ids];
-      this.keySetsByTokenKeys.set(token.keys, found);
-    }
-    return found;
+    return unionByKeys(this.keySetsByTokenKeys, token.keys, this.keySetsByKey);
   }
 
   private findMatches(tokens: Token[]): Match[] {
@@ -419,6 +402,21 @@ export function assessSafely(engine: Pick<TriageEngine, 'assess'>, text: string,
     }
     return { level: 'high', reasons: [{ ...TRIAGE_FAILED }], failed: true };
   }
+}
+
+/**
+ * Everything `byKey` lists under any of a word's keys, without repeats; cached per key set (a
+ * word's key set is shared by every token of that word, so each distinct word is worked out once).
+ */
+function unionByKeys<T>(cache: WeakMap<Set<string>, T[]>, keys: Set<string>, byKey: ReadonlyMap<string, T[]>): T[] {
+  let found = cache.get(keys);
+  if (!found) {
+    const union = new Set<T>();
+    for (const key of keys) for (const item of byKey.get(key) ?? []) union.add(item);
+    found = [...union];
+    cache.set(keys, found);
+  }
+  return found;
 }
 
 /** The matches, keeping each only if it shares no word with one kept before it. */

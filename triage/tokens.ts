@@ -52,7 +52,7 @@ const CONTRACTIONS = wordMap<string[]>({
  */
 const DIALECT = wordMap<string[]>({
   masel: ['myself'], maself: ['myself'], mysel: ['myself'], masell: ['myself'], mesel: ['myself'], yersel: ['yourself'],
-  ma: ['my', 'mum'], me: ['my'], da: ['dad'], maw: ['mum'], mammy: ['mum'], mam: ['mum'], wean: ['baby', 'child'], bairn: ['baby', 'child'],
+  ma: ['my', 'mum'], me: ['my'], da: ['dad'], maw: ['mum'], mammy: ['mum'], wean: ['baby', 'child'], bairn: ['baby', 'child'],
   weans: ['children', 'kids'], bairns: ['children', 'kids'], greetin: ['crying'], nae: ['no', 'not'], naebody: ['nobody'], naeb: ['nobody'],
   hame: ['home'], hoose: ['house'], wi: ['with'], wiv: ['with'], aw: ['all'], awfy: ['awful', 'very'], ony: ['any'], oot: ['out'],
   doon: ['down'], aboot: ['about'], tae: ['to'], fae: ['from'], frae: ['from'], o: ['of'], hale: ['whole'], wud: ['would'], cud: ['could'],

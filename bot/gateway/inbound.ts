@@ -104,7 +104,8 @@ export class InboundMessages {
         now,
         risk: assessment.level,
         conversationRisk: conversation.riskLevel,
-        awaitingHumanReply: isNew || conversation.awaitingReplySince !== null,
+        // A new conversation starts awaiting a reply; an answered one has this cleared.
+        awaitingHumanReply: conversation.awaitingReplySince !== null,
         conversationIsNew: isNew,
         keyword,
         consentBefore,

@@ -8,7 +8,7 @@ import { RefusedSignIns } from '../audit/record';
 import { AuditTrail } from '../audit/trail';
 import type { ClinicianConversations } from '../inbox/conversations';
 import type { ServiceDirectory } from '../config/services';
-import type { ConversationActions } from '../inbox/actions';
+import { RISK_CLEAR_REASONS, type ConversationActions } from '../inbox/actions';
 import type { EscalationLadder } from '../escalation/ladder';
 import { jsonRoute } from './respond';
 import type { LiveEvents } from '../live/live-events';
@@ -68,6 +68,8 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
     const names = new Map(people.map((p) => [p.id, p.name]));
     return {
       outcomes: deps.directory.config.outcomes,
+      // Why a risk flag may be cleared: the codes the clear-risk action takes, with their words.
+      riskClearReasons: [...RISK_CLEAR_REASONS].map(([code, words]) => ({ code, words })),
       all: deps.directory.services.map((s) => ({ slug: s.slug, name: s.name })),
       mine: mine.map((slug) => {
         const s = deps.directory.bySlugOrUndefined(slug)!;

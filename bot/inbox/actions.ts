@@ -50,6 +50,11 @@ export class ConversationActions {
     const removedControls = [...typed.matchAll(OUTBOUND_CONTROLS)].length;
     if (!text) throw invalid('the reply is empty once invisible control characters are taken out');
     const externalId = idempotencyKey ? `out:key:${staff.id}:${idempotencyKey}` : undefined;
+    // The answer for a reply stored now or earlier under the same key: the same shape both times.
+    const replyView = (id: string, conversationId: string, createdAt: number, delivery: { status: string; attempts: number; template: string | null }, replayed: boolean) => ({
+      id, conversationId, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(createdAt).toISOString(), removedControls, replayed,
+      delivery: { ...delivery, providerStatus: null, lastError: null },
+    });
     const result = await this.act(staff, conversationId, 'message.send', async (tx, conversation, at) => {
       if (externalId) {
         const earlier = await tx.findOneBy(Message, { channel: conversation.channel, externalId });
@@ -60,7 +65,7 @@ export class ConversationActions {
           const item = await tx.findOneBy(OutboxItem, { messageId: earlier.id });
           return {
             audit: { messageId: earlier.id, replayed: true } as Record<string, string | number | boolean | null>,
-            view: { id: earlier.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(earlier.createdAt).toISOString(), removedControls, replayed: true, delivery: { status: item?.status ?? 'pending', attempts: item?.attempts ?? 0, providerStatus: null, lastError: null, template: item?.templateName ?? null } },
+            view: replyView(earlier.id, conversation.id, earlier.createdAt, { status: item?.status ?? 'pending', attempts: item?.attempts ?? 0, template: item?.templateName ?? null }, true),
           };
         }
       }
@@ -77,7 +82,7 @@ export class ConversationActions {
       await tx.update(Conversation, { id: conversation.id }, { lastMessageAt: at, awaitingReplySince: null, assignedStaffId: conversation.assignedStaffId ?? staff.id });
       return {
         audit: { messageId: message.id, length: text.length, ...(sendsAs ? { template: sendsAs } : {}), ...(removedControls ? { removedControls } : {}) } as Record<string, string | number | boolean | null>,
-        view: { id: message.id, conversationId: conversation.id, direction: 'out', authorKind: 'clinician', authorName: staff.name, text, createdAt: new Date(at).toISOString(), removedControls, replayed: false, delivery: { status: 'pending', attempts: 0, providerStatus: null, lastError: null, template: sendsAs } },
+        view: replyView(message.id, conversation.id, at, { status: 'pending', attempts: 0, template: sendsAs }, false),
       };
     });
     this.deps.onQueued();

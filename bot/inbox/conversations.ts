@@ -12,6 +12,7 @@ import type { StaffIdentity } from '../identity';
 import { invalid } from '../problems';
 import { auditingRefusals, recordAudit } from '../audit/record';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
+import { SERVICE_ZONE } from '../gateway/hours';
 import { transcriptPdf, transcriptText } from './transcript';
 
 /** A queue shows at most this many (the counts are always whole); risk first, so nothing urgent is beyond it. */
@@ -198,7 +199,7 @@ export class ClinicianConversations {
    * exported (UK date) and the contact's last four characters ("lamplight-school-nursing-2026-11-24-0555").
    */
   transcriptName(view: { service: string; contact: { address: string } }, at: number): string {
-    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date(at));
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: SERVICE_ZONE }).format(new Date(at));
     const last4 = view.contact.address.replace(/[^A-Za-z0-9]/g, '').slice(-4);
     return `lamplight-${view.service}-${day}-${last4}`;
   }

@@ -32,13 +32,6 @@ const RANK = { none: 0, medium: 1, high: 2 } as const;
 
 const DIALOG_TITLES = { close: 'Close conversation', transfer: 'Transfer to another service', clear: 'Clear the risk flag', reopen: 'Reopen conversation' } as const;
 const DIALOG_ACTIONS = { close: 'Close', transfer: 'Transfer', clear: 'Clear the flag', reopen: 'Reopen' } as const;
-/** The reasons the server takes (bot/inbox/actions.ts RISK_CLEAR_REASONS), as a clinician reads them. */
-const CLEAR_REASONS: [string, string][] = [
-  ['assessed-safe', 'Assessed, and safe now'],
-  ['read-wrongly', 'Triage read the words wrongly'],
-  ['safety-plan-in-place', 'A safety plan or safeguarding action is in place'],
-  ['other', 'Other (say in the note)'],
-];
 /** Notes that record an action, shown in the thread where it happened. */
 const THREAD_NOTE_KINDS = new Set(['risk-cleared', 'closed', 'reopened', 'transfer']);
 
@@ -198,6 +191,7 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
   const replyWindow = detail.reply.window;
   // Outside the window with no approved template nothing can go until the contact writes again.
   const replyBlocked = !!replyWindow && !replyWindow.open && !replyWindow.template;
+  const staffNotes = detail.notes.filter((n) => !THREAD_NOTE_KINDS.has(n.kind));
   const flagged = detail.riskLevel !== 'none';
   const noted = transferNote.trim().length > 0;
   const dialogReady = dialog === 'close' ? !!choice && (!flagged || noted)
@@ -312,8 +306,8 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
       )}
       <div className={styles.side}>
         <Text as="h3" weight="semibold">Internal notes</Text>
-        {detail.notes.filter((n) => !THREAD_NOTE_KINDS.has(n.kind)).length === 0 && <Text size={200}>No notes yet.</Text>}
-        {detail.notes.filter((n) => !THREAD_NOTE_KINDS.has(n.kind)).map((n) => <Text key={n.id} size={200}>{n.authorName ?? 'System'} · {dateTime(n.createdAt)}: <SafeText text={n.text} /></Text>)}
+        {staffNotes.length === 0 && <Text size={200}>No notes yet.</Text>}
+        {staffNotes.map((n) => <Text key={n.id} size={200}>{n.authorName ?? 'System'} · {dateTime(n.createdAt)}: <SafeText text={n.text} /></Text>)}
         <Field label="Add a note (staff only, never sent)"><Textarea value={note} onChange={(_, d) => setNote(d.value)} /></Field>
         <div className={styles.actions}><Button onClick={() => note.trim() && run(async () => { await api.post(`/conversations/${id}/notes`, { text: note }); setNote(''); })} disabled={!note.trim()}>Add note</Button></div>
         <Text as="h3" weight="semibold">Previous conversations with this contact</Text>
@@ -341,7 +335,7 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
               )}
               {dialog === 'clear' && (
                 <>
-                  <Field label="Reason" required><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{CLEAR_REASONS.map(([code, words]) => <option key={code} value={code}>{words}</option>)}</Select></Field>
+                  <Field label="Reason" required><Select value={choice} onChange={(_, d) => setChoice(d.value)}><option value="">Choose…</option>{services.riskClearReasons.map((r) => <option key={r.code} value={r.code}>{r.words[0].toUpperCase() + r.words.slice(1)}</option>)}</Select></Field>
                   <Field label="Note: what you did and found" required><Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} /></Field>
                 </>
               )}

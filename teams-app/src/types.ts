@@ -31,5 +31,5 @@ export interface ServiceInfo {
   slug: string; name: string; role: string; replyPromiseMinutes: number; replyPromise: string;
   templates: { id: string; title: string; text: string }[]; colleagues: { id: string; name: string; role: string }[];
 }
-export interface Services { outcomes: string[]; all: { slug: string; name: string }[]; mine: ServiceInfo[] }
+export interface Services { outcomes: string[]; riskClearReasons: { code: string; words: string }[]; all: { slug: string; name: string }[]; mine: ServiceInfo[] }
 export interface Me { id: string; email: string; name: string; memberships: { serviceSlug: string; role: string }[] }
