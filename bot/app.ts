@@ -183,7 +183,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
   });
   const escalations = new EscalationLadder({
-    db, directory, notifier: new InAppNotifier(events), queued: teamsCards, onQueued: () => outbox.wake(), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs,
+    db, keyring: settings.keyring, directory, notifier: new InAppNotifier(events), queued: teamsCards, onQueued: () => outbox.wake(), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs,
   });
   const dutyLeadBot = new DutyLeadBot({ db, escalations, log, now: nowMs });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
@@ -235,7 +235,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   }
   channels.webchat.register(server);
 
-  const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, directory, db, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
+  const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, directory, db, keyring: settings.keyring, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
 
   const webSignIn = new WebSignIn(settings.webSignIn, settings.auth ? 'token-only' : 'dev', log);
   webSignIn.warm();

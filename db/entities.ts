@@ -117,7 +117,7 @@ export class Note {
   @ForeignKey(() => Conversation, { name: 'fk_note_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;
   @ForeignKey(() => StaffMember, { name: 'fk_note_author_staff', onDelete: 'SET NULL' }) @Column({ ...id, nullable: true }) authorStaffId!: string | null;
   /** `note` is written by a person; the others record an action in the thread: who, when and why. */
-  @Column({ type: 'varchar', length: 16 }) kind!: 'note' | 'transfer' | 'system' | 'risk-cleared' | 'closed' | 'reopened';
+  @Column({ type: 'varchar', length: 16 }) kind!: 'note' | 'transfer' | 'system' | 'risk-cleared' | 'closed' | 'reopened' | 'acknowledged';
   @Column({ type: 'text' }) bodyCipher!: string;
   @Column({ type: 'varchar', length: 16 }) keyId!: string;
   @Column(time) createdAt!: number;

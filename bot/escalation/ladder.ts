@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { Database } from '../../db/database';
+import type { Keyring } from '../../db/crypto';
 import { Escalation, EscalationNotice, looksLikeId, Role, ServiceMembership, StaffMember } from '../../db/entities';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, notFound } from '../problems';
@@ -40,6 +41,8 @@ export interface QueuedNotifier {
 
 interface Dependencies {
   db: Database;
+  /** Seals what a person writes (an acknowledgement's outcome) like every other note. Optional for tests that never acknowledge with words. */
+  keyring?: Keyring;
   directory: ServiceDirectory;
   notifier: Notifier;
   queued?: QueuedNotifier;

@@ -2,6 +2,7 @@ import type { Request, Response, Server } from 'restify';
 import type { Logger } from 'pino';
 import { In } from 'typeorm';
 import type { Database } from '../../db/database';
+import type { Keyring } from '../../db/crypto';
 import { ServiceMembership, StaffMember } from '../../db/entities';
 import { visibleServices } from '../inbox/access';
 import { RefusedSignIns } from '../audit/record';
@@ -13,12 +14,14 @@ import type { EscalationLadder } from '../escalation/ladder';
 import { jsonRoute } from './respond';
 import type { LiveEvents } from '../live/live-events';
 import { registerAuditRoutes } from './audit-routes';
+import { registerEscalationRoutes } from './escalation-routes';
+import { registerAdminRoutes } from './admin-routes';
 import { AuthenticationRefused, ClinicianAuth, StaffIdentity, TokenHolder } from './auth/clinician-auth';
 import { registerEventStream } from '../http/event-streams';
 import { invalid } from '../problems';
 import { openApiDocument } from './openapi';
 
-interface ApiDependencies {
+export interface ApiDependencies {
   auth: () => ClinicianAuth;
   conversations: ClinicianConversations;
   actions: ConversationActions;
@@ -26,6 +29,7 @@ interface ApiDependencies {
   events: LiveEvents;
   directory: ServiceDirectory;
   db: Database;
+  keyring: Keyring;
   publicUrl: () => string;
   now: () => number;
   log: Logger;
@@ -133,14 +137,8 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
     return { status: 202, body: { ok: true } };
   }));
 
-  server.get('/api/v1/escalations', jsonRoute(log, async (req) => {
-    const staff = await staffOf(req);
-    const status = (req.query ?? {}).status;
-    if (status !== undefined && !['open', 'acknowledged', 'all'].includes(status)) throw invalid('status must be open, acknowledged or all');
-    return { escalations: await escalations.list(staff, status) };
-  }));
-  server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), id(req))));
-
+  registerEscalationRoutes(server, { staffOf, escalations, log });
+  registerAdminRoutes(server, { ...deps, staffOf });
   registerAuditRoutes(server, { staffOf, trail: new AuditTrail({ db: deps.db, now: deps.now }), log });
   const streams = registerEventStream(server, { staffOf, events: deps.events, directory: deps.directory, log, heartbeatMs: deps.heartbeatMs });
 

@@ -1,10 +1,12 @@
 import {
-  Button, FluentProvider, makeStyles, MessageBar, MessageBarBody, Select, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, Text, tokens,
+  Button, FluentProvider, Tab, TabList, makeStyles, MessageBar, MessageBarBody, Select, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, Text, tokens,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Api, StreamEnd } from './api';
 import { ConversationView } from './ConversationView';
 import { Inbox } from './Inbox';
+import { Escalations } from './Escalations';
+import { Admin } from './admin/Admin';
 import { beginSignIn, completeSignIn, hasSession, isReturnFromProvider, OidcConfig, SignInError, signOut, tokenSource } from './oidc';
 import { detectHost, Host, Theme } from './teams';
 import type { Counts, Me, Services, Summary } from './types';
@@ -21,6 +23,7 @@ const useStyles = makeStyles({
     '@media (max-width: 699px)': { gridTemplateColumns: 'minmax(0, 1fr)' },
   },
   hidden: { display: 'none' },
+  screens: { marginBottom: '8px', flexWrap: 'wrap' },
   panel: { backgroundColor: tokens.colorNeutralBackground1, borderRadius: tokens.borderRadiusLarge, padding: '12px', boxShadow: tokens.shadow4 },
   signin: { maxWidth: '420px', margin: '10vh auto', padding: '0 16px', display: 'grid', gridTemplateColumns: 'minmax(0, 1fr)', gap: '12px' },
 });
@@ -158,6 +161,8 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
   const [queue, setQueue] = useState('open');
   const [list, setList] = useState<{ counts: Counts; total?: number; conversations: Summary[] }>();
   const [selected, setSelected] = useState<string>();
+  // Which screen: the inbox for everyone; escalations for duty leads and admins; admin for admins.
+  const [view, setView] = useState<'inbox' | 'escalations' | 'admin'>('inbox');
   // Below 700 px (a phone, Teams' side panel) the list and the conversation take turns.
   const [narrow, setNarrow] = useState(() => window.matchMedia('(max-width: 699px)').matches);
   useEffect(() => {
@@ -238,6 +243,9 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [list, selected]);
 
+  const leads = me?.memberships.some((m) => m.role === 'duty-lead' || m.role === 'admin') ?? false;
+  const admins = me?.memberships.some((m) => m.role === 'admin') ?? false;
+  const openConversation = useCallback((id: string) => { setView('inbox'); setSelected(id); }, []);
   if (!me || !services) return error ? <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar> : <Spinner label="Loading your inbox…" />;
   return (
     <>
@@ -251,7 +259,16 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
         <Text size={100}>Keys: j/k next/previous, r reply, Ctrl+Enter send</Text>
       </header>
       {error && <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
-      <div className={styles.grid}>
+      {(leads || admins) && (
+        <TabList selectedValue={view} onTabSelect={(_, d) => setView(d.value as typeof view)} aria-label="Screens" className={styles.screens}>
+          <Tab value="inbox">Inbox</Tab>
+          <Tab value="escalations">Escalations</Tab>
+          {admins && <Tab value="admin">Admin</Tab>}
+        </TabList>
+      )}
+      {view === 'escalations' && <main className={styles.panel} aria-label="Escalations"><Escalations api={api} me={me} services={services} onOpenConversation={openConversation} /></main>}
+      {view === 'admin' && <main className={styles.panel} aria-label="Admin"><Admin api={api} me={me} services={services} onOpenConversation={openConversation} /></main>}
+      <div className={view === 'inbox' ? styles.grid : styles.hidden}>
         <div className={narrow && selected ? styles.hidden : styles.panel}>
           <Inbox services={services} service={service} onService={setService} queue={queue} onQueue={setQueue} counts={list?.counts} conversations={list?.conversations ?? []} total={list?.total} selected={selected} onSelect={setSelected} />
         </div>
