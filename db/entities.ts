@@ -331,4 +331,16 @@ export class WebchatActivity {
   @Column(optionalTime) deliveredAt!: number | null;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity];
+/**
+ * When each person last read a conversation: "unread" is per person, so one nurse opening a
+ * thread does not hide a new message from the colleague who shares the queue.
+ */
+@Entity('conversation_read')
+@Index('ix_conversation_read_staff', ['staffId'])
+export class ConversationRead {
+  @ForeignKey(() => Conversation, { name: 'fk_conversation_read_conversation', onDelete: 'CASCADE' }) @PrimaryColumn(id) conversationId!: string;
+  @ForeignKey(() => StaffMember, { name: 'fk_conversation_read_staff', onDelete: 'CASCADE' }) @PrimaryColumn(id) staffId!: string;
+  @Column(time) readAt!: number;
+}
+
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead];

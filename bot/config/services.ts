@@ -135,6 +135,13 @@ const serviceSchema = z.strictObject({
    * `holding` reply at most once in this many minutes (counted from the safety reply too).
    */
   holdingReplyIntervalMinutes: z.number().int().positive().default(30),
+  /**
+   * A contact who writes again within this many days of their last conversation here closing is
+   * a returning contact: the new conversation starts at the risk level the last one closed with,
+   * goes to the clinician who had it (if still in the service), gets no second welcome, and says so
+   * in its thread. 0 turns this off.
+   */
+  returningContactDays: z.number().int().min(0).max(90).default(14),
   autoReplies: z.strictObject({
     welcome: autoReplyText, outOfHours: autoReplyText, safety: autoReplyText, optOut: autoReplyText, optIn: autoReplyText,
     /**

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { EntityManager, MoreThanOrEqual, Not, IsNull } from 'typeorm';
+import { DateTime } from 'luxon';
+import { EntityManager, In, MoreThanOrEqual, Not, IsNull } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
-import { AutoReplyKind, Channel, Contact, Conversation, Message } from '../../db/entities';
-import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody, sealTriage } from '../../db/sealed-fields';
+import { AutoReplyKind, Channel, Contact, Conversation, Message, Note, ServiceMembership } from '../../db/entities';
+import { contactLookupHash, normaliseAddress, sealContactAddress, sealMessageBody, sealNoteBody, sealTriage } from '../../db/sealed-fields';
+import { SERVICE_ZONE } from './hours';
 import { assessSafely, type Assessment } from '../../triage';
 import type { TriageEngine } from '../../triage/engine';
 import type { EscalationLadder } from '../escalation/ladder';
@@ -89,7 +91,7 @@ export class InboundMessages {
       const now = this.deps.now();
       const at = now.getTime();
       const contact = await this.findOrCreateContact(tx, inbound, at);
-      const { conversation, isNew } = await this.findOrOpenConversation(tx, contact, service, inbound, at);
+      const { conversation, isNew, returning } = await this.findOrOpenConversation(tx, contact, service, inbound, at);
       const assessment = this.triageSafely(service.slug, inbound.text);
       const message = await this.storeInboundMessage(tx, conversation, inbound, assessment, at);
       const risk = await this.actOnRisk(tx, conversation, message, assessment, at);
@@ -106,11 +108,12 @@ export class InboundMessages {
         conversationRisk: conversation.riskLevel,
         // A new conversation starts awaiting a reply; an answered one has this cleared.
         awaitingHumanReply: conversation.awaitingReplySince !== null,
-        conversationIsNew: isNew,
+        // A returning contact was welcomed last time; the new conversation carries on from it.
+        conversationIsNew: isNew && !returning,
         keyword,
         consentBefore,
         notText: inbound.notText,
-        lastSent: isNew ? {} : await this.lastAutoReplies(tx, conversation, at - service.autoReplyIntervalMinutes * 60_000),
+        lastSent: isNew && !returning ? {} : await this.lastAutoReplies(tx, [conversation.id, ...(returning ? [returning.id] : [])], at - service.autoReplyIntervalMinutes * 60_000),
       });
       await this.queueAutoReplies(tx, conversation, replies, at);
       await this.markConversationAwaitingReply(tx, conversation, at, replies.length);
@@ -156,10 +159,13 @@ export class InboundMessages {
     return contact;
   }
 
-  private async findOrOpenConversation(tx: EntityManager, contact: Contact, service: ServiceConfig, inbound: InboundMessage, at: number) {
+  private async findOrOpenConversation(tx: EntityManager, contact: Contact, service: ServiceConfig, inbound: InboundMessage, at: number): Promise<{ conversation: Conversation; isNew: boolean; returning?: Conversation }> {
     const openKey = `open:${contact.id}:${service.slug}:${inbound.channel}`;
     const existing = await tx.findOneBy(Conversation, { openKey });
     if (existing) return { conversation: existing, isNew: false };
+    const returning = await this.recentlyClosed(tx, contact, service, at);
+    const clinician = returning?.assignedStaffId && await tx.existsBy(ServiceMembership, { staffId: returning.assignedStaffId, serviceSlug: service.slug })
+      ? returning.assignedStaffId : null;
     const conversation: Conversation = {
       id: randomUUID(),
       serviceSlug: service.slug,
@@ -168,8 +174,8 @@ export class InboundMessages {
       endpointAddress: inbound.to,
       status: 'open',
       openKey,
-      riskLevel: 'none',
-      assignedStaffId: null,
+      riskLevel: returning?.riskLevel ?? 'none',
+      assignedStaffId: clinician,
       createdAt: at,
       lastMessageAt: at,
       lastInboundAt: at,
@@ -180,7 +186,31 @@ export class InboundMessages {
       lastReadAt: null,
     };
     await tx.insert(Conversation, conversation);
-    return { conversation, isNew: true };
+    if (returning) await this.noteReturn(tx, conversation, returning, at);
+    return { conversation, isNew: true, returning };
+  }
+
+  /** The contact's conversation with this service that closed most recently, if within the service's returning period. */
+  private async recentlyClosed(tx: EntityManager, contact: Contact, service: ServiceConfig, at: number): Promise<Conversation | undefined> {
+    if (service.returningContactDays === 0) return undefined;
+    const last = await tx.findOne(Conversation, {
+      where: { contactId: contact.id, serviceSlug: service.slug, status: 'closed', closedAt: MoreThanOrEqual(at - service.returningContactDays * 86_400_000) },
+      order: { closedAt: 'DESC' },
+    });
+    return last ?? undefined;
+  }
+
+  /** Says in the new thread why it starts where it does: the clinician reads it with the first message. */
+  private async noteReturn(tx: EntityManager, conversation: Conversation, previous: Conversation, at: number): Promise<void> {
+    const when = DateTime.fromMillis(previous.closedAt!, { zone: SERVICE_ZONE }).setLocale('en-GB').toFormat("d LLL yyyy 'at' HH:mm");
+    const level = previous.riskLevel === 'high' ? 'high risk' : previous.riskLevel === 'medium' ? 'priority (medium risk)' : 'no risk flag';
+    const text = [
+      `Returning contact: their last conversation with this service closed on ${when}${previous.outcome ? ` (${previous.outcome})` : ''}, with ${level}.`,
+      previous.riskLevel !== 'none' ? 'This conversation starts at the same level until someone clears it.' : '',
+      conversation.assignedStaffId ? 'It goes to the clinician who had the last one.' : '',
+    ].filter(Boolean).join(' ');
+    const id = randomUUID();
+    await tx.insert(Note, { id, conversationId: conversation.id, authorStaffId: null, kind: 'system', ...sealNoteBody(this.deps.keyring, id, text), createdAt: at });
   }
 
   /**
@@ -226,10 +256,10 @@ export class InboundMessages {
     contact.consent = consent;
   }
 
-  private async lastAutoReplies(tx: EntityManager, conversation: Conversation, since: number): Promise<Partial<Record<AutoReplyKind, number>>> {
+  private async lastAutoReplies(tx: EntityManager, conversationIds: string[], since: number): Promise<Partial<Record<AutoReplyKind, number>>> {
     const recent = await tx.find(Message, {
       select: { autoReplyKind: true, createdAt: true },
-      where: { conversationId: conversation.id, autoReplyKind: Not(IsNull()), createdAt: MoreThanOrEqual(since) },
+      where: { conversationId: In(conversationIds), autoReplyKind: Not(IsNull()), createdAt: MoreThanOrEqual(since) },
     });
     const last: Partial<Record<AutoReplyKind, number>> = {};
     for (const m of recent) {

@@ -95,6 +95,9 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
     return conversations.list(staff, { queue, service: query.service as string | undefined });
   }));
 
+  // Search: words, a number (whole or last four), dates, service, risk, status (see bot/inbox/search.ts).
+  server.get('/api/v1/search/conversations', jsonRoute(log, async (req) => conversations.search(await staffOf(req), (req.query ?? {}) as Record<string, unknown>)));
+
   server.get('/api/v1/conversations/:id', jsonRoute(log, async (req) => conversations.get(await staffOf(req), id(req))));
 
   for (const [extension, format, type] of [['txt', 'text', 'text/plain; charset=utf-8'], ['pdf', 'pdf', 'application/pdf']] as const) {

@@ -3,7 +3,9 @@ import { replyTemplateFor, replyWindowOf, templatePreview, templateReplyLimit } 
 import { In, Not } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
-import { Contact, Conversation, Escalation, Message, Note, OutboxItem, StaffMember, WebchatSession } from '../../db/entities';
+import { Contact, Conversation, ConversationRead, Escalation, Message, Note, OutboxItem, StaffMember, WebchatSession } from '../../db/entities';
+import { filtersUsed, searchConversations, searchQueryFrom } from './search';
+import type { EntityManager } from 'typeorm';
 import { PAGE_PRESENT_MS } from '../../adapters/webchat/policy';
 import { openContactAddress, openMessageBody, openNoteBody, openTriage } from '../../db/sealed-fields';
 import type { Reason } from '../../triage';
@@ -65,10 +67,95 @@ export class ClinicianConversations {
       actorType: 'staff', actorId: staff.id, action: 'conversation.list', subjectType: 'service', subjectId: null, services,
       detail: { queue, count: chosen.length },
     }));
+    const total = queue === 'closed' ? chosen.length : counts[queue];
+    return { queue, counts, total, conversations: await this.rows(staff, chosen, escalated) };
+  }
+
+  /**
+   * Find conversations by words, a number (whole or last four), dates, service, risk and status,
+   * within the services the person belongs to (see search.ts for how, with sealed bodies). Audited
+   * with the filters used, not the words or the number.
+   */
+  async search(staff: StaffIdentity, raw: Record<string, unknown>) {
+    const query = searchQueryFrom(raw);
+    if (query.service !== undefined && !this.deps.directory.bySlugOrUndefined(query.service)) throw invalid('no such service');
+    const services = visibleServices(staff, this.deps.directory, query.service);
+    const { manager } = this.deps.db;
+    const answer = await searchConversations(manager, this.deps.keyring, services, query);
+    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), {
+      actorType: 'staff', actorId: staff.id, action: 'conversation.search', subjectType: 'service', subjectId: null, services,
+      detail: { filters: filtersUsed(query).join(' '), count: answer.hits.length, complete: answer.complete },
+    }));
+    const chosen = answer.hits.map((h) => h.conversation);
+    const escalated = new Set(chosen.length
+      ? (await manager.find(Escalation, { select: { conversationId: true }, where: { conversationId: In(chosen.map((c) => c.id)), status: In(ESCALATION_OPEN) } })).map((e) => e.conversationId)
+      : []);
+    const rows = await this.rows(staff, chosen, escalated);
+    return {
+      conversations: rows.map((row, i) => ({ ...row, match: answer.hits[i].match ?? null })),
+      complete: answer.complete,
+      scanned: answer.scanned,
+    };
+  }
+
+  /** List rows: who, risk and why, the newest words from the young person, and whether I have read it. */
+  private async rows(staff: StaffIdentity, chosen: Conversation[], escalated: Set<string>) {
     const contacts = await this.contactsById(chosen.map((c) => c.contactId));
     const names = await this.staffNames(chosen.map((c) => c.assignedStaffId));
-    const total = queue === 'closed' ? chosen.length : counts[queue];
-    return { queue, counts, total, conversations: chosen.map((c) => this.summary(c, contacts.get(c.contactId), names, escalated.has(c.id))) };
+    const reads = await this.myReads(this.deps.db.manager, staff.id, chosen.map((c) => c.id));
+    const previews = await this.previews(chosen);
+    return chosen.map((c) => ({
+      ...this.summary(c, contacts.get(c.contactId), names, escalated.has(c.id), reads.get(c.id) ?? null),
+      preview: previews.text.get(c.id) ?? null,
+      riskCategories: previews.categories.get(c.id) ?? [],
+    }));
+  }
+
+  private async myReads(manager: EntityManager, staffId: string, ids: string[]): Promise<Map<string, number>> {
+    const reads = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const r of await manager.findBy(ConversationRead, { staffId, conversationId: In(ids.slice(i, i + 500)) })) reads.set(r.conversationId, r.readAt);
+    }
+    return reads;
+  }
+
+  /**
+   * The first line of each conversation's newest message from the young person (as text, cut to
+   * 120 characters), and the risk categories of the messages that set its level.
+   */
+  private async previews(chosen: Conversation[]) {
+    const text = new Map<string, string>();
+    const categories = new Map<string, string[]>();
+    const { manager } = this.deps.db;
+    for (let i = 0; i < chosen.length; i += 500) {
+      const batch = chosen.slice(i, i + 500);
+      const ids = batch.map((c) => c.id);
+      const newest = await manager.createQueryBuilder(Message, 'm')
+        .select(['m.id', 'm.conversationId', 'm.bodyCipher', 'm.keyId'])
+        .where('m.conversationId IN (:...ids)', { ids }).andWhere("m.direction = 'in'")
+        .andWhere((q) => `m.createdAt = ${q.subQuery().select('MAX(m2.createdAt)').from(Message, 'm2').where('m2.conversationId = m.conversationId').andWhere("m2.direction = 'in'").getQuery()}`)
+        .getMany();
+      for (const m of newest) {
+        if (text.has(m.conversationId)) continue;
+        const line = openMessageBody(this.deps.keyring, m).split(/\r?\n/).find((l) => l.trim()) ?? '';
+        const chars = [...line.trim()];
+        text.set(m.conversationId, chars.length > 120 ? `${chars.slice(0, 119).join('')}…` : chars.join(''));
+      }
+      const flagged = batch.filter((c) => c.riskLevel !== 'none');
+      if (flagged.length === 0) continue;
+      const level = new Map(flagged.map((c) => [c.id, c.riskLevel]));
+      const risky = await manager.find(Message, {
+        select: { id: true, conversationId: true, riskLevel: true, triageCipher: true, keyId: true },
+        where: { conversationId: In(flagged.map((c) => c.id)), riskLevel: In(['high', 'medium']) },
+      });
+      for (const m of risky) {
+        if (m.riskLevel !== level.get(m.conversationId)) continue;
+        const found = categories.get(m.conversationId) ?? [];
+        for (const r of openTriage<Reason[]>(this.deps.keyring, m) ?? []) if (r.level === m.riskLevel && !found.includes(r.category)) found.push(r.category);
+        categories.set(m.conversationId, found);
+      }
+    }
+    return { text, categories };
   }
 
   /** Open conversations of these services (the queues' common ground). */
@@ -95,7 +182,8 @@ export class ClinicianConversations {
       .select('COUNT(*)', 'open')
       .addSelect('SUM(CASE WHEN c.assignedStaffId IS NULL THEN 1 ELSE 0 END)', 'unassigned')
       .addSelect('SUM(CASE WHEN c.assignedStaffId = :me THEN 1 ELSE 0 END)', 'mine')
-      .addSelect('SUM(CASE WHEN c.lastInboundAt IS NOT NULL AND (c.lastReadAt IS NULL OR c.lastInboundAt > c.lastReadAt) THEN 1 ELSE 0 END)', 'unread')
+      .leftJoin(ConversationRead, 'r', 'r.conversationId = c.id AND r.staffId = :me')
+      .addSelect('SUM(CASE WHEN c.lastInboundAt IS NOT NULL AND (r.readAt IS NULL OR c.lastInboundAt >= r.readAt) THEN 1 ELSE 0 END)', 'unread')
       .addSelect('SUM(CASE WHEN c.recordedAt IS NULL THEN 1 ELSE 0 END)', 'notRecorded')
       .setParameter('me', me)
       .getRawOne<Record<string, string | number | null>>();
@@ -124,8 +212,11 @@ export class ClinicianConversations {
       take: 20,
     });
     const at = this.deps.now();
-    await this.deps.db.transaction(async (tx) => {
+    const readBefore = (await this.myReads(manager, staff.id, [conversation.id])).get(conversation.id) ?? null;
+    await this.deps.db.transactionRetryingConflicts(async (tx) => {
       await tx.update(Conversation, { id: conversation.id }, { lastReadAt: at });
+      if (await tx.existsBy(ConversationRead, { conversationId: conversation.id, staffId: staff.id })) await tx.update(ConversationRead, { conversationId: conversation.id, staffId: staff.id }, { readAt: at });
+      else await tx.insert(ConversationRead, { conversationId: conversation.id, staffId: staff.id, readAt: at });
       await recordAudit(tx, at, {
         actorType: 'staff', actorId: staff.id, action: 'conversation.read', subjectType: 'conversation', subjectId: conversation.id,
         services: [conversation.serviceSlug], detail: { messages: messages.length, notes: notes.length },
@@ -133,11 +224,11 @@ export class ClinicianConversations {
     });
     const address = openContactAddress(this.deps.keyring, contact);
     return {
-      ...this.summary({ ...conversation, lastReadAt: at }, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted'),
+      ...this.summary(conversation, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted', at),
       contact: { id: contact.id, channel: contact.channel, address, consent: contact.consent, blocked: contact.blockedAt !== null },
-      // Read up to here before this opening (shared by the team, for now): the tab opens the thread
-      // at the first message after it, or at the highest-risk message if that comes earlier.
-      readUpTo: iso(conversation.lastReadAt),
+      // What this person had read before this opening: the tab opens the thread at the first
+      // message after it, or at the highest-risk message if that comes earlier.
+      readUpTo: iso(readBefore),
       reply: { ...this.replyRules(conversation, at), page: conversation.channel === 'webchat' ? await this.chatPage(conversation, address, at) : null },
       escalation: escalation ? {
         id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step,
@@ -226,7 +317,7 @@ export class ClinicianConversations {
     return new Map((await this.deps.db.manager.findBy(StaffMember, { id: In(wanted) })).map((s) => [s.id, s.name]));
   }
 
-  private summary(c: Conversation, contact: Contact | undefined, names: Map<string, string>, escalated: boolean) {
+  private summary(c: Conversation, contact: Contact | undefined, names: Map<string, string>, escalated: boolean, myReadAt: number | null) {
     const service = this.deps.directory.bySlugOrUndefined(c.serviceSlug);
     return {
       id: c.id,
@@ -238,7 +329,8 @@ export class ClinicianConversations {
       escalated,
       assignedTo: c.assignedStaffId ? { id: c.assignedStaffId, name: names.get(c.assignedStaffId) ?? null } : null,
       contactLabel: contact ? maskedAddress(openContactAddress(this.deps.keyring, contact)) : null,
-      unread: isUnread(c),
+      // A message in the same millisecond as a read may not have been in it: unread, to be safe.
+      unread: c.lastInboundAt !== null && (myReadAt === null || c.lastInboundAt >= myReadAt),
       recorded: c.recordedAt !== null,
       outcome: c.outcome,
       createdAt: iso(c.createdAt),
@@ -250,7 +342,6 @@ export class ClinicianConversations {
   }
 }
 
-const isUnread = (c: Conversation) => c.lastInboundAt !== null && (c.lastReadAt === null || c.lastInboundAt > c.lastReadAt);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Enough of an address to tell two contacts apart in a list; the whole one is in the audited read. */

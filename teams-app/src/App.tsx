@@ -9,7 +9,7 @@ import { Escalations } from './Escalations';
 import { Admin } from './admin/Admin';
 import { beginSignIn, completeSignIn, hasSession, isReturnFromProvider, OidcConfig, SignInError, signOut, tokenSource } from './oidc';
 import { detectHost, Host, Theme } from './teams';
-import type { Counts, Me, Services, Summary } from './types';
+import type { Counts, Me, SearchParams, SearchResult, Services, Summary } from './types';
 
 const THEMES = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 const TOKEN_KEY = 'lamplight-dev-token';
@@ -161,6 +161,9 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
   const [queue, setQueue] = useState('open');
   const [list, setList] = useState<{ counts: Counts; total?: number; conversations: Summary[] }>();
   const [selected, setSelected] = useState<string>();
+  // A search replaces the queues until it is cleared; live updates rerun it.
+  const [searchParams, setSearchParams] = useState<SearchParams>();
+  const [searchResult, setSearchResult] = useState<SearchResult>();
   // Which screen: the inbox for everyone; escalations for duty leads and admins; admin for admins.
   const [view, setView] = useState<'inbox' | 'escalations' | 'admin'>('inbox');
   // Below 700 px (a phone, Teams' side panel) the list and the conversation take turns.
@@ -182,7 +185,12 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
   const reload = useCallback(() => {
     const params = new URLSearchParams({ queue, ...(service ? { service } : {}) });
     api.get<{ counts: Counts; total?: number; conversations: Summary[] }>(`/conversations?${params}`).then((l) => { setList(l); setError(undefined); }, (e: Error) => setError(e.message));
-  }, [api, queue, service]);
+    if (searchParams) {
+      const query = new URLSearchParams({ ...searchParams, ...(service ? { service } : {}) } as Record<string, string>);
+      api.get<SearchResult>(`/search/conversations?${query}`).then(setSearchResult, (e: Error) => { setError(e.message); setSearchResult({ conversations: [], complete: true, scanned: { conversations: 0, messages: 0 } }); });
+    }
+  }, [api, queue, service, searchParams]);
+  const search = useCallback((params: SearchParams | undefined) => { setSearchResult(undefined); setSearchParams(params); }, []);
 
   useEffect(() => {
     api.get<Me>('/me').then(setMe, (e: Error) => setError(e.message));
@@ -233,7 +241,7 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
     const onKey = (e: KeyboardEvent) => {
       const typing = (e.target as HTMLElement)?.closest?.('input, textarea, select, [contenteditable]');
       if (typing || e.ctrlKey || e.metaKey || e.altKey || !list) return;
-      const ids = list.conversations.map((c) => c.id);
+      const ids = (searchParams ? searchResult?.conversations ?? [] : list.conversations).map((c) => c.id);
       const at = selected ? ids.indexOf(selected) : -1;
       if (e.key === 'j' && ids.length) setSelected(ids[Math.min(ids.length - 1, at + 1)]);
       else if (e.key === 'k' && ids.length) setSelected(ids[Math.max(0, at - 1)]);
@@ -241,7 +249,7 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [list, selected]);
+  }, [list, selected, searchParams, searchResult]);
 
   const leads = me?.memberships.some((m) => m.role === 'duty-lead' || m.role === 'admin') ?? false;
   const admins = me?.memberships.some((m) => m.role === 'admin') ?? false;
@@ -270,11 +278,11 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
       {view === 'admin' && <main className={styles.panel} aria-label="Admin"><Admin api={api} me={me} services={services} onOpenConversation={openConversation} /></main>}
       <div className={view === 'inbox' ? styles.grid : styles.hidden}>
         <div className={narrow && selected ? styles.hidden : styles.panel}>
-          <Inbox services={services} service={service} onService={setService} queue={queue} onQueue={setQueue} counts={list?.counts} conversations={list?.conversations ?? []} total={list?.total} selected={selected} onSelect={setSelected} />
+          <Inbox services={services} service={service} onService={setService} queue={queue} onQueue={setQueue} counts={list?.counts} conversations={list?.conversations ?? []} total={list?.total} selected={selected} onSelect={setSelected} search={searchResult} searching={!!searchParams} onSearch={search} />
         </div>
         <main className={narrow && !selected ? styles.hidden : styles.panel} aria-label="Selected conversation">
           {narrow && selected && <Button onClick={() => setSelected(undefined)}>← All conversations</Button>}
-          {selected ? <ConversationView key={selected} api={api} id={selected} me={me} services={services} onChanged={reload} /> : <Text>Choose a conversation.</Text>}
+          {selected ? <ConversationView key={selected} api={api} id={selected} me={me} services={services} onChanged={reload} onOpen={setSelected} /> : <Text>Choose a conversation.</Text>}
         </main>
       </div>
     </>

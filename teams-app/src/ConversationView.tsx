@@ -1,4 +1,5 @@
 import {
+  Link,
   Badge, Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, makeStyles, MessageBar, MessageBarBody,
   Select, Text, Textarea, tokens,
 } from '@fluentui/react-components';
@@ -24,6 +25,7 @@ const useStyles = makeStyles({
   option: { padding: '4px 6px', cursor: 'pointer', borderRadius: tokens.borderRadiusSmall },
   active: { backgroundColor: tokens.colorNeutralBackground1Selected, outline: `1px solid ${tokens.colorBrandStroke1}` },
   side: { display: 'grid', gap: '4px' },
+  history: { margin: 0, paddingLeft: '18px', display: 'grid', gap: '2px', fontSize: tokens.fontSizeBase200 },
   reasons: { margin: 0, paddingLeft: '18px', fontSize: tokens.fontSizeBase200, color: tokens.colorNeutralForeground1 },
   event: { alignSelf: 'center', maxWidth: '90%', backgroundColor: tokens.colorNeutralBackground1, border: `1px dashed ${tokens.colorNeutralStroke1}` },
 });
@@ -33,7 +35,7 @@ const RANK = { none: 0, medium: 1, high: 2 } as const;
 const DIALOG_TITLES = { close: 'Close conversation', transfer: 'Transfer to another service', clear: 'Clear the risk flag', reopen: 'Reopen conversation' } as const;
 const DIALOG_ACTIONS = { close: 'Close', transfer: 'Transfer', clear: 'Clear the flag', reopen: 'Reopen' } as const;
 /** Notes that record an action, shown in the thread where it happened. */
-const THREAD_NOTE_KINDS = new Set(['risk-cleared', 'closed', 'reopened', 'transfer']);
+const THREAD_NOTE_KINDS = new Set(['risk-cleared', 'closed', 'reopened', 'transfer', 'acknowledged', 'system']);
 
 type ThreadEntry = { message?: Msg; note?: Detail['notes'][number] };
 /** Messages, and the actions taken on the conversation (who cleared a flag, closed, reopened), in time order. */
@@ -91,7 +93,7 @@ function author(m: Msg): string {
   return 'System';
 }
 
-export function ConversationView({ api, id, me, services, onChanged }: { api: Api; id: string; me: Me; services: Services; onChanged: () => void }) {
+export function ConversationView({ api, id, me, services, onChanged, onOpen }: { api: Api; id: string; me: Me; services: Services; onChanged: () => void; onOpen?: (id: string) => void }) {
   const styles = useStyles();
   const [detail, setDetail] = useState<Detail>();
   const [error, setError] = useState<string>();
@@ -311,7 +313,14 @@ export function ConversationView({ api, id, me, services, onChanged }: { api: Ap
         <Field label="Add a note (staff only, never sent)"><Textarea value={note} onChange={(_, d) => setNote(d.value)} /></Field>
         <div className={styles.actions}><Button onClick={() => note.trim() && run(async () => { await api.post(`/conversations/${id}/notes`, { text: note }); setNote(''); })} disabled={!note.trim()}>Add note</Button></div>
         <Text as="h3" weight="semibold">Previous conversations with this contact</Text>
-        {detail.history.length === 0 ? <Text size={200}>None.</Text> : detail.history.map((h) => <Text key={h.id} size={200}>{date(h.createdAt)} · {h.service} · {h.status}{h.outcome ? ` (${h.outcome})` : ''}{h.riskLevel !== 'none' ? ` · ${h.riskLevel} risk` : ''}</Text>)}
+        {detail.history.length === 0 ? <Text size={200}>None.</Text> : (
+          <ul className={styles.history} aria-label="Previous conversations">
+            {detail.history.map((h) => {
+              const words = `${date(h.createdAt)} · ${services.all.find((s) => s.slug === h.service)?.name ?? h.service} · ${h.status}${h.outcome ? ` (${h.outcome.replace(/-/g, ' ')})` : ''}${h.riskLevel !== 'none' ? ` · ${h.riskLevel === 'high' ? 'high risk' : 'priority'}` : ''}`;
+              return <li key={h.id}>{onOpen ? <Link onClick={() => onOpen(h.id)} data-history={h.id}>{words}</Link> : <Text size={200}>{words}</Text>}</li>;
+            })}
+          </ul>
+        )}
       </div>
       <Dialog open={dialog !== undefined} onOpenChange={(_, d) => !d.open && setDialog(undefined)}>
         <DialogSurface>

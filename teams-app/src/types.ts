@@ -3,7 +3,16 @@ export interface Summary {
   id: string; service: string; serviceName: string; channel: string; status: 'open' | 'closed'; riskLevel: Risk; escalated: boolean;
   assignedTo: { id: string; name: string | null } | null; contactLabel: string | null; unread: boolean; recorded: boolean; outcome: string | null;
   createdAt: string; lastMessageAt: string; awaitingReplySince: string | null; replyDueBy: string | null;
+  /** The first line of the newest message from the young person, as text (list rows only). */
+  preview?: string | null;
+  /** The risk categories that set the conversation's level (list rows only). */
+  riskCategories?: string[];
+  /** A search's match: the words around it. */
+  match?: { messageId: string; snippet: string } | null;
 }
+/** What a search asks: every field optional, as the API's query string. */
+export interface SearchParams { q?: string; number?: string; from?: string; to?: string; risk?: string; status?: string; service?: string }
+export interface SearchResult { conversations: Summary[]; complete: boolean; scanned: { conversations: number; messages: number } }
 export interface Reason { category: string; level: Risk; phrase: string; start: number; end: number; why?: string; also?: { phrase: string; start: number; end: number }[] }
 export interface Msg {
   id: string; direction: 'in' | 'out'; authorKind: 'contact' | 'clinician' | 'auto' | 'system'; authorName: string | null; autoReplyKind: string | null;
