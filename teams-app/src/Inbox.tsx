@@ -18,7 +18,9 @@ const useStyles = makeStyles({
   counts: { display: 'flex', gap: '12px', flexWrap: 'wrap', color: tokens.colorNeutralForeground2 },
   list: { listStyle: 'none', margin: 0, padding: 0, overflowY: 'auto', display: 'flex', flexDirection: 'column', gap: '4px' },
   row: { width: '100%', textAlign: 'left', border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium, padding: '8px 10px', backgroundColor: tokens.colorNeutralBackground1, color: tokens.colorNeutralForeground1, cursor: 'pointer', display: 'grid', gap: '2px', font: 'inherit', minWidth: 0 },
-  selected: { outline: `2px solid ${tokens.colorBrandStroke1}`, backgroundColor: tokens.colorNeutralBackground1Selected },
+  // The selected row keeps its own colours and gains a thick edge: a "selected" background is cyan
+  // under white text in Teams' high-contrast theme (1.46:1).
+  selected: { outline: `2px solid ${tokens.colorBrandStroke1}`, outlineOffset: '-2px', borderLeft: `6px solid ${tokens.colorBrandStroke1}` },
   line: { display: 'flex', gap: '6px', alignItems: 'center', flexWrap: 'wrap', minWidth: 0 },
   preview: { overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', color: tokens.colorNeutralForeground2, minWidth: 0 },
   unread: { fontWeight: tokens.fontWeightBold },

@@ -317,6 +317,99 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.screenshot({ path: join(SCREENSHOTS, 'conversation-hostile-text.png') });
     await page.close();
   });
+
+  it('rows show the first line, the risk category and the time; search finds by words and by last four; a previous conversation is one click away', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900471', 'i took 30 paracetamol an hour ago\nplease help');
+    await textFromPhone('+447700900472', 'Can I book in about the marmalade-coloured rash?');
+    const risky = page.locator('[data-conversation]', { hasText: '0471' });
+    await risky.waitFor({ timeout: 5000 });
+    expect(await risky.locator('[data-preview]').textContent()).to.equal('i took 30 paracetamol an hour ago');
+    expect(await risky.textContent()).to.match(/High risk: overdose/);
+    expect(await risky.textContent()).to.match(/Last message \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d/);
+
+    await page.getByLabel('Search messages').fill('MARMALADE');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: '1 found' }).waitFor();
+    const results = page.getByRole('list', { name: 'Search results' }).locator('[data-conversation]');
+    expect(await results.count()).to.equal(1);
+    expect(await results.first().textContent()).to.contain('marmalade-coloured rash');
+    await page.screenshot({ path: join(SCREENSHOTS, 'inbox-search.png') });
+    expect(await seriousAxeViolations(page), 'search results').to.deep.equal([]);
+
+    await page.getByLabel('Search messages').fill('');
+    await page.getByLabel('Number, or its last four').fill('0471');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('list', { name: 'Search results' }).locator('[data-conversation]', { hasText: '0471' }).waitFor();
+    expect(await page.getByRole('list', { name: 'Search results' }).locator('[data-conversation]').count()).to.equal(1);
+
+    // Closed, then back three minutes later: the new conversation starts flagged, with its clinician, and links to the last.
+    await page.getByRole('list', { name: 'Search results' }).locator('[data-conversation]').first().click();
+    await page.getByRole('button', { name: 'Claim' }).click();
+    await page.getByText('With Sam Patel').first().waitFor();
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('combobox').selectOption({ index: 1 });
+    await dialog.getByRole('textbox').fill('Called 999 with her; ambulance attended');
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Clear search' }).click();
+    await textFromPhone('+447700900471', 'thank you for earlier');
+    const back = page.getByRole('list', { name: 'Conversations' }).locator('[data-conversation]', { hasText: '0471' });
+    await back.waitFor({ timeout: 5000 });
+    expect(await back.textContent()).to.contain('High risk');
+    expect(await back.textContent()).to.contain('With Sam Patel');
+    await back.click();
+    await page.locator('[data-note-kind="system"]', { hasText: 'Returning contact' }).waitFor();
+    const history = page.getByRole('list', { name: 'Previous conversations' }).locator('[data-history]');
+    expect(await history.count()).to.equal(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-returning.png') });
+    expect(await seriousAxeViolations(page), 'returning contact').to.deep.equal([]);
+    await history.first().click();
+    await page.locator('[data-note-kind="closed"]').waitFor();
+    await page.close();
+  });
+
+  it('unread is per person: what one nurse has opened stays new for a colleague', async () => {
+    const nurse = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(nurse, 'sam.patel@lamplight.example');
+    await textFromPhone('+447700900481', 'is anyone there');
+    const row = nurse.locator('[data-conversation]', { hasText: '0481' });
+    await row.click();
+    await nurse.locator('[data-author="contact"]').first().waitFor();
+    await row.getByText('New').waitFor({ state: 'detached' });
+    const lead = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(lead, 'alex.morgan@lamplight.example');
+    await lead.locator('[data-conversation]', { hasText: '0481' }).getByText('New').waitFor();
+    await nurse.close();
+    await lead.close();
+  });
+
+  for (const theme of ['default', 'dark', 'contrast'] as const) {
+    it(`in the ${theme} theme, every inbox state is accessible: the list, a selected row with its conversation, search, and 390 px`, async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...(theme === 'dark' ? { colorScheme: 'dark' as const } : {}) });
+      await signIn(page, 'sam.patel@lamplight.example', `?theme=${theme}`);
+      await textFromPhone(`+4477009004${theme.length}9`, 'i want to kill myself tonight');
+      const row = page.locator('[data-conversation]').first();
+      await row.waitFor({ timeout: 5000 });
+      expect(await seriousAxeViolations(page), `${theme}: list`).to.deep.equal([]);
+      await row.click();
+      await page.locator('[data-author="contact"]').first().waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, `inbox-selected-${theme}.png`) });
+      expect(await seriousAxeViolations(page), `${theme}: selected row and conversation`).to.deep.equal([]);
+      await page.getByRole('button', { name: 'More filters' }).click();
+      await page.getByLabel('Search messages').fill('tonight');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.getByRole('list', { name: 'Search results' }).locator('[data-conversation]').first().waitFor();
+      expect(await seriousAxeViolations(page), `${theme}: search`).to.deep.equal([]);
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${theme}: 390 px fits`).to.equal(true);
+      await page.screenshot({ path: join(SCREENSHOTS, `conversation-390-${theme}.png`) });
+      expect(await seriousAxeViolations(page), `${theme}: 390 px`).to.deep.equal([]);
+      await page.close();
+    });
+  }
 });
 
 /** A clinician with the tab open in too many places: the oldest pauses, says so, and resumes on request. */
