@@ -40,6 +40,24 @@ export function openApiDocument(serverUrl: string) {
           responses: responses({ 200: { description: 'list', content: { 'application/json': { schema: { type: 'object', properties: { queue: { type: 'string' }, counts: { type: 'object', description: 'every open queue counted in full, with unread and notRecorded' }, total: { type: 'integer', description: 'how many the queue holds; the list shows at most 500 open (200 closed), most urgent first' }, conversations: { type: 'array', items: { $ref: '#/components/schemas/ConversationSummary' } } } } } } } }, { 400: 'bad filter' }),
         },
       },
+      '/search/conversations': {
+        get: {
+          summary: 'Find conversations in my services by words from a message, a whole number or its last four, UK dates, service, risk and status (at least one). Words and last four are matched by opening the newest candidates the other filters leave, up to a bound: complete says whether every candidate was searched. Audited with the filters used, never the words or number.',
+          parameters: [
+            { name: 'q', in: 'query', schema: { type: 'string', minLength: 2, maxLength: 100 }, description: 'words from a message; case, accents and spacing do not matter; part of a word matches' },
+            { name: 'number', in: 'query', schema: { type: 'string' }, description: 'a whole number in any spelling (07700 900111, +447700900111) or its last four digits' },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date' }, description: 'conversations going on on or after this UK day' },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date' }, description: 'conversations begun on or before this UK day' },
+            { name: 'risk', in: 'query', schema: { type: 'string', enum: ['high', 'medium', 'none', 'flagged'] } },
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'closed', 'any'] } },
+            { name: 'service', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: responses({ 200: { description: 'newest first, at most 100', content: { 'application/json': { schema: { type: 'object', properties: {
+            conversations: { type: 'array', items: { allOf: [{ $ref: '#/components/schemas/ConversationSummary' }, { type: 'object', properties: { match: { type: ['object', 'null'], properties: { messageId: { type: 'string' }, snippet: { type: 'string' } } } } }] } },
+            complete: { type: 'boolean' }, scanned: { type: 'object', properties: { conversations: { type: 'integer' }, messages: { type: 'integer' } } },
+          } } } } } }, { 400: 'nothing to search for, or a filter that cannot be read' }),
+        },
+      },
       '/conversations/{id}': {
         get: { summary: 'One conversation with its messages and delivery status', parameters: [id], responses: responses({ 200: { description: 'conversation' } }, { 404: 'no such conversation in my services' }) },
       },
@@ -141,6 +159,10 @@ export function openApiDocument(serverUrl: string) {
             status: { type: 'string', enum: ['open', 'closed'] }, riskLevel: { type: 'string', enum: ['none', 'medium', 'high'] },
             contactLabel: { type: 'string', description: 'last four characters of the address' },
             awaitingReplySince: { type: ['string', 'null'], format: 'date-time' }, replyDueBy: { type: ['string', 'null'], format: 'date-time' },
+            lastMessageAt: { type: 'string', format: 'date-time' },
+            unread: { type: 'boolean', description: 'a message from the contact since I (this caller) last opened it' },
+            preview: { type: ['string', 'null'], description: 'the first line of the newest message from the contact, at most 120 characters, as text' },
+            riskCategories: { type: 'array', items: { type: 'string' }, description: 'the triage categories of the messages that set the risk level' },
           },
         },
       },
