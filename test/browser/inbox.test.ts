@@ -7,6 +7,8 @@ import { FlakyNetwork } from '../support/network';
 
 /** The clinician's path through the tab in a real browser, against the embedded default. */
 describe('clinician inbox (headless Chromium)', function () {
+  // A whole clinician's path with axe at each step: on a loaded 2-core runner it can pass 20 s.
+  this.timeout(45_000);
   let app: Lamplight;
   let browser: Browser;
   let close: (() => Promise<void>) | undefined;

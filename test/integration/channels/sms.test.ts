@@ -132,15 +132,24 @@ describe('inbound SMS (Twilio webhook)', () => {
     expect(ooh.body).to.contain('9am on Tuesday 29 December');
   });
 
-  it('when the contact writes again in an open conversation, then no second welcome; after it is closed, a new conversation with a welcome', async () => {
+  it('when the contact writes again in an open conversation, then no second welcome; after it is closed, a new conversation, welcomed again only after the returning period', async () => {
     h = await startHarness();
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'one' });
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'two' });
     expect(await h.app.db.manager.count(Message, { where: { autoReplyKind: 'welcome' } })).to.equal(1);
-    const first = await h.app.db.manager.findOneByOrFail(Conversation, { status: 'open' });
-    await h.app.db.manager.update(Conversation, { id: first.id }, { status: 'closed', openKey: `closed:${first.id}`, closedAt: Date.now() });
+    const close = async (daysAgo: number) => {
+      const open = await h.app.db.manager.findOneByOrFail(Conversation, { status: 'open' });
+      await h.app.db.manager.update(Conversation, { id: open.id }, { status: 'closed', openKey: `closed:${open.id}`, closedAt: h.clock.now().getTime() - daysAgo * 86_400_000 });
+    };
+    // Closed a minute ago: a returning contact, whose welcome came with the last conversation.
+    await close(0);
     await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'three' });
     expect(await h.app.db.manager.count(Conversation)).to.equal(2);
+    expect(await h.app.db.manager.count(Message, { where: { autoReplyKind: 'welcome' } })).to.equal(1);
+    // Closed 15 days ago (the period is 14): a fresh start, with a welcome.
+    await close(15);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'four' });
+    expect(await h.app.db.manager.count(Conversation)).to.equal(3);
     expect(await h.app.db.manager.count(Contact)).to.equal(1);
     expect(await h.app.db.manager.count(Message, { where: { autoReplyKind: 'welcome' } })).to.equal(2);
   });
