@@ -125,7 +125,7 @@ describe('admin screens (headless Chromium)', function () {
     await page.getByRole('tab', { name: 'Delayed', exact: true }).click();
     await page.getByRole('tab', { name: 'Failed', exact: true }).click();
     const otherRow = page.locator(`[data-outbox="${other.id}"]`);
-    await otherRow.getByRole('button', { name: /^Open the conversation/ }).click();
+    await otherRow.getByRole('button', { name: /^Open conversation with/ }).click();
     await page.getByRole('main', { name: 'Selected conversation' }).getByText('hello, is anyone there').waitFor();
     await page.close();
   });

@@ -79,7 +79,7 @@ export function OutboxView({ api, onOpenConversation }: { api: Api; onOpenConver
                   <td className={styles.td}>
                     <div className={styles.row}>
                       {row.retryable && <Button size="small" appearance="primary" disabled={busy === row.id} onClick={() => void retry(row)} aria-label={`Retry the send to ${row.contactLabel ?? 'the contact'}`}>Retry</Button>}
-                      <Button size="small" onClick={() => onOpenConversation(row.conversationId)} aria-label={`Open the conversation with ${row.contactLabel ?? 'the contact'}`}>Open conversation</Button>
+                      <Button size="small" onClick={() => onOpenConversation(row.conversationId)} aria-label={`Open conversation with ${row.contactLabel ?? 'the contact'}`}>Open conversation</Button>
                     </div>
                   </td>
                 </tr>
