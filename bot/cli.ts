@@ -4,7 +4,7 @@ import { Database } from '../db/database';
 import { ServiceMembership, StaffMember } from '../db/entities';
 import { loadConfig, ServiceDirectory } from './config/services';
 import { configPathFrom, databaseUrlFrom } from './config/settings';
-import { addStaff, ROLES } from './config/staff';
+import { addStaff, checkStaffInput, ROLES } from './config/staff';
 import { triageEval, triageJsonl, triageTrain } from '../triage/cli';
 
 /**
@@ -61,9 +61,11 @@ async function run(argv: string[]): Promise<number> {
     const missing = ['email', 'name', 'role', 'service'].filter((k) => !values[k as keyof typeof values]);
     if (missing.length) throw new Error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${USAGE}`);
     const directory = new ServiceDirectory(loadConfig(configPathFrom()));
+    // The same rules as an admin adding someone in the tab (bot/config/staff.ts), checked before the database is opened.
+    const input = checkStaffInput(values, directory);
     const result = await withDatabase(async (db) => {
       await db.migrate();
-      return addStaff(db, directory, values as { email: string; name: string; role: string; service: string });
+      return addStaff(db, directory, input);
     });
     out(`${result.created ? 'added' : 'updated'} ${values.email!.toLowerCase()} as ${values.role} in ${values.service} (staff id ${result.staffId})`);
     return 0;
