@@ -58,6 +58,17 @@ export function openApiDocument(serverUrl: string) {
           } } } } } }, { 400: 'nothing to search for, or a filter that cannot be read' }),
         },
       },
+      '/admin/services': { get: { summary: 'Admins: each service I administer, its settings as the config file has them (hours, bank holidays, closures, reply promises, auto-replies, templates, ladder, channels), never a secret; audited', responses: responses({ 200: { description: 'settings' } }, { 403: 'not an admin of any service' }) } },
+      '/admin/outbox': { get: { summary: 'Admins: failed sends, or sends still waiting more than 5 minutes (state=failed|delayed, default failed; service optional), newest 200 with the whole total; error codes only, never text; audited', parameters: [{ name: 'state', in: 'query', schema: { type: 'string', enum: ['failed', 'delayed'] } }, { name: 'service', in: 'query', schema: { type: 'string' } }], responses: responses({ 200: { description: '{ state, delayedAfterMinutes, total, items }' } }, { 400: 'unknown parameter, state or service', 403: 'not an admin of that service' }) } },
+      '/admin/outbox/{id}/retry': { post: { summary: 'Admins: send a failed message again under the rules of a reply (the inbox\'s Retry)', parameters: [id], responses: responses({ 200: { description: '{ id, conversationId, status: pending }' } }, { 404: 'not in my admin services', 409: 'not_failed, not_retryable (a Teams card), or a send guard (opted out, blocked, window closed)' }) } },
+      '/admin/staff': {
+        get: { summary: 'Admins: the people of my services with their memberships; audited', responses: responses({ 200: { description: '{ services, roles, staff }' } }, { 403: 'not an admin of any service' }) },
+        post: { summary: 'Admins: add a person, or a membership for someone already on the staff list ({ email, name, role, service }; the CLI\'s rules); audited without the email', requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['email', 'name', 'role', 'service'], properties: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', enum: ['clinician', 'duty-lead', 'admin'] }, service: { type: 'string' } } } } } }, responses: responses({ 201: { description: '{ staffId, membershipId, created }' } }, { 400: 'a field that cannot be used, named', 403: 'not an admin of that service', 409: 'already_member' }) },
+      },
+      '/admin/staff/memberships/{id}': {
+        patch: { summary: 'Admins: change a membership\'s role ({ role }; POST does the same); never the last admin of a service', parameters: [id], responses: responses({ 200: { description: '{ id, role, previousRole }' } }, { 400: 'bad role', 404: 'not in my admin services', 409: 'last_admin' }) },
+        delete: { summary: 'Admins: remove a membership (POST …/remove does the same); never the last admin of a service', parameters: [id], responses: responses({ 200: { description: '{ id, removed: true }' } }, { 404: 'not in my admin services', 409: 'last_admin' }) },
+      },
       '/conversations/{id}': {
         get: { summary: 'One conversation with its messages and delivery status', parameters: [id], responses: responses({ 200: { description: 'conversation' } }, { 404: 'no such conversation in my services' }) },
       },
