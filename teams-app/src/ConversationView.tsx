@@ -32,8 +32,8 @@ const useStyles = makeStyles({
 
 const RANK = { none: 0, medium: 1, high: 2 } as const;
 
-const DIALOG_TITLES = { close: 'Close conversation', transfer: 'Transfer to another service', clear: 'Clear the risk flag', reopen: 'Reopen conversation' } as const;
-const DIALOG_ACTIONS = { close: 'Close', transfer: 'Transfer', clear: 'Clear the flag', reopen: 'Reopen' } as const;
+const DIALOG_TITLES = { close: 'Close conversation', transfer: 'Transfer to another service', clear: 'Clear the risk flag', reopen: 'Reopen conversation', acknowledge: 'Acknowledge the escalation' } as const;
+const DIALOG_ACTIONS = { close: 'Close', transfer: 'Transfer', clear: 'Clear the flag', reopen: 'Reopen', acknowledge: 'Acknowledge' } as const;
 /** Notes that record an action, shown in the thread where it happened. */
 const THREAD_NOTE_KINDS = new Set(['risk-cleared', 'closed', 'reopened', 'transfer', 'acknowledged', 'system']);
 
@@ -99,7 +99,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
   const [error, setError] = useState<string>();
   const [reply, setReply] = useState('');
   const [note, setNote] = useState('');
-  const [dialog, setDialog] = useState<'close' | 'transfer' | 'clear' | 'reopen' | undefined>();
+  const [dialog, setDialog] = useState<'close' | 'transfer' | 'clear' | 'reopen' | 'acknowledge' | undefined>();
   const [choice, setChoice] = useState('');
   const [transferNote, setTransferNote] = useState('');
   const [pickerIndex, setPickerIndex] = useState(0);
@@ -198,7 +198,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
   const noted = transferNote.trim().length > 0;
   const dialogReady = dialog === 'close' ? !!choice && (!flagged || noted)
     : dialog === 'clear' ? !!choice && noted
-      : dialog === 'reopen' ? noted
+      : dialog === 'reopen' || dialog === 'acknowledge' ? noted
         : !!choice && noted;
   const outgoing = replySize(reply.replace(OUTBOUND_CONTROLS, '').trim());
   const controls = [...reply.matchAll(OUTBOUND_CONTROLS)].length;
@@ -230,7 +230,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
       </div>
       {error && <MessageBar intent="error" role="alert"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
       {detail.escalation && detail.escalation.status !== 'acknowledged' && (
-        <MessageBar intent="error"><MessageBarBody>Escalated to the duty lead ({detail.escalation.notificationsSent} alerts sent). {canAck && <Button size="small" onClick={() => run(() => api.post(`/escalations/${detail.escalation!.id}/acknowledge`))}>Acknowledge</Button>}</MessageBarBody></MessageBar>
+        <MessageBar intent="error"><MessageBarBody>Escalated to the duty lead ({detail.escalation.notificationsSent} alerts sent). {canAck && <Button size="small" onClick={() => { setTransferNote(''); setDialog('acknowledge'); }}>Acknowledge</Button>}</MessageBarBody></MessageBar>
       )}
       <div className={styles.actions} role="toolbar" aria-label="Conversation actions">
         {open && !detail.assignedTo && <Button appearance="primary" onClick={() => run(() => api.post(`/conversations/${id}/claim`))}>Claim</Button>}
@@ -351,6 +351,9 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
               {dialog === 'reopen' && (
                 <Field label="Why it is being reopened" required><Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} /></Field>
               )}
+              {dialog === 'acknowledge' && (
+                <Field label="What was done? (kept in the thread and the transcript)" required><Textarea value={transferNote} onChange={(_, d) => setTransferNote(d.value)} maxLength={500} /></Field>
+              )}
             </DialogContent>
             <DialogActions>
               <Button onClick={() => setDialog(undefined)}>Cancel</Button>
@@ -361,6 +364,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
                   if (which === 'close') return api.post(`/conversations/${id}/close`, { outcome: choice, ...(transferNote.trim() ? { note: transferNote } : {}) });
                   if (which === 'clear') return api.post(`/conversations/${id}/clear-risk`, { reason: choice, note: transferNote });
                   if (which === 'reopen') return api.post(`/conversations/${id}/reopen`, { note: transferNote });
+                  if (which === 'acknowledge') return api.post(`/escalations/${detail.escalation!.id}/acknowledge`, { outcome: transferNote });
                   return api.post(`/conversations/${id}/transfer`, { service: choice, note: transferNote });
                 });
               }}>{DIALOG_ACTIONS[dialog ?? 'close']}</Button>
