@@ -221,8 +221,8 @@ describe('clinician inbox (headless Chromium)', function () {
   it('an escalated conversation says who holds it now as the ladder climbs, shows each alert in the thread, and acknowledging asks what was done, which the thread then shows', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, 'alex.morgan@lamplight.example');
-    await textFromPhone('+447700900471', 'i am going to kill myself tonight');
-    await page.locator('[data-conversation]', { hasText: '0471' }).click();
+    await textFromPhone('+447700900462', 'i am going to kill myself tonight');
+    await page.locator('[data-conversation]', { hasText: '0462' }).click();
     const banner = page.locator('[data-escalation-banner]');
     await banner.waitFor();
     await page.locator('[data-escalation-alert]').first().waitFor();
@@ -230,7 +230,7 @@ describe('clinician inbox (headless Chromium)', function () {
     expect(first, first).to.match(/Held by Level 1: duty leads \(Alex Morgan\); 1 alert sent; next: Level 2: duty leads, admins alerted at \d+ \w+ \d{4}, \d\d:\d\d if nobody acknowledges/);
 
     // Nobody acknowledges in time: the ladder climbs to the admins, and the banner says so (it used to read "duty lead" still).
-    const conversationId = (await page.locator('[data-conversation]', { hasText: '0471' }).getAttribute('data-conversation'))!;
+    const conversationId = (await page.locator('[data-conversation]', { hasText: '0462' }).getAttribute('data-conversation'))!;
     await app.db.manager.update(Escalation, { conversationId }, { nextDueAt: 0 });
     expect(await app.escalations.runDue()).to.be.at.least(1);
     await page.locator('[data-escalation-alert]').nth(1).waitFor();

@@ -36,6 +36,13 @@ const isTabsterDummy = (violation: AxeViolation, node: { html: string }) => viol
 
 /** Runs axe-core in the page; returns the serious and critical violations. */
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  // Colours are judged as they settle: a Fluent button or tab mid-transition after a click (a blend
+  // such as #cecece on #c9cae5) is not what anyone reads. Finite transitions and animations are
+  // waited for (a spinner's endless one is not), at most 2 s.
+  await page.evaluate(() => Promise.race([
+    Promise.all(document.getAnimations().filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime))).map((a) => a.finished.catch(() => undefined))),
+    new Promise((resolve) => setTimeout(resolve, 2000)),
+  ]));
   const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   await page.evaluate(source);
   const results = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as { violations: AxeViolation[] };
