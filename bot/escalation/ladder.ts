@@ -3,13 +3,15 @@ import type { Logger } from 'pino';
 import { EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { Database } from '../../db/database';
 import type { Keyring } from '../../db/crypto';
-import { Escalation, EscalationNotice, looksLikeId, Role, ServiceMembership, StaffMember } from '../../db/entities';
+import { Escalation, EscalationNotice, looksLikeId, Note, Role, ServiceMembership, StaffMember } from '../../db/entities';
+import { sealNoteBody } from '../../db/sealed-fields';
 import type { StaffIdentity } from '../identity';
-import { conflict, forbidden, notFound } from '../problems';
+import { conflict, forbidden, invalid, notFound } from '../problems';
 import { auditingRefusals, recordAudit } from '../audit/record';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { openingState } from '../gateway/hours';
 import { Poller } from '../poller';
+import { ACKNOWLEDGED_IN_TEAMS, ACKNOWLEDGED_PREFIX, describeEscalations, EscalationView } from './view';
 
 /** What a notification carries: ids, levels and categories, never message text. */
 export interface EscalationNotification {
@@ -41,8 +43,8 @@ export interface QueuedNotifier {
 
 interface Dependencies {
   db: Database;
-  /** Seals what a person writes (an acknowledgement's outcome) like every other note. Optional for tests that never acknowledge with words. */
-  keyring?: Keyring;
+  /** Seals what a person writes (an acknowledgement's outcome) like every other note. */
+  keyring: Keyring;
   directory: ServiceDirectory;
   notifier: Notifier;
   queued?: QueuedNotifier;
@@ -155,21 +157,40 @@ export class EscalationLadder {
     return true;
   }
 
-  async list(staff: StaffIdentity, status: string | undefined) {
-    const services = staff.memberships.map((m) => m.serviceSlug);
-    const statuses = status === 'all' ? ['open', 'exhausted', 'acknowledged'] : status === 'acknowledged' ? ['acknowledged'] : ['open', 'exhausted'];
-    const escalations = services.length === 0 ? [] : await this.deps.db.manager.find(Escalation, { where: { serviceSlug: In(services), status: In(statuses) }, order: { createdAt: 'ASC' }, take: 200 });
-    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), { actorType: 'staff', actorId: staff.id, action: 'escalation.list', subjectType: 'service', services, detail: { count: escalations.length, status: status ?? 'open' } }));
-    return escalations.map((e) => this.view(e));
+  /**
+   * Open escalations (oldest first: the longest wait is the most urgent), then, for `acknowledged`
+   * or `all`, the most recent others, in the services where this person is a duty lead or an admin.
+   * A clinician gets none.
+   */
+  async list(staff: StaffIdentity, status: string | undefined): Promise<EscalationView[]> {
+    const services = staff.memberships.filter((m) => m.role === 'duty-lead' || m.role === 'admin').map((m) => m.serviceSlug);
+    const { manager } = this.deps.db;
+    const wanted = status ?? 'open';
+    const open = services.length && wanted !== 'acknowledged' ? await manager.find(Escalation, { where: { serviceSlug: In(services), status: In(['open', 'exhausted']) }, order: { createdAt: 'ASC' }, take: 200 }) : [];
+    const done = services.length && wanted !== 'open' ? await manager.find(Escalation, { where: { serviceSlug: In(services), status: 'acknowledged' }, order: { acknowledgedAt: 'DESC' }, take: 100 }) : [];
+    const escalations = [...open, ...done];
+    await this.deps.db.transaction((tx) => recordAudit(tx, this.deps.now(), { actorType: 'staff', actorId: staff.id, action: 'escalation.list', subjectType: 'service', services: staff.memberships.map((m) => m.serviceSlug), detail: { count: escalations.length, status: wanted } }));
+    return describeEscalations(manager, this.deps.keyring, this.deps.directory, escalations, this.deps.now());
   }
 
-  async acknowledge(staff: StaffIdentity, id: string) {
-    const view = await auditingRefusals(this.deps, staff, { action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id }, () => this.acknowledgeVisible(staff, id));
+  /** The escalations of one conversation, newest first, described (for the conversation view and its transcript). */
+  async ofConversation(manager: EntityManager, conversationId: string): Promise<EscalationView[]> {
+    const escalations = await manager.find(Escalation, { where: { conversationId }, order: { createdAt: 'DESC' } });
+    return describeEscalations(manager, this.deps.keyring, this.deps.directory, escalations, this.deps.now());
+  }
+
+  /**
+   * Acknowledges: stops the ladder, and says in the conversation's thread who did and what was
+   * done. From the tab the person says what was done (`outcome`); the Teams card asks nothing,
+   * and the thread says so rather than inventing words.
+   */
+  async acknowledge(staff: StaffIdentity, id: string, how: { outcome: unknown } | { via: 'teams' }): Promise<EscalationView> {
+    const view = await auditingRefusals(this.deps, staff, { action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id }, () => this.acknowledgeVisible(staff, id, how));
     this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
     return view;
   }
 
-  private async acknowledgeVisible(staff: StaffIdentity, id: string) {
+  private async acknowledgeVisible(staff: StaffIdentity, id: string, how: { outcome: unknown } | { via: 'teams' }): Promise<EscalationView> {
     if (!looksLikeId(id)) throw notFound('escalation not found');
     const now = this.deps.now();
     return this.deps.db.transaction(async (tx) => {
@@ -178,6 +199,8 @@ export class EscalationLadder {
       const role = staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
       if (!role) throw notFound('escalation not found', [escalation.serviceSlug]);
       if (role !== 'duty-lead' && role !== 'admin') throw forbidden('only a duty lead or an admin of this service can acknowledge an escalation', [escalation.serviceSlug]);
+      // Who may is settled before what they wrote, so a refusal is audited as one whatever the body.
+      const text = 'via' in how ? ACKNOWLEDGED_IN_TEAMS : `${ACKNOWLEDGED_PREFIX}${checkOutcome(how.outcome)}`;
       const claimed = await tx.createQueryBuilder().update(Escalation)
         .set({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null })
         .where('id = :id AND status IN (:...statuses)', { id, statuses: ['open', 'exhausted'] })
@@ -186,27 +209,24 @@ export class EscalationLadder {
         const by = escalation.acknowledgedBy ? await tx.findOneBy(StaffMember, { id: escalation.acknowledgedBy }) : null;
         throw conflict('already_acknowledged', `already acknowledged${by ? ` by ${by.name}` : ''}`);
       }
-      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step } });
-      return this.view({ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null });
+      const noteId = randomUUID();
+      await tx.insert(Note, { id: noteId, conversationId: escalation.conversationId, authorStaffId: staff.id, kind: 'acknowledged', ...sealNoteBody(this.deps.keyring, noteId, text), createdAt: now });
+      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step, noteId, via: 'via' in how ? 'teams' : 'tab' } });
+      const [view] = await describeEscalations(tx, this.deps.keyring, this.deps.directory, [{ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null }], now);
+      return view;
     });
   }
+}
 
-  private view(e: Escalation) {
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    return {
-      id: e.id,
-      conversationId: e.conversationId,
-      service: e.serviceSlug,
-      status: e.status,
-      categories: e.categories.split(',').filter(Boolean),
-      notificationsSent: e.step,
-      nextDueAt: iso(e.nextDueAt),
-      messageCount: e.messageCount,
-      createdAt: iso(e.createdAt),
-      acknowledgedAt: iso(e.acknowledgedAt),
-      acknowledgedBy: e.acknowledgedBy,
-    };
-  }
+/** What was done, in the person's words: required, short, and with no control characters but line breaks. */
+const OUTCOME_MAX = 500;
+function checkOutcome(outcome: unknown): string {
+  if (typeof outcome !== 'string' || !outcome.trim()) throw invalid('say what was done: outcome is required (1 to 500 characters)');
+  const text = outcome.trim().replace(/\r\n?/g, '\n');
+  if ([...text].length > OUTCOME_MAX) throw invalid(`outcome is longer than ${OUTCOME_MAX} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0009\u000B-\u001F\u007F\u202A-\u202E\u2066-\u2069]/.test(text)) throw invalid('outcome contains control characters');
+  return text;
 }
 
 async function resolveRecipients(tx: EntityManager, service: ServiceConfig, spec: string[]): Promise<string[]> {

@@ -19,5 +19,12 @@ export function registerEscalationRoutes(server: Server, { staffOf, escalations,
     if (status !== undefined && !['open', 'acknowledged', 'all'].includes(status)) throw invalid('status must be open, acknowledged or all');
     return { escalations: await escalations.list(staff, status) };
   }));
-  server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => escalations.acknowledge(await staffOf(req), String(req.params.id))));
+  // Acknowledging says what was done: `{ "outcome": "…" }`, kept as a sealed note in the thread.
+  server.post('/api/v1/escalations/:id/acknowledge', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    // Anything but a JSON object with an outcome is refused by the use case as 400, after the access checks.
+    const body: unknown = req.is('json') ? req.body : undefined;
+    const outcome = typeof body === 'object' && body !== null ? (body as { outcome?: unknown }).outcome : undefined;
+    return escalations.acknowledge(staff, String(req.params.id), { outcome });
+  }));
 }

@@ -135,16 +135,17 @@ export function openApiDocument(serverUrl: string) {
       },
       '/escalations': {
         get: {
-          summary: 'Escalations of my services: open (and exhausted) by default',
+          summary: 'Escalations of the services where I am a duty lead or an admin (a clinician gets an empty list): open and exhausted ones oldest first by default; acknowledged ones newest first on request; audited',
           parameters: [{ name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'acknowledged', 'all'], default: 'open' } }],
-          responses: responses({ 200: { description: 'list' } }, { 400: 'bad filter' }),
+          responses: responses({ 200: { description: 'list', content: { 'application/json': { schema: { type: 'object', properties: { escalations: { type: 'array', items: { $ref: '#/components/schemas/Escalation' } } } } } } } }, { 400: 'bad filter' }),
         },
       },
       '/escalations/{id}/acknowledge': {
         post: {
-          summary: 'Acknowledge an escalation (duty lead or admin of its service): stops the ladder; audited',
+          summary: 'Acknowledge an escalation (duty lead or admin of its service), saying what was done: stops the ladder; the outcome is kept as a sealed note in the conversation\'s thread ("Escalation acknowledged: …") and in its transcript; audited',
           parameters: [id],
-          responses: responses({ 200: { description: 'acknowledged' } }, { 404: 'no such escalation in my services', 409: 'already acknowledged (the message names who by)' }),
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['outcome'], properties: { outcome: { type: 'string', minLength: 1, maxLength: 500, description: 'What was done, in the person\'s words: 1 to 500 characters as a person counts them after trimming; line breaks kept; control and bidi characters refused' } } } } } },
+          responses: responses({ 200: { description: 'acknowledged', content: { 'application/json': { schema: { $ref: '#/components/schemas/Escalation' } } } } }, { 400: 'bad_request: no outcome, too long, or control characters', 403: 'a clinician (only duty leads and admins acknowledge)', 404: 'no such escalation in my services', 409: 'already_acknowledged (the message names who by)' }),
         },
       },
     },
@@ -161,6 +162,22 @@ export function openApiDocument(serverUrl: string) {
             services: { type: 'array', items: { type: 'string' }, description: 'every service the event concerns' },
             outcome: { type: 'string', enum: ['ok', 'denied'] }, detail: { type: ['object', 'null'], description: 'ids, counts and codes' },
             hash: { type: 'string', description: 'SHA-256 of the event and the hash before it' },
+          },
+        },
+        Escalation: {
+          type: 'object',
+          description: 'An escalation as a duty lead reads it (also the conversation detail\'s `escalation`, the newest, and `escalations`, all of them newest first)',
+          properties: {
+            id: { type: 'string' }, conversationId: { type: 'string' }, service: { type: 'string' }, serviceName: { type: 'string' },
+            status: { type: 'string', enum: ['open', 'exhausted', 'acknowledged'], description: 'exhausted: the ladder ran its rounds and the final alert went; still not acknowledged' },
+            categories: { type: 'array', items: { type: 'string' } }, riskLevel: { type: 'string', enum: ['none', 'medium', 'high'], description: 'the conversation\'s level now' },
+            contactLabel: { type: ['string', 'null'], description: 'last four characters of the address' },
+            raisedAt: { type: 'string', format: 'date-time' }, messageCount: { type: 'integer', description: 'high-risk messages joined to it' },
+            rounds: { type: 'object', properties: { reached: { type: 'integer' }, of: { type: 'integer' } } },
+            holder: { type: ['object', 'null'], description: 'who holds it now: the last level alerted (levels accumulate); null before the first alert', properties: { level: { type: 'integer', description: '0 for the final alert' }, final: { type: 'boolean' }, label: { type: 'string', example: 'Level 2: duty leads, admins' }, names: { type: 'array', items: { type: 'string' } } } },
+            alerts: { type: 'array', items: { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, level: { type: 'integer' }, round: { type: 'integer' }, final: { type: 'boolean' }, to: { type: 'array', items: { type: 'string' }, description: 'names' }, routes: { type: 'array', items: { type: 'string' }, example: ['tab', 'Teams channel (sent)'] } } } },
+            nextStep: { type: ['object', 'null'], properties: { at: { type: 'string', format: 'date-time' }, description: { type: 'string', example: 'Level 2: duty leads, admins alerted if not acknowledged' } } },
+            acknowledgement: { type: ['object', 'null'], properties: { by: { type: ['string', 'null'] }, at: { type: 'string', format: 'date-time' }, outcome: { type: ['string', 'null'], description: 'what was done; null when acknowledged from the Teams card, which asks for nothing' } } },
           },
         },
         ConversationSummary: {

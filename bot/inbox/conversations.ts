@@ -1,3 +1,4 @@
+import { describeEscalations } from '../escalation/view';
 import { REPLY_TEXT_LIMITS } from '../../adapters/channel';
 import { replyTemplateFor, replyWindowOf, templatePreview, templateReplyLimit } from '../outbox/send-guards';
 import { In, Not } from 'typeorm';
@@ -204,8 +205,9 @@ export class ClinicianConversations {
     const messages = await manager.find(Message, { where: { conversationId }, order: { createdAt: 'ASC' } });
     const notes = await manager.find(Note, { where: { conversationId }, order: { createdAt: 'ASC' } });
     const outbox = new Map((await manager.find(OutboxItem, { where: { conversationId } })).map((o) => [o.messageId, o]));
-    const escalation = await manager.findOne(Escalation, { where: { conversationId }, order: { createdAt: 'DESC' } });
-    const names = await this.staffNames([...messages.map((m) => m.authorStaffId), ...notes.map((n) => n.authorStaffId), conversation.assignedStaffId, escalation?.acknowledgedBy ?? null]);
+    const escalationRows = await manager.find(Escalation, { where: { conversationId }, order: { createdAt: 'DESC' } });
+    const escalation = escalationRows[0];
+    const names = await this.staffNames([...messages.map((m) => m.authorStaffId), ...notes.map((n) => n.authorStaffId), conversation.assignedStaffId]);
     const history = await manager.find(Conversation, {
       where: { contactId: contact.id, id: Not(conversation.id), serviceSlug: In(visibleServices(staff, this.deps.directory)) },
       order: { createdAt: 'DESC' },
@@ -223,6 +225,7 @@ export class ClinicianConversations {
       });
     });
     const address = openContactAddress(this.deps.keyring, contact);
+    const escalationViews = await describeEscalations(manager, this.deps.keyring, this.deps.directory, escalationRows, at);
     return {
       ...this.summary(conversation, contact, names, escalation?.status === 'open' || escalation?.status === 'exhausted', at),
       contact: { id: contact.id, channel: contact.channel, address, consent: contact.consent, blocked: contact.blockedAt !== null },
@@ -230,10 +233,10 @@ export class ClinicianConversations {
       // message after it, or at the highest-risk message if that comes earlier.
       readUpTo: iso(readBefore),
       reply: { ...this.replyRules(conversation, at), page: conversation.channel === 'webchat' ? await this.chatPage(conversation, address, at) : null },
-      escalation: escalation ? {
-        id: escalation.id, status: escalation.status, acknowledgedBy: escalation.acknowledgedBy ? names.get(escalation.acknowledgedBy) ?? null : null, notificationsSent: escalation.step,
-        categories: escalation.categories, raisedAt: iso(escalation.createdAt), acknowledgedAt: iso(escalation.acknowledgedAt),
-      } : null,
+      // Every escalation of this conversation, newest first, as the escalations screen shows them;
+      // `escalation` is the newest (the banner's).
+      escalation: escalationViews[0] ?? null,
+      escalations: escalationViews,
       messages: messages.map((m) => {
         const delivery = outbox.get(m.id);
         return {

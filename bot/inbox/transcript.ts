@@ -12,7 +12,13 @@ export interface TranscriptView {
   contact: { address: string };
   messages: { createdAt: string | null; authorKind: string; authorName: string | null; autoReplyKind: string | null; text: string; risk: { level: string; reasons?: { level: string; category: string; phrase: string; why?: string }[] } | null; delivery: { status: string; template?: string | null } | null }[];
   notes: { createdAt: string | null; authorName: string | null; kind: string; text: string }[];
-  escalation?: { status: string; categories: string; raisedAt: string | null; acknowledgedAt: string | null; acknowledgedBy: string | null; notificationsSent: number } | null;
+  /** Every escalation, newest first (as bot/escalation/view.ts describes them). */
+  escalations?: {
+    status: string; categories: string[]; raisedAt: string; messageCount: number;
+    holder: { label: string; names: string[] } | null;
+    alerts: { at: string; level: number; round: number; final: boolean; to: string[]; routes: string[] }[];
+    acknowledgement: { by: string | null; at: string; outcome: string | null } | null;
+  }[];
 }
 
 const CONFIDENTIAL = 'CONFIDENTIAL: contains health information about a service user. Store and share it only as your service\'s information governance allows.';
@@ -24,13 +30,19 @@ function reasonsLine(m: TranscriptView['messages'][number]): string | undefined 
   return `Flagged: ${reasons.map((r) => `${r.level} risk, ${r.category.replace(/-/g, ' ')}: "${visible(r.phrase)}"${r.why ? ` (${r.why})` : ''}`).join('; ')}`;
 }
 
+/** Each escalation in order: raised, every alert and to whom, and who acknowledged it, when, and what was done. */
 function escalationLines(view: TranscriptView): string[] {
-  const e = view.escalation;
-  if (!e) return [];
-  return [
-    `Escalated to the duty lead ${when(e.raisedAt)} (${e.categories}); alerts sent: ${e.notificationsSent}.`,
-    e.acknowledgedAt ? `Acknowledged by ${e.acknowledgedBy ?? 'a former staff member'} ${when(e.acknowledgedAt)}.` : `Not acknowledged (status: ${e.status}).`,
-  ];
+  const lines: string[] = [];
+  for (const e of [...(view.escalations ?? [])].reverse()) {
+    lines.push(`Escalated ${when(e.raisedAt)} (${e.categories.map((c) => c.replace(/-/g, ' ')).join(', ') || 'high risk'}; ${e.messageCount} high-risk message${e.messageCount === 1 ? '' : 's'}).`);
+    for (const a of e.alerts) lines.push(`  ${when(a.at)}: ${a.final ? 'final alert' : `level ${a.level} alert, round ${a.round}`} to ${a.to.join(', ') || 'nobody (no one holds that role)'} (${a.routes.join(', ')}).`);
+    if (e.acknowledgement) {
+      lines.push(`  Acknowledged by ${e.acknowledgement.by ?? 'a former staff member'} ${when(e.acknowledgement.at)}: ${e.acknowledgement.outcome === null ? 'no outcome recorded (acknowledged from the Teams card)' : visible(e.acknowledgement.outcome)}.`);
+    } else {
+      lines.push(`  Not acknowledged when exported${e.holder ? `; held by ${e.holder.label}` : ''}${e.status === 'exhausted' ? ' (the ladder has run out: final alert sent)' : ''}.`);
+    }
+  }
+  return lines;
 }
 
 // Invisible bidi and zero-width controls are written as codes: a transcript must read as typed.

@@ -50,7 +50,7 @@ export class DutyLeadBot extends TeamsActivityHandler {
       return;
     }
     try {
-      await this.deps.escalations.acknowledge(staff, escalationId);
+      await this.deps.escalations.acknowledge(staff, escalationId, { via: 'teams' });
       await context.sendActivity(`Acknowledged by ${staff.name}.`);
     } catch (error) {
       await context.sendActivity(error instanceof Problem ? `Not acknowledged: ${error.message}.` : 'Not acknowledged: something went wrong.');

@@ -213,13 +213,13 @@ describe('clinician inbox API', () => {
     const flagged = (await h.app.db.manager.findOneByOrFail(Conversation, { riskLevel: 'high' }));
     const lead = await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
     const escalation = await h.app.db.manager.findOneByOrFail(Escalation, { conversationId: flagged.id });
-    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead })).status).to.equal(200);
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead, body: { outcome: 'Rang her mum' } })).status).to.equal(200);
     const response = await fetch(`${h.app.url}/api/v1/conversations/${flagged.id}/transcript.txt`, { headers: { authorization: `Bearer ${nurse}` } });
     expect(response.headers.get('content-disposition')).to.match(/^attachment; filename="lamplight-school-nursing-\d{4}-\d\d-\d\d-0777\.txt"$/);
     const text = await response.text();
     expect(text).to.contain('CONFIDENTIAL');
-    expect(text).to.match(/Escalated to the duty lead \d+ \w+ 2026, .* \(overdose\); alerts sent: \d/);
-    expect(text).to.match(/Acknowledged by lead \d+ \w+ 2026/);
+    expect(text).to.match(/Escalated \d+ \w+ 2026, .* \(overdose; 1 high-risk message\)\./);
+    expect(text).to.match(/Acknowledged by lead \d+ \w+ 2026, [^:]+:\d\d:\d\d GMT: Rang her mum\./);
     expect(text).to.contain('Flagged: high risk, overdose: "took 30 of my mums pills"');
   });
 });

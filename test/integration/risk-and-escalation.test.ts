@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AuditEvent, Conversation, Escalation, EscalationNotice, Message, OutboxItem, StaffMember } from '../../db/entities';
+import { AuditEvent, Conversation, Escalation, EscalationNotice, Message, Note, OutboxItem, StaffMember } from '../../db/entities';
 import type { LiveEvent } from '../../bot/live/live-events';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
@@ -187,7 +187,7 @@ describe('the escalation ladder', () => {
 
   it('when the duty lead acknowledges, then the ladder stops', async () => {
     const { lead, escalation } = await raise();
-    const ack = await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead });
+    const ack = await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead, body: { outcome: 'Rang the young person; safe with a parent' } });
     expect(ack.status).to.equal(200);
     expect(ack.body.status).to.equal('acknowledged');
     h.clock.advance(120 * MINUTE);
@@ -239,8 +239,8 @@ describe('the escalation ladder', () => {
     const otherLead = await h.staff('hv-lead@example.nhs.uk', 'duty-lead', 'health-visiting');
     expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: nurse })).status).to.equal(403);
     expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: otherLead })).status).to.equal(404);
-    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead })).status).to.equal(200);
-    const again = await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: await h.staff('admin@example.nhs.uk', 'admin', 'school-nursing') });
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead, body: { outcome: 'Called back' } })).status).to.equal(200);
+    const again = await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: await h.staff('admin@example.nhs.uk', 'admin', 'school-nursing'), body: { outcome: 'Called back too' } });
     expect(again.status).to.equal(409);
     expect(again.body.message).to.equal('already acknowledged by lead');
   });
@@ -250,9 +250,74 @@ describe('the escalation ladder', () => {
     const otherLead = await h.staff('hv-lead@example.nhs.uk', 'duty-lead', 'health-visiting');
     expect((await h.api('GET', '/api/v1/escalations', { token: lead })).body.escalations.map((e: any) => e.id)).to.deep.equal([escalation.id]);
     expect((await h.api('GET', '/api/v1/escalations', { token: otherLead })).body.escalations).to.deep.equal([]);
-    await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead });
+    await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead, body: { outcome: 'Called back' } });
     expect((await h.api('GET', '/api/v1/escalations', { token: lead })).body.escalations).to.deep.equal([]);
     expect((await h.api('GET', '/api/v1/escalations?status=acknowledged', { token: lead })).body.escalations[0]).to.include({ id: escalation.id, status: 'acknowledged' });
     expect((await h.api('GET', '/api/v1/escalations?status=everything', { token: lead })).status).to.equal(400);
+  });
+
+  it('the list says who holds it now, who was alerted by which route, the round, and what happens next; a clinician lists none', async () => {
+    const { lead, escalation } = await raise();
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const [first] = (await h.api('GET', '/api/v1/escalations', { token: lead })).body.escalations;
+    expect(first).to.deep.include({
+      id: escalation.id, status: 'open', categories: ['suicide'], riskLevel: 'high', contactLabel: '•••• 0555', messageCount: 1,
+      rounds: { reached: 1, of: 2 }, holder: { level: 1, final: false, label: 'Level 1: duty leads', names: ['lead'] }, acknowledgement: null,
+    });
+    expect(first.alerts).to.deep.equal([{ at: TUESDAY_10AM.replace('Z', '.000Z'), level: 1, round: 1, final: false, to: ['lead'], routes: ['tab'] }]);
+    expect(first.nextStep).to.deep.equal({ at: new Date(Date.parse(TUESDAY_10AM) + 10 * MINUTE).toISOString(), description: 'Level 2: duty leads, admins alerted if not acknowledged' });
+
+    // The banner used to say "duty lead" after the ladder had climbed to the admin: it now names who holds it.
+    h.clock.advance(10 * MINUTE);
+    await h.app.escalations.runDue();
+    const [climbed] = (await h.api('GET', '/api/v1/escalations', { token: lead })).body.escalations;
+    expect(climbed.holder).to.deep.equal({ level: 2, final: false, label: 'Level 2: duty leads, admins', names: ['admin', 'lead'] });
+    expect(climbed.alerts.map((a: any) => [a.level, a.round])).to.deep.equal([[1, 1], [2, 1]]);
+    expect(climbed.nextStep.description).to.equal('Level 1: duty leads alerted (round 2) if not acknowledged');
+    const detail = (await h.api('GET', `/api/v1/conversations/${escalation.conversationId}`, { token: nurse })).body;
+    expect(detail.escalation.holder.label).to.equal('Level 2: duty leads, admins');
+    expect(detail.escalations).to.have.length(1);
+
+    for (let i = 0; i < 3; i++) { h.clock.advance(10 * MINUTE); await h.app.escalations.runDue(); }
+    const [exhausted] = (await h.api('GET', '/api/v1/escalations', { token: lead })).body.escalations;
+    expect(exhausted).to.deep.include({ status: 'exhausted', nextStep: null, rounds: { reached: 2, of: 2 } });
+    expect(exhausted.holder).to.deep.equal({ level: 0, final: true, label: 'Final alert: admins', names: ['admin'] });
+
+    const clinician = await h.api('GET', '/api/v1/escalations?status=all', { token: nurse });
+    expect(clinician).to.deep.equal({ status: 200, body: { escalations: [] } });
+  });
+
+  it('acknowledging asks what was done: refused without it, too long or with control characters; with it, a sealed note in the thread, the list and the transcript', async () => {
+    const { lead, escalation } = await raise();
+    const ack = (body?: unknown) => h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead, body });
+    for (const body of [undefined, {}, { outcome: '' }, { outcome: '   ' }, { outcome: 42 }, { outcome: 'x'.repeat(501) }, { outcome: 'rang\u0000them' }, { outcome: 'rang \u202Ethem' }, ['rang them']]) {
+      const refused = await ack(body);
+      expect(refused.status, JSON.stringify(body)).to.equal(400);
+      expect(refused.body.error).to.equal('bad_request');
+    }
+    expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).status).to.equal('open');
+    // 500 characters as a person counts them (emoji are one each), with a line break kept.
+    const outcome = `Rang the school.\nSafeguarding lead informed ${'🙂'.repeat(456)}`;
+    expect([...outcome].length).to.equal(500);
+    const done = await ack({ outcome: `  ${outcome}  ` });
+    expect(done.status).to.equal(200);
+    expect(done.body.acknowledgement).to.deep.include({ by: 'lead', outcome });
+    expect(done.body.status).to.equal('acknowledged');
+
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    const detail = (await h.api('GET', `/api/v1/conversations/${escalation.conversationId}`, { token: nurse })).body;
+    const note = detail.notes.find((n: any) => n.kind === 'acknowledged');
+    expect(note).to.deep.include({ authorName: 'lead', text: `Escalation acknowledged: ${outcome}` });
+    expect(detail.escalation.acknowledgement.outcome).to.equal(outcome);
+    const stored = await h.app.db.manager.findOneByOrFail(Note, { kind: 'acknowledged' });
+    expect(stored.bodyCipher).not.to.contain('Safeguarding');
+    const [listed] = (await h.api('GET', '/api/v1/escalations?status=acknowledged', { token: lead })).body.escalations;
+    expect(listed.acknowledgement.outcome).to.equal(outcome);
+
+    const transcript = await (await fetch(`${h.app.url}/api/v1/conversations/${escalation.conversationId}/transcript.txt`, { headers: { authorization: `Bearer ${nurse}` } })).text();
+    expect(transcript).to.match(/Escalated 24 Nov 2026, 10:00:00 GMT \(suicide; 1 high-risk message\)\./);
+    expect(transcript).to.contain('24 Nov 2026, 10:00:00 GMT: level 1 alert, round 1 to lead (tab).');
+    expect(transcript).to.contain('Acknowledged by lead 24 Nov 2026, 10:00:00 GMT: Rang the school.\nSafeguarding lead informed');
+    expect(transcript).to.contain('(acknowledged)\nEscalation acknowledged: Rang the school.');
   });
 });

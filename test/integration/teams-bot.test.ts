@@ -5,7 +5,9 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CONFIG_PATH } from '../../bot/config/services';
-import { Escalation, OutboxItem, StaffMember } from '../../db/entities';
+import { Keyring } from '../../db/crypto';
+import { Escalation, Note, OutboxItem, StaffMember } from '../../db/entities';
+import { openNoteBody } from '../../db/sealed-fields';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 const CHANNEL = '19:duty-school@thread.tacv2';
@@ -81,6 +83,10 @@ describe('Teams duty-lead channel', () => {
     const acknowledged = await h.app.db.manager.findOneByOrFail(Escalation, {});
     expect(acknowledged.status).to.equal('acknowledged');
     expect(acknowledged.acknowledgedBy).to.equal((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'lead@example.nhs.uk' })).id);
+    // The card asks for nothing, and the thread says so rather than inventing an outcome.
+    const note = await h.app.db.manager.findOneByOrFail(Note, { kind: 'acknowledged' });
+    expect(note.authorStaffId).to.equal(acknowledged.acknowledgedBy);
+    expect(openNoteBody(Keyring.fromBase64(h.dataKey), note)).to.equal('Escalation acknowledged in Teams (the card asks for no outcome).');
   });
 
   it('when the bot has not been added to the channel yet, then the escalation still runs in the app and nothing is posted', async () => {
