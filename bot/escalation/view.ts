@@ -81,6 +81,8 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
   }
   const namesByEmail = new Map((ladderEmails.size ? await manager.findBy(StaffMember, { email: In([...ladderEmails]) }) : []).map((s) => [s.email.toLowerCase(), s.name]));
 
+  // People by name, in alphabetical order (stored by id, which says nothing to a reader).
+  const namesOf = (recipients: string) => recipients.split(',').filter(Boolean).map((id) => names.get(id) ?? 'a former staff member').sort((a, b) => a.localeCompare(b, 'en-GB'));
   return escalations.map((e) => {
     const service = directory.bySlugOrUndefined(e.serviceSlug);
     const conversation = conversations.get(e.conversationId);
@@ -93,8 +95,9 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
         level: n.level,
         round: n.round,
         final: n.final,
-        to: n.recipients.split(',').filter(Boolean).map((id) => names.get(id) ?? 'a former staff member'),
-        routes: ['tab', ...(card ? [`Teams channel (${card.status})`] : [])],
+        to: namesOf(n.recipients),
+        // Where it went: every alert reaches the open tabs (live); a card goes to the service's Teams channel when one is linked.
+        routes: ['Lamplight tab', ...(card ? [`Teams channel (${card.status})`] : [])],
       };
     });
     const last = mine.at(-1);
@@ -102,7 +105,7 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
       level: last.level,
       final: last.final,
       label: levelLabel(service, last.level, last.final, last.createdAt, namesByEmail),
-      names: last.recipients.split(',').filter(Boolean).map((id) => names.get(id) ?? 'a former staff member'),
+      names: namesOf(last.recipients),
     } : null;
     const note = e.acknowledgedAt === null ? undefined : acknowledgedNotes.find((n) => n.createdAt === e.acknowledgedAt && n.authorStaffId === e.acknowledgedBy);
     const noteText = note ? openNoteBody(keyring, note) : null;

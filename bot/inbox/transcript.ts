@@ -35,7 +35,7 @@ function escalationLines(view: TranscriptView): string[] {
   const lines: string[] = [];
   for (const e of [...(view.escalations ?? [])].reverse()) {
     lines.push(`Escalated ${when(e.raisedAt)} (${e.categories.map((c) => c.replace(/-/g, ' ')).join(', ') || 'high risk'}; ${e.messageCount} high-risk message${e.messageCount === 1 ? '' : 's'}).`);
-    for (const a of e.alerts) lines.push(`  ${when(a.at)}: ${a.final ? 'final alert' : `level ${a.level} alert, round ${a.round}`} to ${a.to.join(', ') || 'nobody (no one holds that role)'} (${a.routes.join(', ')}).`);
+    for (const a of e.alerts) lines.push(`  ${when(a.at)}: ${a.final ? 'final alert' : `level ${a.level} alert, round ${a.round}`} to ${a.to.join(', ') || 'nobody (no one holds that role)'}, in the ${a.routes.join(' and the ')}.`);
     if (e.acknowledgement) {
       lines.push(`  Acknowledged by ${e.acknowledgement.by ?? 'a former staff member'} ${when(e.acknowledgement.at)}: ${e.acknowledgement.outcome === null ? 'no outcome recorded (acknowledged from the Teams card)' : visible(e.acknowledgement.outcome)}.`);
     } else {

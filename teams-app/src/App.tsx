@@ -219,6 +219,8 @@ function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
             if (typeof data.id === 'number') lastEventId.current = data.id;
             if (type === 'resync') { lastEventId.current = undefined; soon(); window.dispatchEvent(new Event('lamplight:conversation-changed')); return; }
             soon();
+            // The escalations screen listens for this (it loads its own list).
+            if (type.startsWith('escalation.')) window.dispatchEvent(new Event('lamplight:escalations-changed'));
             if (data.conversationId && data.conversationId === selectedRef.current) window.dispatchEvent(new Event('lamplight:conversation-changed'));
             if (type === 'message.created' && data.level === 'high' && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
               new Notification('Lamplight: high-risk message', { body: 'A high-risk message has arrived. Open Lamplight to see it.', requireInteraction: true });

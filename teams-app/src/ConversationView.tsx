@@ -8,7 +8,7 @@ import { Api, ApiError } from './api';
 import { channelName, contactName, date, dateTime } from './format';
 import { SafeText } from './SafeText';
 import { OUTBOUND_CONTROLS, ReplySize, replySize } from './segments';
-import type { Detail, Me, Msg, Reason, Services } from './types';
+import type { Detail, EscalationInfo, Me, Msg, Reason, Services } from './types';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: '10px', minWidth: 0 },
@@ -37,14 +37,31 @@ const DIALOG_ACTIONS = { close: 'Close', transfer: 'Transfer', clear: 'Clear the
 /** Notes that record an action, shown in the thread where it happened. */
 const THREAD_NOTE_KINDS = new Set(['risk-cleared', 'closed', 'reopened', 'transfer', 'acknowledged', 'system']);
 
-type ThreadEntry = { message?: Msg; note?: Detail['notes'][number] };
+type Alert = EscalationInfo['alerts'][number];
+type ThreadEntry = { message?: Msg; note?: Detail['notes'][number]; alert?: Alert & { key: string } };
 /** Messages, and the actions taken on the conversation (who cleared a flag, closed, reopened), in time order. */
 function threadItems(detail: Detail): ThreadEntry[] {
   const entries: [number, ThreadEntry][] = [
     ...detail.messages.map((m): [number, ThreadEntry] => [Date.parse(m.createdAt), { message: m }]),
     ...detail.notes.filter((n) => THREAD_NOTE_KINDS.has(n.kind)).map((n): [number, ThreadEntry] => [Date.parse(n.createdAt), { note: n }]),
+    // Each alert the ladder sent, where it happened; acknowledgements are notes, above.
+    ...(detail.escalations ?? []).flatMap((e) => e.alerts.map((a, i): [number, ThreadEntry] => [Date.parse(a.at), { alert: { ...a, key: `${e.id}:${i}` } }])),
   ];
   return entries.sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+}
+
+/** Who was alerted, in a sentence: "Level 2 alert (round 1) to Alex Morgan, Dev Admin, in the Lamplight tab and the Teams channel (sent)." */
+function alertWords(a: Alert): string {
+  const to = a.to.length ? a.to.join(', ') : 'nobody (no one holds that role)';
+  return `${a.final ? 'Final alert' : `Level ${a.level} alert (round ${a.round})`} to ${to}, in the ${a.routes.join(' and the ')}.`;
+}
+
+/** The banner says who holds an escalation now, not "the duty lead" after the ladder has climbed past them. */
+export function escalationBanner(e: EscalationInfo): string {
+  const held = e.holder ? `Held by ${e.holder.label}${e.holder.names.length ? ` (${e.holder.names.join(', ')})` : ''}` : 'Not yet alerted';
+  const sent = `${e.alerts.length} alert${e.alerts.length === 1 ? '' : 's'} sent`;
+  if (e.status === 'exhausted') return `Escalated: final alert sent, still not acknowledged. ${held}; ${sent}.`;
+  return `Escalated. ${held}; ${sent}${e.nextStep ? `; next: ${e.nextStep.description.replace(/ if not acknowledged$/, '')} at ${dateTime(e.nextStep.at)} if nobody acknowledges` : ''}.`;
 }
 
 /** Where a conversation opens: its first unread message, or its highest-risk one if earlier. */
@@ -230,7 +247,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
       </div>
       {error && <MessageBar intent="error" role="alert"><MessageBarBody>{error}</MessageBarBody></MessageBar>}
       {detail.escalation && detail.escalation.status !== 'acknowledged' && (
-        <MessageBar intent="error"><MessageBarBody>Escalated to the duty lead ({detail.escalation.notificationsSent} alerts sent). {canAck && <Button size="small" onClick={() => { setTransferNote(''); setDialog('acknowledge'); }}>Acknowledge</Button>}</MessageBarBody></MessageBar>
+        <MessageBar intent="error" data-escalation-banner><MessageBarBody>{escalationBanner(detail.escalation)} {canAck && <Button size="small" onClick={() => { setTransferNote(''); setDialog('acknowledge'); }}>Acknowledge</Button>}</MessageBarBody></MessageBar>
       )}
       <div className={styles.actions} role="toolbar" aria-label="Conversation actions">
         {open && !detail.assignedTo && <Button appearance="primary" onClick={() => run(() => api.post(`/conversations/${id}/claim`))}>Claim</Button>}
@@ -254,7 +271,12 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
       </div>
       {/* Focusable so keyboard users can scroll a long thread (axe scrollable-region-focusable). */}
       <ol className={styles.thread} ref={threadRef} aria-label="Messages" tabIndex={0} style={{ position: 'relative' }}>
-        {threadItems(detail).map((entry) => entry.note ? (
+        {threadItems(detail).map((entry) => entry.alert ? (
+          <li key={entry.alert.key} className={`${styles.bubble} ${styles.event}`} data-author="system" data-escalation-alert>
+            <span className={styles.meta}>Escalation · {dateTime(entry.alert.at)}</span>
+            <Text>{alertWords(entry.alert)}</Text>
+          </li>
+        ) : entry.note ? (
           <li key={entry.note.id} className={`${styles.bubble} ${styles.event}`} data-author="system" data-note-kind={entry.note.kind}>
             <span className={styles.meta}>{entry.note.authorName ?? 'System'} · {dateTime(entry.note.createdAt)}</span>
             <SafeText text={entry.note.text} />

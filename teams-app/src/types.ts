@@ -23,7 +23,9 @@ export interface Detail extends Summary {
   contact: { id: string; channel: string; address: string; consent: string; blocked: boolean };
   /** What the team had read before this opening: the thread opens at the first message after it. */
   readUpTo: string | null;
-  escalation: { id: string; status: string; acknowledgedBy: string | null; notificationsSent: number } | null;
+  /** The newest escalation (the banner's), and every one newest first (the thread's). */
+  escalation: EscalationInfo | null;
+  escalations: EscalationInfo[];
   /** The longest reply the channel takes now, and a reply window (WhatsApp) when the channel has one. */
   reply: {
     maxLength: number;
@@ -42,3 +44,13 @@ export interface ServiceInfo {
 }
 export interface Services { outcomes: string[]; riskClearReasons: { code: string; words: string }[]; all: { slug: string; name: string }[]; mine: ServiceInfo[] }
 export interface Me { id: string; email: string; name: string; memberships: { serviceSlug: string; role: string }[] }
+/** An escalation as the server describes it (bot/escalation/view.ts). */
+export interface EscalationInfo {
+  id: string; conversationId: string; service: string; serviceName: string; status: 'open' | 'exhausted' | 'acknowledged';
+  categories: string[]; riskLevel: Risk; contactLabel: string | null; raisedAt: string; messageCount: number;
+  rounds: { reached: number; of: number };
+  holder: { level: number; final: boolean; label: string; names: string[] } | null;
+  alerts: { at: string; level: number; round: number; final: boolean; to: string[]; routes: string[] }[];
+  nextStep: { at: string; description: string } | null;
+  acknowledgement: { by: string | null; at: string; outcome: string | null } | null;
+}

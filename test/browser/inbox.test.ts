@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
+import { Escalation } from '../../db/entities';
 import { SCREENSHOTS, seriousAxeViolations, startBrowserSession, textFromSimulatorPhone } from '../support/browser';
 import { FlakyNetwork } from '../support/network';
 
@@ -214,6 +215,41 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.waitForFunction(() => document.getElementById('root')?.getAttribute('aria-hidden') !== 'true' && !document.getElementById('root')?.inert, undefined, { timeout: 3000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'conversation-safe-closing.png') });
     expect(await seriousAxeViolations(page), 'thread with the actions').to.deep.equal([]);
+    await page.close();
+  });
+
+  it('an escalated conversation says who holds it now as the ladder climbs, shows each alert in the thread, and acknowledging asks what was done, which the thread then shows', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'alex.morgan@lamplight.example');
+    await textFromPhone('+447700900471', 'i am going to kill myself tonight');
+    await page.locator('[data-conversation]', { hasText: '0471' }).click();
+    const banner = page.locator('[data-escalation-banner]');
+    await banner.waitFor();
+    await page.locator('[data-escalation-alert]').first().waitFor();
+    const first = await banner.innerText();
+    expect(first, first).to.match(/Held by Level 1: duty leads \(Alex Morgan\); 1 alert sent; next: Level 2: duty leads, admins alerted at \d+ \w+ \d{4}, \d\d:\d\d if nobody acknowledges/);
+
+    // Nobody acknowledges in time: the ladder climbs to the admins, and the banner says so (it used to read "duty lead" still).
+    const conversationId = (await page.locator('[data-conversation]', { hasText: '0471' }).getAttribute('data-conversation'))!;
+    await app.db.manager.update(Escalation, { conversationId }, { nextDueAt: 0 });
+    expect(await app.escalations.runDue()).to.be.at.least(1);
+    await page.locator('[data-escalation-alert]').nth(1).waitFor();
+    const climbed = await banner.innerText();
+    expect(climbed, climbed).to.contain('Held by Level 2: duty leads, admins (Alex Morgan, Dev Admin); 2 alerts sent');
+    expect(await page.locator('[data-escalation-alert]').nth(1).innerText()).to.contain('Level 2 alert (round 1) to Alex Morgan, Dev Admin, in the Lamplight tab.');
+
+    await banner.getByRole('button', { name: 'Acknowledge' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.getByRole('button', { name: 'Acknowledge' }).isDisabled()).to.equal(true);
+    await dialog.getByLabel(/What was done\?/).fill('Rang her; mum with her now, GP tomorrow.');
+    await dialog.getByRole('button', { name: 'Acknowledge' }).click();
+    const note = page.locator('[data-note-kind="acknowledged"]');
+    await note.waitFor();
+    expect(await note.innerText()).to.contain('Alex Morgan').and.contain('Escalation acknowledged: Rang her; mum with her now, GP tomorrow.');
+    await banner.waitFor({ state: 'detached' });
+    await page.waitForFunction(() => document.getElementById('root')?.getAttribute('aria-hidden') !== 'true' && !document.getElementById('root')?.inert, undefined, { timeout: 3000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-acknowledged.png') });
+    expect(await seriousAxeViolations(page), 'thread with alerts and the acknowledgement').to.deep.equal([]);
     await page.close();
   });
 

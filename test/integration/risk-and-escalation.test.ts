@@ -264,7 +264,7 @@ describe('the escalation ladder', () => {
       id: escalation.id, status: 'open', categories: ['suicide'], riskLevel: 'high', contactLabel: '•••• 0555', messageCount: 1,
       rounds: { reached: 1, of: 2 }, holder: { level: 1, final: false, label: 'Level 1: duty leads', names: ['lead'] }, acknowledgement: null,
     });
-    expect(first.alerts).to.deep.equal([{ at: TUESDAY_10AM.replace('Z', '.000Z'), level: 1, round: 1, final: false, to: ['lead'], routes: ['tab'] }]);
+    expect(first.alerts).to.deep.equal([{ at: TUESDAY_10AM.replace('Z', '.000Z'), level: 1, round: 1, final: false, to: ['lead'], routes: ['Lamplight tab'] }]);
     expect(first.nextStep).to.deep.equal({ at: new Date(Date.parse(TUESDAY_10AM) + 10 * MINUTE).toISOString(), description: 'Level 2: duty leads, admins alerted if not acknowledged' });
 
     // The banner used to say "duty lead" after the ladder had climbed to the admin: it now names who holds it.
@@ -316,7 +316,7 @@ describe('the escalation ladder', () => {
 
     const transcript = await (await fetch(`${h.app.url}/api/v1/conversations/${escalation.conversationId}/transcript.txt`, { headers: { authorization: `Bearer ${nurse}` } })).text();
     expect(transcript).to.match(/Escalated 24 Nov 2026, 10:00:00 GMT \(suicide; 1 high-risk message\)\./);
-    expect(transcript).to.contain('24 Nov 2026, 10:00:00 GMT: level 1 alert, round 1 to lead (tab).');
+    expect(transcript).to.contain('24 Nov 2026, 10:00:00 GMT: level 1 alert, round 1 to lead, in the Lamplight tab.');
     expect(transcript).to.contain('Acknowledged by lead 24 Nov 2026, 10:00:00 GMT: Rang the school.\nSafeguarding lead informed');
     expect(transcript).to.contain('(acknowledged)\nEscalation acknowledged: Rang the school.');
   });
