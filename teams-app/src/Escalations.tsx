@@ -51,18 +51,14 @@ const EMPTY: Record<EscalationFilter, string> = {
   all: 'No escalations in your services.',
 };
 
-/** "Alex Morgan", "Alex Morgan and Dev Admin", "A, B and C". */
-function names(list: string[]): string {
-  return list.length <= 1 ? list.join('') : `${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}`;
-}
-
 /**
  * Who holds an escalation now, in a sentence: the last level alerted and the people at it, e.g.
- * "Level 1: duty leads (Alex Morgan)", "Final alert: admins (Dev Admin)", or "Not yet alerted".
+ * "Level 2: duty leads, admins (Alex Morgan, Dev Admin)", "Final alert: admins (Dev Admin)", or
+ * "Not yet alerted". Names as the conversation's banner lists them (the server sorts them).
  */
 export function holderLine(holder: EscalationHolder | null): string {
   if (!holder) return 'Not yet alerted';
-  return holder.names.length ? `${holder.label} (${names(holder.names)})` : `${holder.label} (nobody holds that role: no one was alerted)`;
+  return `${holder.label} (${holder.names.length ? holder.names.join(', ') : 'no one holds that role: nobody was alerted'})`;
 }
 
 /** "in 7 min", "overdue by 2 min", "in 1 h 5 min", "due now". */
@@ -260,7 +256,7 @@ function EscalationCard({ item: e, now, canAcknowledge, onAcknowledge, onOpenCon
           <ol className={styles.alerts} aria-label={`Alerts sent for ${contactOf(e)}`} data-alerts>
             {e.alerts.map((a, i) => (
               <li key={i}>
-                {dateTime(a.at)}: {a.final ? 'Final alert' : `Level ${a.level}, round ${a.round}`} to {a.to.length ? names(a.to) : 'nobody (no one holds that role)'}
+                {dateTime(a.at)}: {a.final ? 'Final alert' : `Level ${a.level}, round ${a.round}`} to {a.to.length ? a.to.join(', ') : 'nobody (no one holds that role)'}
                 {a.routes.length > 0 && <span className={styles.muted}> · by {routeWords(a.routes)}</span>}
               </li>
             ))}
