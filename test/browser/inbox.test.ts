@@ -425,7 +425,7 @@ describe('clinician inbox (headless Chromium)', function () {
   });
 
   for (const theme of ['default', 'dark', 'contrast'] as const) {
-    it(`in the ${theme} theme, every inbox state is accessible: the list, a selected row with its conversation, search, and 390 px`, async () => {
+    it(`in the ${theme} theme, every inbox state is accessible: the list, a selected row with its escalated conversation, a dialog, search, and 390 px`, async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...(theme === 'dark' ? { colorScheme: 'dark' as const } : {}) });
       await signIn(page, 'sam.patel@lamplight.example', `?theme=${theme}`);
       await textFromPhone(`+4477009004${theme.length}9`, 'i want to kill myself tonight');
@@ -436,6 +436,14 @@ describe('clinician inbox (headless Chromium)', function () {
       await page.locator('[data-author="contact"]').first().waitFor();
       await page.screenshot({ path: join(SCREENSHOTS, `inbox-selected-${theme}.png`) });
       expect(await seriousAxeViolations(page), `${theme}: selected row and conversation`).to.deep.equal([]);
+      // A dialog in this theme: closing a flagged conversation asks for a note.
+      await page.getByRole('button', { name: 'Close', exact: true }).click();
+      await page.getByRole('dialog').getByLabel('Outcome').waitFor();
+      await page.waitForTimeout(400); // the fade-in: axe reads colours as they settle
+      await page.screenshot({ path: join(SCREENSHOTS, `dialog-close-${theme}.png`) });
+      expect(await seriousAxeViolations(page), `${theme}: close dialog`).to.deep.equal([]);
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
       await page.getByRole('button', { name: 'More filters' }).click();
       await page.getByLabel('Search messages').fill('tonight');
       await page.getByRole('button', { name: 'Search', exact: true }).click();
