@@ -74,8 +74,8 @@ export function categoryWords(categories: string[]): string {
   return categories.length ? categories.map((c) => c.replace(/-/g, ' ')).join(', ') : 'none recorded';
 }
 
-const ROUTE_WORDS: Record<string, string> = { tab: 'Lamplight tab' };
-const routeWords = (routes: string[]) => routes.map((r) => ROUTE_WORDS[r] ?? r).join(', ');
+/** Where an alert went, as the server names it: "the Lamplight tab and the Teams channel (sent)". */
+const routeWords = (routes: string[]) => `the ${routes.join(' and the ')}`;
 
 /** Waiting ones first, the longest wait first (the most urgent); then acknowledged, the latest first. */
 export function sortEscalations(items: EscalationItem[]): EscalationItem[] {
@@ -257,7 +257,7 @@ function EscalationCard({ item: e, now, canAcknowledge, onAcknowledge, onOpenCon
             {e.alerts.map((a, i) => (
               <li key={i}>
                 {dateTime(a.at)}: {a.final ? 'Final alert' : `Level ${a.level}, round ${a.round}`} to {a.to.length ? a.to.join(', ') : 'nobody (no one holds that role)'}
-                {a.routes.length > 0 && <span className={styles.muted}> · by {routeWords(a.routes)}</span>}
+                {a.routes.length > 0 && <span className={styles.muted}> · in {routeWords(a.routes)}</span>}
               </li>
             ))}
           </ol>

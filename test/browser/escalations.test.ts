@@ -132,7 +132,7 @@ describe('escalations screen (headless Chromium)', function () {
     expect(text).to.contain('Round 1 of 2');
     const alerts = card.locator('[data-alerts] li');
     expect(await alerts.count()).to.equal(1);
-    expect(await alerts.first().textContent()).to.match(/^24 Nov 2026, 1\d:\d\d: Level 1, round 1 to Alex Morgan · by Lamplight tab/);
+    expect(await alerts.first().textContent()).to.match(/^24 Nov 2026, 1\d:\d\d: Level 1, round 1 to Alex Morgan · in the Lamplight tab/);
     const next = await card.locator('[data-next-step]').textContent();
     expect(next).to.contain('(in 7 min)').and.contain('Level 2: duty leads, admins alerted if not acknowledged');
 
@@ -143,7 +143,7 @@ describe('escalations screen (headless Chromium)', function () {
     // Levels accumulate: level 2 tells the duty leads again as well as the admins.
     expect(await card.locator('[data-holder]').textContent()).to.equal('Level 2: duty leads, admins (Alex Morgan, Dev Admin)');
     expect(await alerts.count()).to.equal(2);
-    expect(await alerts.nth(1).textContent()).to.match(/^24 Nov 2026, 1\d:\d\d: Level 2, round 1 to Alex Morgan, Dev Admin · by Lamplight tab/);
+    expect(await alerts.nth(1).textContent()).to.match(/^24 Nov 2026, 1\d:\d\d: Level 2, round 1 to Alex Morgan, Dev Admin · in the Lamplight tab/);
     expect(await card.locator('[data-next-step]').textContent()).to.contain('(in 8 min)').and.match(/Level 1: duty leads alerted \(round 2\)/);
     expect(await card.getByRole('button', { name: /^Acknowledge/ }).count()).to.equal(1);
     await page.waitForTimeout(300); // the filter tabs' underline slides

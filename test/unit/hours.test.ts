@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadConfig, parseConfig, ServiceConfig } from '../../bot/config/services';
 import { bankHoliday, describeOpening, openingState } from '../../bot/gateway/hours';
+import Holidays from 'date-holidays';
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
 import { DEMO_CONFIG_PATH } from '../../bot/config/services';
@@ -56,5 +57,46 @@ describe('opening hours (Europe/London, UK bank holidays)', () => {
     const text = readFileSync(DEMO_CONFIG_PATH, 'utf8');
     const healthVisiting = parseConfig(text, 'demo').services.find((s) => s.slug === 'health-visiting')!;
     expect(nextOpening(healthVisiting, '2026-11-28T11:00:00Z')).to.equal('8:30am on Monday 30 November');
+  });
+
+  it('the day plan and the year of holidays answer exactly as walking the days with date-holidays did: every 37 minutes over two years, DST days and each nation', () => {
+    // The reference is the code before the cache: each day from today, skipped if a closure or a
+    // bank holiday (asked of date-holidays for that day), then its windows in order.
+    const calendars = new Map(Object.entries({ 'england-and-wales': 'ENG', scotland: 'SCT', 'northern-ireland': 'NIR' }).map(([nation, region]) => [nation, new Holidays('GB', region)]));
+    const asked = new Map<string, boolean>(); // the reference's answers per date, so the test runs in seconds
+    const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+    const reference = (service: ServiceConfig, now: Date) => {
+      const local = DateTime.fromJSDate(now, { zone: 'Europe/London' });
+      for (let offset = 0; offset <= 60; offset++) {
+        const day = local.startOf('day').plus({ days: offset });
+        const key = `${service.bankHolidays}:${day.toISODate()}`;
+        if (!asked.has(key)) {
+          // date-holidays reads a Date in the host's zone; noon UTC on the date is that date everywhere in the UK.
+          const noon = new Date(Date.UTC(day.year, day.month - 1, day.day, 12));
+          asked.set(key, (calendars.get(service.bankHolidays)!.isHoliday(noon) || []).some((h) => h.type === 'public' || h.type === 'bank'));
+        }
+        const holiday = asked.get(key);
+        if (service.closures.includes(day.toISODate()!) || holiday) continue;
+        for (const window of service.hours[weekdays[day.weekday - 1]] ?? []) {
+          const [start, end] = window.split('-').map((hhmm) => day.set({ hour: Number(hhmm.slice(0, 2)), minute: Number(hhmm.slice(3)) }));
+          if (local >= start && local < end) return 'open';
+          if (start > local) return start.toISO();
+        }
+      }
+      return 'never';
+    };
+    const services = ['england-and-wales', 'scotland', 'northern-ireland'].map((nation) => ({ ...schoolNursing, bankHolidays: nation as ServiceConfig['bankHolidays'], closures: ['2026-12-31', '2027-08-02'] }));
+    let compared = 0;
+    for (let at = Date.parse('2026-01-01T00:00:00Z'); at < Date.parse('2028-01-01T00:00:00Z'); at += 37 * 60_000 * (1 + (compared % 7))) {
+      for (const service of services) {
+        const state = openingState(service, new Date(at));
+        expect(state.open ? 'open' : state.nextOpening?.toISO() ?? 'never', new Date(at).toISOString()).to.equal(reference(service, new Date(at)));
+        compared++;
+      }
+    }
+    expect(compared).to.be.above(20_000);
+    // A clock moved back (a test harness, an operator's fix) still reads the right day.
+    expect(openingState(services[0], new Date('2026-11-24T10:00:00Z')).open).to.equal(true);
+    expect(openingState(services[0], new Date('2026-11-22T10:00:00Z')).open).to.equal(false);
   });
 });
