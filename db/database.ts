@@ -18,9 +18,14 @@ export function describeDatabaseUrl(url: string): { dialect: Dialect; options: D
         type: 'better-sqlite3',
         database,
         // WAL lets readers (health checks, the API) run while the gateway commits; busy_timeout
-        // covers a second process such as the CLI writing at the same moment.
+        // covers a second process such as the CLI writing at the same moment. synchronous=FULL:
+        // better-sqlite3 is built with WAL's default at NORMAL, where a commit survives the process
+        // dying but not the power or the OS failing; a webhook is acknowledged only after its
+        // commit, so the commit must be on disk. Group commit (Database.transaction) pays one fsync
+        // for every transaction that arrived while the last one was committing.
         prepareDatabase: (db: { pragma(sql: string): unknown }) => {
           db.pragma('journal_mode = WAL');
+          db.pragma('synchronous = FULL');
           db.pragma('busy_timeout = 5000');
           db.pragma('foreign_keys = ON');
         },
@@ -65,8 +70,17 @@ function keepPrivate(file: string): void {
   chmodSync(file, 0o600);
 }
 
+/** A unit of work waiting for the next SQLite commit. */
+interface Pending { work: (tx: EntityManager) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }
+
+/** At most this many units of work share one SQLite commit. */
+const MAX_GROUP = 64;
+
 export class Database {
-  private sqliteQueue: Promise<unknown> = Promise.resolve();
+  private readonly pending: Pending[] = [];
+  private draining: Promise<void> | undefined;
+  /** SQLite commits made, and units of work committed by them (group commit at work: more units than commits). */
+  readonly commits = { commits: 0, units: 0 };
 
   private constructor(readonly dataSource: DataSource, readonly dialect: Dialect) {}
 
@@ -92,16 +106,79 @@ export class Database {
   }
 
   /**
-   * One unit of work, with the audit rows it records appended at its end. TypeORM's SQLite
-   * drivers share a single connection, where concurrent transactions would silently nest as
-   * savepoints; they are queued here instead.
+   * One unit of work, with the audit rows it records appended at its end; it resolves only once
+   * its commit is durable.
+   *
+   * On PostgreSQL (and SQL Server) each unit is its own transaction on the pool, and the server
+   * already groups the WAL flushes of concurrent commits.
+   *
+   * On SQLite, TypeORM shares one connection, where concurrent transactions would silently nest;
+   * and with synchronous=FULL each commit is an fsync that blocks the event loop (better-sqlite3
+   * is synchronous). So units are committed in groups: the units that arrive while a commit is
+   * running are gathered (no fixed wait) and run one after another in one transaction, each in
+   * its own savepoint. A unit that fails is rolled back to its savepoint and fails alone; the
+   * others commit. Every unit's promise settles after the group's commit, never before.
    */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const withAudit = (tx: EntityManager) => appendingAuditRows(tx, work);
     if (this.dialect !== 'sqlite') return this.dataSource.transaction(withAudit);
-    const run = this.sqliteQueue.then(() => this.dataSource.transaction(withAudit));
-    this.sqliteQueue = run.catch(() => undefined);
-    return run;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work: withAudit, resolve: resolve as (value: unknown) => void, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = (async () => {
+      while (this.pending.length) await this.commitGroup(this.pending.splice(0, MAX_GROUP));
+    })().finally(() => {
+      this.draining = undefined;
+      if (this.pending.length) this.drain();
+    });
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      if (group.length === 1) {
+        // Alone: no savepoint needed; its failure is the transaction's.
+        try {
+          outcomes.push({ ok: true, value: await this.dataSource.transaction(group[0].work) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      } else {
+        await this.dataSource.transaction(async (tx) => {
+          for (const [i, unit] of group.entries()) {
+            await tx.query(`SAVEPOINT lamplight_unit_${i}`);
+            try {
+              const value = await unit.work(tx);
+              await tx.query(`RELEASE lamplight_unit_${i}`);
+              outcomes.push({ ok: true, value });
+            } catch (error) {
+              await tx.query(`ROLLBACK TO lamplight_unit_${i}`);
+              await tx.query(`RELEASE lamplight_unit_${i}`);
+              outcomes.push({ ok: false, error });
+            }
+          }
+        });
+      }
+      const committed = outcomes.filter((o) => o.ok).length;
+      if (committed) {
+        this.commits.commits++;
+        this.commits.units += committed;
+      }
+    } catch (error) {
+      // The group's commit itself failed (disk full, I/O): nothing in it is stored.
+      for (const unit of group) unit.reject(error);
+      return;
+    }
+    group.forEach((unit, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) unit.resolve(outcome.value);
+      else unit.reject(outcome.error);
+    });
   }
 
   /**
@@ -123,7 +200,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    await this.sqliteQueue.catch(() => undefined);
+    while (this.draining) await this.draining.catch(() => undefined);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
