@@ -78,6 +78,7 @@ export class Contact {
 @Index('ix_conversation_service_status', ['serviceSlug', 'status', 'lastMessageAt'])
 @Index('ix_conversation_contact', ['contactId', 'createdAt'])
 @Index('ix_conversation_assigned_staff', ['assignedStaffId'])
+@Index('ix_conversation_closed', ['serviceSlug', 'status', 'closedAt'])
 export class Conversation {
   @PrimaryColumn(id) id!: string;
   @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
@@ -157,6 +158,7 @@ export type EscalationStatus = 'open' | 'acknowledged' | 'exhausted';
 @Index('ix_escalation_service', ['serviceSlug', 'status', 'createdAt'])
 @Index('ix_escalation_conversation', ['conversationId', 'status'])
 @Index('ix_escalation_acknowledged_by', ['acknowledgedBy'])
+@Index('ix_escalation_acknowledged', ['serviceSlug', 'status', 'acknowledgedAt'])
 export class Escalation {
   @PrimaryColumn(id) id!: string;
   @ForeignKey(() => Conversation, { name: 'fk_escalation_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;

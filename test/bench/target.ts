@@ -68,6 +68,9 @@ async function lamplight(): Promise<string> {
   return app.url;
 }
 
+// The bench asks for this process's CPU time over the IPC channel, before and after each load.
+process.on('message', () => process.send?.(process.cpuUsage()));
+
 (mode === 'baseline' ? baseline() : lamplight()).then(
   (url) => process.stdout.write(JSON.stringify({ url }) + '\n'),
   (error) => {
