@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
+import { DataSource, DataSourceOptions, EntityManager, ObjectLiteral } from 'typeorm';
 import { appendingAuditRows } from './audit-chain';
 import { entities } from './entities';
 import { migrations } from './migrations';
@@ -91,6 +91,7 @@ export class Database {
     const dataSource = new DataSource({ ...options, entities, migrations, synchronize: false, logging: false });
     await dataSource.initialize();
     if (dialect === 'mssql') sqlServerForeignKeys(dataSource);
+    if (dialect === 'sqlite') bindNumbers(dataSource);
     // SQLite gives its -wal and -shm files the database file's mode; set it again in case they predate it.
     if (sqliteFile) for (const file of [`${sqliteFile}-wal`, `${sqliteFile}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     return new Database(dataSource, dialect);
@@ -220,6 +221,26 @@ function sqlServerForeignKeys(dataSource: DataSource): void {
   for (const metadata of dataSource.entityMetadatas) {
     for (const foreignKey of metadata.foreignKeys) if (foreignKey.name === 'fk_conversation_assigned_staff') foreignKey.onDelete = 'NO ACTION';
   }
+}
+
+/**
+ * TypeORM's SQLite drivers write every number parameter into the SQL text ("... VALUES (?, ?,
+ * 1764000000123)"), so each insert or update with a timestamp is new SQL to prepare, and
+ * better-sqlite3's statement cache never hits. Whole numbers are handed on as BigInt instead, which
+ * TypeORM binds as a parameter and better-sqlite3 binds as a 64-bit INTEGER (what the columns hold).
+ */
+function bindNumbers(dataSource: DataSource): void {
+  const driver = dataSource.driver as unknown as { escapeQueryWithParameters(sql: string, parameters: ObjectLiteral, nativeParameters: ObjectLiteral): [string, unknown[]] };
+  const escape = driver.escapeQueryWithParameters.bind(driver);
+  driver.escapeQueryWithParameters = (sql, parameters, nativeParameters) => {
+    if (!parameters) return escape(sql, parameters, nativeParameters);
+    const bound: ObjectLiteral = {};
+    for (const key of Object.keys(parameters)) {
+      const value = parameters[key];
+      bound[key] = typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
+    }
+    return escape(sql, bound, nativeParameters);
+  };
 }
 
 export function isUniqueViolation(error: unknown): boolean {

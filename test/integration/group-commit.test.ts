@@ -115,3 +115,38 @@ describe('SQLite commits: on disk before anyone is told, in groups', function ()
     }
   });
 });
+
+describe('SQLite statements: numbers are bound, not written into the SQL', function () {
+  before(function () {
+    if (TEST_DIALECT !== 'sqlite') this.skip();
+  });
+
+  it('a timestamp goes as a parameter (so one prepared statement serves every insert and update), and reads back as the same number', async () => {
+    const scratch = await scratchDatabase();
+    const db = await Database.open(scratch.url);
+    try {
+      await db.migrate();
+      // Every SQL text better-sqlite3 is asked to prepare.
+      const queries: string[] = [];
+      const connection = (db.dataSource.driver as unknown as { databaseConnection: { prepare(sql: string): unknown } }).databaseConnection;
+      const prepare = connection.prepare.bind(connection);
+      connection.prepare = (sql: string) => {
+        queries.push(sql);
+        return prepare(sql);
+      };
+      for (const at of [1764000000123, 1764000000456]) {
+        await db.manager.insert(TeamsChannel, { channelId: `19:${at}@thread.tacv2`, reference: '{}', updatedAt: at });
+        await db.manager.update(TeamsChannel, { channelId: `19:${at}@thread.tacv2` }, { updatedAt: at + 1 });
+      }
+      const found = await db.manager.findOneByOrFail(TeamsChannel, { updatedAt: 1764000000457 });
+      expect(found.updatedAt).to.equal(1764000000457);
+      expect(queries.filter((q) => /17640000/.test(q))).to.deep.equal([]);
+      // Two inserts, two updates: one SQL text each.
+      expect(new Set(queries.filter((q) => q.startsWith('INSERT'))).size).to.equal(1);
+      expect(new Set(queries.filter((q) => q.startsWith('UPDATE'))).size).to.equal(1);
+    } finally {
+      await db.close();
+      await scratch.drop();
+    }
+  });
+});
