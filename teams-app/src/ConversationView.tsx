@@ -123,7 +123,17 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
   const replyRef = useRef<HTMLTextAreaElement>(null);
   const threadRef = useRef<HTMLOListElement>(null);
 
-  const load = () => api.get<Detail>(`/conversations/${id}`).then((d) => { setDetail(d); setError(undefined); }, (e: Error) => setError(e.message));
+  // A reload (a live update, after an action) clears only an error the last load made: a refusal
+  // such as "already claimed by Jo" must not vanish when Jo's claim arrives as a live event.
+  const loadFailed = useRef(false);
+  const load = () => api.get<Detail>(`/conversations/${id}`).then((d) => {
+    setDetail(d);
+    if (loadFailed.current) setError(undefined);
+    loadFailed.current = false;
+  }, (e: Error) => {
+    loadFailed.current = true;
+    setError(e.message);
+  });
   useEffect(() => { void load(); }, [id]);
   useEffect(() => {
     const refresh = () => void load();
@@ -174,6 +184,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
       await load();
       onChanged();
     } catch (e) {
+      loadFailed.current = false;
       setError(e instanceof ApiError ? e.message : 'Something went wrong');
     }
   };

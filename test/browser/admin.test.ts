@@ -132,6 +132,7 @@ describe('admin screens (headless Chromium)', function () {
 
   it('staff: an admin adds a person in a dialog, changes their role, and removes them after confirming; their own last-admin membership cannot go', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(8000); // a step that never comes fails naming itself, inside the test's time
     await signIn(page);
     await openAdmin(page, 'Staff');
     await page.getByRole('button', { name: 'Add a person or membership' }).click();
@@ -158,6 +159,9 @@ describe('admin screens (headless Chromium)', function () {
     await page.getByLabel('Role of Dev Admin in School Nursing').selectOption('clinician');
     await page.getByText('you cannot change the role of the last admin of School Nursing').waitFor();
     await page.waitForFunction(() => (document.querySelector('select[aria-label="Role of Dev Admin in School Nursing"]') as HTMLSelectElement | null)?.value === 'admin');
+    // The refusal stays once the list has reloaded behind it (the reload used to wipe it at once).
+    await page.waitForTimeout(500);
+    expect(await page.getByText('you cannot change the role of the last admin of School Nursing').isVisible()).to.equal(true);
 
     await page.getByRole('button', { name: 'Remove Robin Shaw from Health Visiting' }).click();
     await dialog.getByText('will no longer be duty lead in Health Visiting').waitFor();

@@ -24,7 +24,9 @@ export function StaffView({ api, me }: { api: Api; me: Me }) {
   const [formError, setFormError] = useState<string>();
 
   const load = useCallback(() => {
-    api.get<StaffList>('/admin/staff').then((l) => { setList(l); setError(undefined); }, (e: Error) => setError(e.message));
+    // A reload leaves any message standing: the list reloaded after a refusal must not wipe the
+    // refusal ("you cannot change the role of the last admin…") a moment after it appeared.
+    api.get<StaffList>('/admin/staff').then(setList, (e: Error) => setError(e.message));
   }, [api]);
   useEffect(load, [load]);
   // While a dialog is open the page behind it is inert, as in the conversation view (the dialog is portalled outside #root).
