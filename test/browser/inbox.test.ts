@@ -425,8 +425,12 @@ describe('clinician inbox (headless Chromium)', function () {
   });
 
   for (const theme of ['default', 'dark', 'contrast'] as const) {
-    it(`in the ${theme} theme, every inbox state is accessible: the list, a selected row with its escalated conversation, a dialog, search, and 390 px`, async () => {
+    it(`in the ${theme} theme, every inbox state is accessible: sign-in, the list, a selected row with its escalated conversation, a dialog, search, and 390 px`, async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...(theme === 'dark' ? { colorScheme: 'dark' as const } : {}) });
+      // The sign-in page first, in this theme.
+      await page.goto(`${app.url}/app/?theme=${theme}`);
+      await page.getByLabel('Demo staff member').waitFor();
+      expect(await seriousAxeViolations(page), `${theme}: sign-in`).to.deep.equal([]);
       await signIn(page, 'sam.patel@lamplight.example', `?theme=${theme}`);
       await textFromPhone(`+4477009004${theme.length}9`, 'i want to kill myself tonight');
       const row = page.locator('[data-conversation]').first();
