@@ -219,6 +219,14 @@ export class OutboxItem {
    * contact's 24-hour window closed); null for free text. Set when the send is attempted.
    */
   @Column({ type: 'varchar', length: 512, nullable: true }) templateName!: string | null;
+  /**
+   * A clinician's reply that failed because the provider stayed unreachable for the whole retry
+   * window: it holds the rows queued after it in its conversation, so the young person never gets
+   * a later reply without this one. Retry sends it (and then the rest, in order).
+   */
+  @Column({ type: Boolean, default: false }) holdsLater!: boolean;
+  /** When a person last asked for it to be sent again (Retry): its retry window starts there; null = at createdAt. */
+  @Column(optionalTime) retryFrom!: number | null;
   @Column(time) createdAt!: number;
   @Column(time) updatedAt!: number;
 }

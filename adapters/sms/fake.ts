@@ -45,6 +45,11 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
     for (let i = 0; i < count; i++) this.failures.push({ status, code });
   }
 
+  /** An outage ends: the failures still queued by failNext are dropped. */
+  recover(): void {
+    this.failures.length = 0;
+  }
+
   /** Node request handler: mount it under a prefix or let `listen` serve it. */
   async handle(req: IncomingMessage & { rawBody?: Buffer | string }, res: ServerResponse, pathPrefix = ''): Promise<void> {
     this.requests++;

@@ -197,7 +197,7 @@ export class ConversationActions {
       const plan = planSend({ contact, conversation, service: this.deps.directory.bySlugOrUndefined(conversation.serviceSlug), authorKind: message.authorKind, text: openMessageBody(this.deps.keyring, message), now: at });
       if (plan.refusal) throw conflict(plan.refusal.code, plan.refusal.reason);
       const requeued = await tx.createQueryBuilder().update(OutboxItem)
-        .set({ status: 'pending', attempts: 0, nextAttemptAt: at, lastError: null, updatedAt: at })
+        .set({ status: 'pending', attempts: 0, nextAttemptAt: at, lastError: null, holdsLater: false, retryFrom: at, updatedAt: at })
         .where('"messageId" = :messageId AND "conversationId" = :conversationId AND status = :failed', { messageId, conversationId: conversation.id, failed: 'failed' })
         .execute();
       if (requeued.affected !== 1) throw conflict('not_failed', 'only a failed message of this conversation can be retried');

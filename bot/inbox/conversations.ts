@@ -105,11 +105,26 @@ export class ClinicianConversations {
     const names = await this.staffNames(chosen.map((c) => c.assignedStaffId));
     const reads = await this.myReads(this.deps.db.manager, staff.id, chosen.map((c) => c.id));
     const previews = await this.previews(chosen);
+    const undelivered = await this.undelivered(chosen.map((c) => c.id));
     return chosen.map((c) => ({
       ...this.summary(c, contacts.get(c.contactId), names, escalated.has(c.id), reads.get(c.id) ?? null),
       preview: previews.text.get(c.id) ?? null,
       riskCategories: previews.categories.get(c.id) ?? [],
+      undelivered: undelivered.get(c.id) ?? null,
     }));
+  }
+
+  /**
+   * Conversations with a message to the young person that failed, for the list to flag: `held` when a
+   * reply failed after the whole retry window and holds the replies queued after it.
+   */
+  private async undelivered(ids: string[]): Promise<Map<string, { held: boolean }>> {
+    const found = new Map<string, { held: boolean }>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const failed = await this.deps.db.manager.find(OutboxItem, { select: { conversationId: true, holdsLater: true }, where: { conversationId: In(ids.slice(i, i + 500)), status: 'failed', channel: Not('teams') } });
+      for (const f of failed) found.set(f.conversationId, { held: (found.get(f.conversationId)?.held ?? false) || f.holdsLater });
+    }
+    return found;
   }
 
   private async myReads(manager: EntityManager, staffId: string, ids: string[]): Promise<Map<string, number>> {
@@ -248,7 +263,7 @@ export class ClinicianConversations {
           text: openMessageBody(this.deps.keyring, m),
           createdAt: iso(m.createdAt),
           risk: m.riskLevel ? { level: m.riskLevel, reasons: openTriage<Reason[]>(this.deps.keyring, m) ?? [] } : null,
-          delivery: delivery ? { status: delivery.status, attempts: delivery.attempts, providerStatus: delivery.providerStatus, lastError: delivery.lastError, template: delivery.templateName } : null,
+          delivery: delivery ? { status: delivery.status, attempts: delivery.attempts, providerStatus: delivery.providerStatus, lastError: delivery.lastError, template: delivery.templateName, holdsLater: delivery.holdsLater } : null,
         };
       }),
       notes: notes.map((n) => ({ id: n.id, kind: n.kind, authorName: n.authorStaffId ? names.get(n.authorStaffId) ?? null : null, text: openNoteBody(this.deps.keyring, n), createdAt: iso(n.createdAt) })),

@@ -54,6 +54,8 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     providerMessageId: null,
     providerStatus: null,
     templateName: null,
+    holdsLater: false,
+    retryFrom: null,
     createdAt: draft.at,
     updatedAt: draft.at,
   };

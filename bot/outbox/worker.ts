@@ -23,6 +23,12 @@ export interface OutboxWorkerOptions {
   pollIntervalMs?: number;
   /** How long a claimed row is ours; after that a crashed worker's row is taken up again. */
   leaseMs?: number;
+  /**
+   * How long a row keeps being retried while the provider's answers say the failure is
+   * transient (timeouts, 5xx, 429): hours, so an outage delays messages rather than losing them.
+   */
+  retryForMs?: number;
+  /** An extra cap on attempts (tests); by default only the retry window ends retrying. */
   maxAttempts?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -51,9 +57,11 @@ export class OutboxWorker {
       random: Math.random,
       pollIntervalMs: 1000,
       leaseMs: 60_000,
-      maxAttempts: 8,
+      retryForMs: 6 * 60 * 60_000,
+      maxAttempts: Number.POSITIVE_INFINITY,
       backoffBaseMs: 2000,
-      backoffMaxMs: 10 * 60_000,
+      // At most five minutes between tries, so the queue drains soon after an outage ends.
+      backoffMaxMs: 5 * 60_000,
       batchSize: 25,
       ...options,
     };
@@ -102,10 +110,13 @@ export class OutboxWorker {
   }
 
   private async isNextInConversation(item: OutboxItem): Promise<boolean> {
+    const scope = { conversationId: item.conversationId, channel: item.channel };
     const first = await this.o.db.manager.findOne(OutboxItem, {
       select: { id: true },
-      // In order per conversation and channel: a card to the duty leads never waits behind a reply's retries.
-      where: { conversationId: item.conversationId, channel: item.channel, status: In(['pending', 'sending']) },
+      // In order per conversation and channel: a card to the duty leads never waits behind a reply's
+      // retries. A reply that failed after the whole retry window still holds the rows behind it:
+      // the young person must not get replies 2 to 5 without 1.
+      where: [{ ...scope, status: In(['pending', 'sending']) }, { ...scope, status: 'failed', holdsLater: true }],
       order: { createdAt: 'ASC' },
     });
     return first?.id === item.id;
@@ -187,8 +198,12 @@ export class OutboxWorker {
     } catch (error) {
       const retryable = !(error instanceof ProviderError) || error.retryable;
       const reason = error instanceof Error ? error.message.slice(0, 300) : 'send failed';
-      if (retryable && item.attempts < this.o.maxAttempts) await this.retryLater(item, reason).then(() => announce('retrying'));
-      else await this.fail(item, reason).then(() => announce('failed'));
+      const since = item.retryFrom ?? item.createdAt;
+      const inWindow = this.o.now() - since < this.o.retryForMs && item.attempts < this.o.maxAttempts;
+      if (retryable && inWindow) await this.retryLater(item, reason).then(() => announce('retrying'));
+      // A clinician's reply the provider never took holds what was queued after it; an automatic
+      // text, a refused send (4xx: that message, not the line) or a Teams card does not.
+      else await this.fail(item, retryable ? `${reason} (still failing after ${Math.round((this.o.now() - since) / 60_000)} minutes of retries)` : reason, retryable && telemetry.authorKind === 'clinician').then(() => announce('failed'));
     }
   }
 
@@ -201,10 +216,10 @@ export class OutboxWorker {
     this.o.log.warn({ event: 'outbox.retry', outboxItemId: item.id, attempts: item.attempts, delayMs: delay }, 'send failed; will retry');
   }
 
-  private async fail(item: OutboxItem, reason: string): Promise<void> {
+  private async fail(item: OutboxItem, reason: string, holdsLater = false): Promise<void> {
     // Only the attempt in flight fails: a delivery callback that came first (see recordDeliveryStatus) stands.
-    await this.o.db.manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'failed', lockedUntil: null, lastError: reason, updatedAt: this.o.now() });
-    this.o.log.error({ event: 'outbox.failed', outboxItemId: item.id, attempts: item.attempts, reason }, 'send failed permanently');
+    await this.o.db.manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'failed', lockedUntil: null, lastError: reason.slice(0, 500), holdsLater, updatedAt: this.o.now() });
+    this.o.log.error({ event: 'outbox.failed', outboxItemId: item.id, attempts: item.attempts, holdsLater, reason }, 'send failed permanently');
     this.o.telemetry.event('MessageFailed', { channel: item.channel });
   }
 }

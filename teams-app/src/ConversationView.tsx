@@ -238,7 +238,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
       {m.delivery && (
         <span className={styles.meta}>
           {m.delivery.status === 'failed'
-            ? <>Not delivered: {m.delivery.lastError} <Button size="small" onClick={() => run(() => api.post(`/conversations/${id}/retry`, { messageId: m.id }))}>Retry</Button></>
+            ? <>Not delivered: {m.delivery.lastError}{m.delivery.holdsLater ? '. The replies after it wait until it goes.' : ''} <Button size="small" onClick={() => run(() => api.post(`/conversations/${id}/retry`, { messageId: m.id }))}>Retry</Button></>
             : m.delivery.status === 'pending' && m.delivery.attempts > 0 ? `Retrying (attempt ${m.delivery.attempts})` : m.delivery.status}
           {m.delivery.template && ` · ${m.delivery.status === 'pending' || m.delivery.status === 'sending' ? 'going' : 'went'} inside the approved template “${m.delivery.template}” (the 24-hour window had closed)`}
         </span>

@@ -117,6 +117,7 @@ export function Inbox(props: {
                   {c.riskLevel === 'high' && <Badge color="danger" appearance="filled">High risk{categories ? `: ${categories}` : ''}</Badge>}
                   {c.riskLevel === 'medium' && <Badge color="warning" appearance="filled">Priority{categories ? `: ${categories}` : ''}</Badge>}
                   {c.escalated && <Badge color="danger" appearance="tint">Escalated</Badge>}
+                  {c.undelivered && <Badge color="danger" appearance="outline" data-undelivered>{c.undelivered.held ? 'Not delivered: later replies held' : 'Not delivered'}</Badge>}
                   <Text className={c.unread ? styles.unread : undefined}>{c.contactLabel}</Text>
                   <Text size={200}>{c.serviceName} · {channelName(c.channel)}</Text>
                 </span>

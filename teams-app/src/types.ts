@@ -7,6 +7,8 @@ export interface Summary {
   preview?: string | null;
   /** The risk categories that set the conversation's level (list rows only). */
   riskCategories?: string[];
+  /** A message to the young person failed (list rows only); `held`: a reply that holds the ones after it. */
+  undelivered?: { held: boolean } | null;
   /** A search's match: the words around it. */
   match?: { messageId: string; snippet: string } | null;
 }
@@ -17,7 +19,8 @@ export interface Reason { category: string; level: Risk; phrase: string; start: 
 export interface Msg {
   id: string; direction: 'in' | 'out'; authorKind: 'contact' | 'clinician' | 'auto' | 'system'; authorName: string | null; autoReplyKind: string | null;
   text: string; createdAt: string; risk: { level: Risk; reasons: Reason[] } | null;
-  delivery: { status: string; attempts: number; providerStatus: string | null; lastError: string | null; template?: string | null } | null;
+  /** holdsLater: a reply that failed after the whole retry window; the replies after it wait for it. */
+  delivery: { status: string; attempts: number; providerStatus: string | null; lastError: string | null; template?: string | null; holdsLater?: boolean } | null;
 }
 export interface Detail extends Summary {
   contact: { id: string; channel: string; address: string; consent: string; blocked: boolean };

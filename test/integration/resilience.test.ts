@@ -168,3 +168,82 @@ describe('nothing lost: the outbox', () => {
     expect(new Set(h.twilio.sent.map((s) => s.to)).size).to.equal(10);
   });
 });
+
+/** Replies written while Twilio is down for longer than a few retries: none lost, none out of order. */
+describe('nothing lost: the outbox across a long outage', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+  const MIN = 60_000;
+
+  /** A conversation whose welcome has gone; then Twilio goes down and a nurse writes five replies. */
+  async function fiveRepliesIntoAnOutage(retryForMs?: number) {
+    // The test runs the outbox itself, a minute of the test clock at a time.
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000, ...(retryForMs ? { retryForMs } : {}) } });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello, can someone help' });
+    await h.app.outbox.runOnce();
+    await eventually(() => h.twilio.sent.length === 1, 'the welcome');
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    h.twilio.failNext(100_000, 503);
+    for (let i = 1; i <= 5; i++) {
+      h.clock.advance(1000);
+      expect((await h.api('POST', `/api/v1/conversations/${conversation.id}/messages`, { token: nurse, body: { text: `reply ${i}` } })).status).to.equal(201);
+    }
+    return { nurse, conversation };
+  }
+  const minutes = async (n: number) => {
+    for (let m = 0; m < n; m++) {
+      h.clock.advance(MIN);
+      await h.app.outbox.runOnce();
+    }
+  };
+  const replies = () => h.twilio.sent.map((s) => s.body).filter((b) => b.startsWith('reply'));
+
+  it('when Twilio is down for 40 minutes, then nothing is dead-lettered, and after it the phone gets replies 1 to 5 in order', async () => {
+    await fiveRepliesIntoAnOutage();
+    await minutes(40);
+    expect(await h.app.db.manager.countBy(OutboxItem, { status: 'failed' })).to.equal(0);
+    expect(replies()).to.deep.equal([]);
+    // Only the first reply was tried during the outage: the others wait behind it.
+    const attempts = (await h.app.db.manager.find(OutboxItem, { order: { createdAt: 'ASC' } })).map((r) => r.attempts);
+    expect(attempts[0], 'the welcome').to.equal(1);
+    expect(attempts[1], 'reply 1').to.be.at.least(8);
+    expect(attempts.slice(2)).to.deep.equal([0, 0, 0, 0]);
+    h.twilio.recover();
+    await minutes(6); // at most five minutes between tries
+    expect(replies()).to.deep.equal(['reply 1', 'reply 2', 'reply 3', 'reply 4', 'reply 5']);
+  });
+
+  it('when the outage outlasts the retry window, then reply 1 fails and holds 2 to 5 (flagged in the list); Retry sends 1, then 2 to 5, in order', async () => {
+    const { nurse, conversation } = await fiveRepliesIntoAnOutage(20 * MIN);
+    await minutes(25);
+    const failed = await h.app.db.manager.findOneByOrFail(OutboxItem, { status: 'failed' });
+    expect(failed).to.include({ holdsLater: true });
+    expect(failed.lastError).to.match(/still failing after 2\d minutes of retries/);
+    h.twilio.recover();
+    await minutes(10);
+    expect(replies(), 'nothing overtakes the failed reply').to.deep.equal([]);
+    const row = (await h.api('GET', '/api/v1/conversations', { token: nurse })).body.conversations.find((c: { id: string }) => c.id === conversation.id);
+    expect(row.undelivered).to.deep.equal({ held: true });
+
+    expect((await h.api('POST', `/api/v1/conversations/${conversation.id}/retry`, { token: nurse, body: { messageId: failed.messageId } })).status).to.equal(200);
+    await h.app.outbox.runOnce();
+    expect(replies()).to.deep.equal(['reply 1', 'reply 2', 'reply 3', 'reply 4', 'reply 5']);
+    const after = (await h.api('GET', '/api/v1/conversations', { token: nurse })).body.conversations.find((c: { id: string }) => c.id === conversation.id);
+    expect(after.undelivered).to.equal(null);
+  });
+
+  it('when an automatic text fails after the window, then it holds nothing: a nurse\'s reply after it still goes', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000, retryForMs: 10 * MIN } });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    h.twilio.failNext(100_000, 503);
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello, can someone help' });
+    await minutes(15);
+    expect(await h.app.db.manager.findOneByOrFail(OutboxItem, { status: 'failed' })).to.include({ holdsLater: false });
+    h.twilio.recover();
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    await h.api('POST', `/api/v1/conversations/${conversation.id}/messages`, { token: nurse, body: { text: 'reply 1' } });
+    await h.app.outbox.runOnce();
+    expect(replies()).to.deep.equal(['reply 1']);
+  });
+});
