@@ -227,6 +227,8 @@ export class OutboxItem {
   @Column({ type: Boolean, default: false }) holdsLater!: boolean;
   /** When a person last asked for it to be sent again (Retry): its retry window starts there; null = at createdAt. */
   @Column(optionalTime) retryFrom!: number | null;
+  /** Sent first when several are due: 2 a safety or holding text, 1 an escalation card, 0 the rest. */
+  @Column({ type: 'integer', default: 0 }) priority!: number;
   @Column(time) createdAt!: number;
   @Column(time) updatedAt!: number;
 }

@@ -29,6 +29,9 @@ export interface FakeTwilioOptions {
 
 export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
   private failures: { status: number; code: number }[] = [];
+  /** Numbers whose sends hang (Twilio not answering) until release(). */
+  private readonly held = new Set<string>();
+  private readonly waiting: (() => void)[] = [];
   /**
    * Post `sent` and `delivered` to the StatusCallback before answering the create-message call:
    * Twilio can do this (its answer and its callbacks travel separately), and the sender must not
@@ -43,6 +46,17 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
   /** The next `count` create-message calls fail with this HTTP status (500: Twilio trouble; 400: refused). */
   failNext(count: number, status = 500, code = status >= 500 ? 20500 : 21211): void {
     for (let i = 0; i < count; i++) this.failures.push({ status, code });
+  }
+
+  /** Sends to this number get no answer until release(): a provider that hangs. */
+  hold(number: string): void {
+    this.held.add(number);
+  }
+
+  /** The held sends are answered (accepted) now, and sends to those numbers no longer hang. */
+  release(): void {
+    this.held.clear();
+    for (const go of this.waiting.splice(0)) go();
   }
 
   /** An outage ends: the failures still queued by failNext are dropped. */
@@ -64,6 +78,7 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
     const failure = this.failures.shift();
     if (failure) return reply(res, failure.status, { code: failure.code, message: 'Injected failure', status: failure.status });
     const to = form.get('To');
+    if (to && this.held.has(to)) await new Promise<void>((resolve) => this.waiting.push(resolve));
     const from = form.get('From');
     const body = form.get('Body');
     if (!to || !from) return reply(res, 400, { code: 21604, message: "A 'To' phone number is required.", status: 400 });

@@ -56,6 +56,8 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     templateName: null,
     holdsLater: false,
     retryFrom: null,
+    // Where to get help now goes before anything else that is waiting.
+    priority: draft.autoReplyKind === 'safety' || draft.autoReplyKind === 'holding' ? 2 : 0,
     createdAt: draft.at,
     updatedAt: draft.at,
   };

@@ -33,6 +33,8 @@ export interface OutboxWorkerOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   batchSize?: number;
+  /** Sends in flight at once, each to a different conversation (a provider that hangs on one holds one slot). */
+  concurrency?: number;
   /** Posts escalation cards to Teams (rows with channel `teams`); absent = such rows fail. */
   cards?: { send(item: OutboxItem): Promise<{ providerMessageId: string }> };
   /** Told after a row's status is recorded (sent, retrying, failed), for live updates. */
@@ -63,6 +65,7 @@ export class OutboxWorker {
       // At most five minutes between tries, so the queue drains soon after an outage ends.
       backoffMaxMs: 5 * 60_000,
       batchSize: 25,
+      concurrency: 4,
       ...options,
     };
     this.poller = new Poller(() => this.runOnce(), this.o.pollIntervalMs, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'));
@@ -95,17 +98,35 @@ export class OutboxWorker {
         { status: 'pending', nextAttemptAt: LessThanOrEqual(now) },
         { status: 'sending', lockedUntil: LessThan(now) },
       ],
-      order: { createdAt: 'ASC' },
+      // Safety and holding texts first, then escalation cards, then the rest, oldest first.
+      order: { priority: 'DESC', createdAt: 'ASC' },
       take: this.o.batchSize,
     });
-    let attempted = 0;
+    // A few conversations at once, each one's rows one after another in order: a provider that
+    // hangs on one number holds one slot, not the whole queue. Lanes start in the order of their
+    // first row (safety texts first).
+    const lanes = new Map<string, OutboxItem[]>();
     for (const item of due) {
-      if (this.draining) break;
-      if (!(await this.isNextInConversation(item))) continue;
-      if (!(await this.claim(item, now))) continue;
-      attempted++;
-      await this.deliver(item);
+      const lane = `${item.conversationId}:${item.channel}`;
+      const rows = lanes.get(lane);
+      if (rows) rows.push(item);
+      else lanes.set(lane, [item]);
     }
+    const waiting = [...lanes.values()];
+    let attempted = 0;
+    const next = async (): Promise<void> => {
+      for (let lane = waiting.shift(); lane && !this.draining; lane = waiting.shift()) {
+        for (const item of lane) {
+          if (this.draining) break;
+          // Something earlier in this conversation is still to go (or holds it): the rest wait too.
+          if (!(await this.isNextInConversation(item))) break;
+          if (!(await this.claim(item, now))) continue;
+          attempted++;
+          await this.deliver(item);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.o.concurrency) }, next));
     return attempted;
   }
 

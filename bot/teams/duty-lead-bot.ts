@@ -114,7 +114,7 @@ export class TeamsCards implements QueuedNotifier {
     }
     const item: OutboxItem = {
       id: randomUUID(), messageId: notification.noticeId, conversationId: notification.conversationId, channel: 'teams', status: 'pending',
-      consentNotice: false, holdsLater: false, retryFrom: null, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
+      consentNotice: false, holdsLater: false, retryFrom: null, priority: 1, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
     };
     await tx.insert(OutboxItem, item);
     return true;

@@ -21,9 +21,12 @@ export class QueueIndexes1765000000000 implements MigrationInterface {
     await q.addColumn('outbox_item', new TableColumn({ name: 'holdsLater', type: bool, default: q.connection.driver.options.type === 'postgres' ? 'false' : '0' }));
     // A Retry starts a new retry window without moving the row in its conversation's order (createdAt).
     await q.addColumn('outbox_item', new TableColumn({ name: 'retryFrom', type: 'bigint', isNullable: true }));
+    // Safety texts first when several sends are due (OutboxItem.priority).
+    await q.addColumn('outbox_item', new TableColumn({ name: 'priority', type: 'integer', default: 0 }));
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.dropColumn('outbox_item', 'priority');
     await q.dropColumn('outbox_item', 'retryFrom');
     await q.dropColumn('outbox_item', 'holdsLater');
     for (const { table, index } of [...INDEXES].reverse()) await q.dropIndex(table, index.name!);

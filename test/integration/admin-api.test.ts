@@ -184,7 +184,7 @@ describe('admin API', () => {
       const row = (createdAt: number): OutboxItem => ({
         id: randomUUID(), messageId: welcome.id, conversationId: conversation.id, channel: 'sms', status: 'pending', consentNotice: false, attempts: 2,
         nextAttemptAt: now + 60 * MINUTE, lockedUntil: null, lastError: 'Twilio answered 500 (code 20500, transient)', providerMessageId: null, providerStatus: null,
-        templateName: null, holdsLater: false, retryFrom: null, createdAt, updatedAt: now,
+        templateName: null, holdsLater: false, retryFrom: null, priority: 0, createdAt, updatedAt: now,
       });
       const old = row(now - 6 * MINUTE);
       // One at a time, and copies: TypeORM writes what it reads back after a many-row insert into the objects given.

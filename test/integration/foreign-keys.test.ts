@@ -26,7 +26,7 @@ const rows = {
     autoReplyKind: null, bodyCipher: 'sealed', keyId: 'k1', createdAt: at, riskLevel: null, triageCipher: null,
   }),
   note: (conversationId: string, authorStaffId: string | null = null): Note => ({ id: randomUUID(), conversationId, authorStaffId, kind: 'note', bodyCipher: 'sealed', keyId: 'k1', createdAt: at }),
-  outbox: (conversationId: string, messageId: string, channel: OutboxItem['channel'] = 'sms'): Omit<OutboxItem, 'templateName' | 'holdsLater' | 'retryFrom'> => ({
+  outbox: (conversationId: string, messageId: string, channel: OutboxItem['channel'] = 'sms'): Omit<OutboxItem, 'templateName' | 'holdsLater' | 'retryFrom' | 'priority'> => ({
     id: randomUUID(), messageId, conversationId, channel, status: 'pending', consentNotice: false, attempts: 0, nextAttemptAt: at,
     lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, createdAt: at, updatedAt: at,
   }),

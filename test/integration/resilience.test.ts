@@ -247,3 +247,38 @@ describe('nothing lost: the outbox across a long outage', () => {
     expect(replies()).to.deep.equal(['reply 1']);
   });
 });
+
+describe('nothing lost: the outbox when the provider hangs', () => {
+  let h: Harness;
+  afterEach(async () => {
+    h?.twilio.release();
+    await h?.close();
+  });
+
+  it('when Twilio hangs on one conversation, then another conversation\'s safety text goes at once, first of what is due, not after the hung send', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000 } });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.sendSms({ from: '+447700900601', to: SCHOOL_NURSING_SMS, body: 'can i ask about the pill' });
+    await h.app.outbox.runOnce();
+    await eventually(() => h.twilio.sent.length === 1, 'the first welcome');
+    const first = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    // Twilio stops answering for this number: the nurse's reply to it hangs.
+    h.twilio.hold('+447700900601');
+    await h.api('POST', `/api/v1/conversations/${first.id}/messages`, { token: nurse, body: { text: 'reply to 0601' } });
+    h.clock.advance(1000);
+    // Routine texts from four other people, then someone at risk.
+    for (const n of [2, 3, 4, 5]) await h.sendSms({ from: `+44770090060${n}`, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    await h.sendSms({ from: '+447700900609', to: SCHOOL_NURSING_SMS, body: 'i have taken all my mums tablets' });
+    const pass = h.app.outbox.runOnce();
+    // The safety text reaches the phone while the hung send is still hanging.
+    await eventually(() => h.twilio.sent.some((s) => s.to === '+447700900609' && /999/.test(s.body)), 'the safety text, while Twilio hangs on 0601');
+    const before = h.twilio.sent.findIndex((s) => s.to === '+447700900609');
+    // It went first of what was due (after the first welcome, sent before the hang).
+    expect(before).to.equal(1);
+    expect(h.twilio.sent.some((s) => s.body === 'reply to 0601')).to.equal(false);
+    h.twilio.release();
+    await pass;
+    await h.app.outbox.runOnce();
+    expect(h.twilio.sent.map((s) => s.to).sort()).to.deep.equal(['+447700900601', '+447700900601', '+447700900602', '+447700900603', '+447700900604', '+447700900605', '+447700900609'].sort());
+  });
+});
