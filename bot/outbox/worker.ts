@@ -50,8 +50,10 @@ export interface OutboxWorkerOptions {
 export class OutboxWorker {
   private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'directory'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'directory'>;
   private readonly poller: Poller;
-  /** Set while stop() waits: the pass in flight finishes its current send and takes no more. */
+  /** Set while stop() waits: the lanes in flight finish their current send and take no more. */
   private draining = false;
+  /** Lanes sending now, by conversation and channel. */
+  private readonly sending = new Map<string, Promise<void>>();
 
   constructor(options: OutboxWorkerOptions) {
     this.o = {
@@ -68,7 +70,7 @@ export class OutboxWorker {
       concurrency: 4,
       ...options,
     };
-    this.poller = new Poller(() => this.runOnce(), this.o.pollIntervalMs, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'));
+    this.poller = new Poller(() => this.dispatch(), this.o.pollIntervalMs, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'));
   }
 
   start(): void {
@@ -80,18 +82,38 @@ export class OutboxWorker {
     this.poller.wake();
   }
 
-  /** Stops polling and waits for the send in flight to finish and be recorded. */
+  /** Waits until no lane is sending (tests; stop). */
+  async settle(): Promise<void> {
+    while (this.sending.size) await Promise.all(this.sending.values());
+  }
+
+  /** Stops polling and waits for the sends in flight to finish and be recorded. */
   async stop(): Promise<void> {
     this.draining = true;
     try {
       await this.poller.stop();
+      await this.settle();
     } finally {
       this.draining = false;
     }
   }
 
-  /** One pass over what is due; returns how many rows were attempted. */
+  /**
+   * One pass over what is due, waiting for the sends it started; returns how many rows were
+   * attempted. (The poller does not wait: see dispatch.)
+   */
   async runOnce(): Promise<number> {
+    return (await this.dispatch()).done;
+  }
+
+  /**
+   * Starts sending what is due, a lane per conversation and channel, in as many lanes as are free
+   * (`concurrency`), safety texts' lanes first; a lane sends its rows one after another, in order.
+   * Returns once the lanes are started, so the poller never waits on a provider: a send that hangs
+   * holds its own lane for at most the client's timeout, while the next pass starts lanes for
+   * everything else. When a lane ends the poller is woken for whatever waited behind it.
+   */
+  private async dispatch(): Promise<{ done: Promise<number> }> {
     const now = this.o.now();
     const due = await this.o.db.manager.find(OutboxItem, {
       where: [
@@ -102,9 +124,6 @@ export class OutboxWorker {
       order: { priority: 'DESC', createdAt: 'ASC' },
       take: this.o.batchSize,
     });
-    // A few conversations at once, each one's rows one after another in order: a provider that
-    // hangs on one number holds one slot, not the whole queue. Lanes start in the order of their
-    // first row (safety texts first).
     const lanes = new Map<string, OutboxItem[]>();
     for (const item of due) {
       const lane = `${item.conversationId}:${item.channel}`;
@@ -112,22 +131,40 @@ export class OutboxWorker {
       if (rows) rows.push(item);
       else lanes.set(lane, [item]);
     }
-    const waiting = [...lanes.values()];
-    let attempted = 0;
-    const next = async (): Promise<void> => {
-      for (let lane = waiting.shift(); lane && !this.draining; lane = waiting.shift()) {
-        for (const item of lane) {
-          if (this.draining) break;
-          // Something earlier in this conversation is still to go (or holds it): the rest wait too.
-          if (!(await this.isNextInConversation(item))) break;
-          if (!(await this.claim(item, now))) continue;
-          attempted++;
-          await this.deliver(item);
-        }
+    const counter = { attempted: 0 };
+    const waiting = [...lanes.entries()];
+    const runners: Promise<void>[] = [];
+    // Lanes start while slots are free; each lane's end frees its slot for the next that waits.
+    const fill = (): void => {
+      while (waiting.length && !this.draining && this.sending.size < Math.max(1, this.o.concurrency)) {
+        const [key, rows] = waiting.shift()!;
+        // A lane already sending in this conversation keeps its place; what it did not take waits for its end.
+        if (this.sending.has(key)) continue;
+        const run = this.sendLane(rows, now, counter).finally(() => {
+          this.sending.delete(key);
+          this.poller.wake();
+        });
+        this.sending.set(key, run);
+        runners.push(run.then(fill));
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, this.o.concurrency) }, next));
-    return attempted;
+    fill();
+    const done = (async () => {
+      for (let i = 0; i < runners.length; i++) await runners[i];
+      return counter.attempted;
+    })();
+    return { done };
+  }
+
+  private async sendLane(rows: OutboxItem[], now: number, counter: { attempted: number }): Promise<void> {
+    for (const item of rows) {
+      if (this.draining) return;
+      // Something earlier in this conversation is still to go (or holds it): the rest wait too.
+      if (!(await this.isNextInConversation(item))) return;
+      if (!(await this.claim(item, now))) continue;
+      counter.attempted++;
+      await this.deliver(item).catch((error) => this.o.log.error({ event: 'outbox.lane_failed', outboxItemId: item.id, err: { name: (error as Error).name } }, 'a send failed unexpectedly; the row is taken up again after its lease'));
+    }
   }
 
   private async isNextInConversation(item: OutboxItem): Promise<boolean> {
