@@ -189,6 +189,7 @@ export function openApiDocument(serverUrl: string) {
             awaitingReplySince: { type: ['string', 'null'], format: 'date-time' }, replyDueBy: { type: ['string', 'null'], format: 'date-time' },
             lastMessageAt: { type: 'string', format: 'date-time' },
             unread: { type: 'boolean', description: 'a message from the contact since I (this caller) last opened it' },
+            undelivered: { type: ['object', 'null'], description: 'list rows: a message to the contact failed; held = a reply that failed after its whole retry window (six hours) and holds the replies queued after it until Retry', properties: { held: { type: 'boolean' } } },
             preview: { type: ['string', 'null'], description: 'the first line of the newest message from the contact, at most 120 characters, as text' },
             riskCategories: { type: 'array', items: { type: 'string' }, description: 'the triage categories of the messages that set the risk level' },
           },
