@@ -288,6 +288,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       });
       await outbox.stop();
       await escalations.stop();
+      await conversations.close();
       await fanOut?.close();
       await telemetry.flush().catch(() => undefined);
       await channels.close();

@@ -16,7 +16,8 @@ import { invalid } from '../problems';
 import { auditingRefusals, recordAudit } from '../audit/record';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { SERVICE_ZONE } from '../gateway/hours';
-import { transcriptPdf, transcriptText } from './transcript';
+import { transcriptText } from './transcript';
+import { TranscriptRenderer } from './transcript-worker';
 
 /** A queue shows at most this many (the counts are always whole); risk first, so nothing urgent is beyond it. */
 const OPEN_LIMIT = 500;
@@ -37,7 +38,15 @@ export type Queue = (typeof QUEUES)[number];
  * What a clinician reads. Every read is scoped to the services the person belongs to and audited.
  */
 export class ClinicianConversations {
+  /** Lays PDFs out off the event loop. */
+  private readonly pdfs = new TranscriptRenderer();
+
   constructor(private readonly deps: Dependencies) {}
+
+  /** Stops the PDF worker (at shutdown). */
+  close(): Promise<void> {
+    return this.pdfs.close();
+  }
 
   async list(staff: StaffIdentity, filter: { queue?: string; service?: string }) {
     const queue = (filter.queue ?? 'open') as Queue;
@@ -319,7 +328,7 @@ export class ClinicianConversations {
     await this.deps.db.transaction((tx) => recordAudit(tx, at, {
       actorType: 'staff', actorId: staff.id, action: 'conversation.export', subjectType: 'conversation', subjectId: conversationId, services: [view.service], detail: { format },
     }));
-    const body = format === 'pdf' ? await transcriptPdf(view, staff.name, new Date(at)) : transcriptText(view, staff.name, new Date(at));
+    const body = format === 'pdf' ? await this.pdfs.pdf(view, staff.name, new Date(at)) : transcriptText(view, staff.name, new Date(at));
     return { body, name: this.transcriptName(view, at) };
   }
 

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { Keyring } from '../../db/crypto';
 import { AuditEvent, Conversation, Escalation, Message, Note, StaffMember } from '../../db/entities';
+import { sealMessageBody } from '../../db/sealed-fields';
 import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 const PHONE = '+447700900555';
@@ -206,6 +209,29 @@ describe('clinician inbox API', () => {
     }
     expect(text).to.contain('hi, can i talk to someone').and.contain('Привет').and.contain('μπορώ').and.contain('Service user');
     expect(text).to.contain('CONFIDENTIAL').and.match(/page 1 of 1/);
+  });
+
+  it('while a long conversation\'s PDF is laid out, the server keeps answering: a health check sent after the export returns before it', async () => {
+    // 3,000 messages, sealed as the gateway seals them, written straight to the store.
+    const keyring = Keyring.fromBase64(h.dataKey);
+    const start = h.clock.now().getTime();
+    const rows: Message[] = Array.from({ length: 3000 }, (_, i) => {
+      const id = randomUUID();
+      return {
+        id, conversationId, channel: 'sms', externalId: `SMbulk${i}`, direction: i % 2 ? 'out' : 'in', authorKind: i % 2 ? 'auto' : 'contact', authorStaffId: null,
+        autoReplyKind: i % 2 ? 'welcome' : null, ...sealMessageBody(keyring, id, `message ${i}: how do I talk to my mum about what happened at school last week?`),
+        createdAt: start + i, riskLevel: null, triageCipher: null,
+      };
+    });
+    for (let i = 0; i < rows.length; i += 200) await h.app.db.manager.insert(Message, rows.slice(i, i + 200));
+    const order: string[] = [];
+    const pdf = fetch(`${h.app.url}/api/v1/conversations/${conversationId}/transcript.pdf`, { headers: { authorization: `Bearer ${nurse}` } })
+      .then(async (r) => { await r.arrayBuffer(); order.push(`pdf ${r.status}`); });
+    // Once the export has been read from the store and handed to the layout.
+    await eventually(async () => (await h.app.db.manager.countBy(AuditEvent, { action: 'conversation.export' })) > 0, 'the export audited');
+    const health = fetch(`${h.app.url}/healthz`).then((r) => { order.push(`healthz ${r.status}`); });
+    await Promise.all([pdf, health]);
+    expect(order).to.deep.equal(['healthz 200', 'pdf 200']);
   });
 
   it('a transcript is marked confidential, names its file by service, date and last four digits, and carries why messages were flagged and the escalation with who acknowledged it', async () => {
