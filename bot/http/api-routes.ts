@@ -98,7 +98,11 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   // Search: words, a number (whole or last four), dates, service, risk, status (see bot/inbox/search.ts).
   server.get('/api/v1/search/conversations', jsonRoute(log, async (req) => conversations.search(await staffOf(req), (req.query ?? {}) as Record<string, unknown>)));
 
-  server.get('/api/v1/conversations/:id', jsonRoute(log, async (req) => conversations.get(await staffOf(req), id(req))));
+  server.get('/api/v1/conversations/:id', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const query = req.query ?? {};
+    return conversations.get(staff, id(req), { limit: query.limit, before: query.before });
+  }));
 
   for (const [extension, format, type] of [['txt', 'text', 'text/plain; charset=utf-8'], ['pdf', 'pdf', 'application/pdf']] as const) {
     server.get(`/api/v1/conversations/:id/transcript.${extension}`, async (req: Request, res: Response) => {

@@ -70,7 +70,11 @@ export function openApiDocument(serverUrl: string) {
         delete: { summary: 'Admins: remove a membership (POST …/remove does the same); never the last admin of a service', parameters: [id], responses: responses({ 200: { description: '{ id, removed: true }' } }, { 404: 'not in my admin services', 409: 'last_admin' }) },
       },
       '/conversations/{id}': {
-        get: { summary: 'One conversation with its messages and delivery status', parameters: [id], responses: responses({ 200: { description: 'conversation' } }, { 404: 'no such conversation in my services' }) },
+        get: {
+          summary: 'One conversation with its newest messages (at most `limit`, default and most 500) and their delivery status; `olderMessages.before`, when there are older messages, is the cursor for the page before (`?before=`); transcripts hold every message',
+          parameters: [id, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 500 } }, { name: 'before', in: 'query', schema: { type: 'string' }, description: 'olderMessages.before of an earlier answer' }],
+          responses: responses({ 200: { description: 'conversation' } }, { 400: 'a bad limit or cursor', 404: 'no such conversation in my services' }),
+        },
       },
       '/conversations/{id}/messages': {
         post: {

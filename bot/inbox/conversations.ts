@@ -22,6 +22,8 @@ import { TranscriptRenderer } from './transcript-worker';
 /** A queue shows at most this many (the counts are always whole); risk first, so nothing urgent is beyond it. */
 const OPEN_LIMIT = 500;
 const CLOSED_LIMIT = 200;
+/** Messages in one answer for a conversation: the newest, with a cursor for the rest. */
+const MESSAGE_PAGE = 500;
 const ESCALATION_OPEN = ['open', 'exhausted'];
 
 interface Dependencies {
@@ -218,15 +220,34 @@ export class ClinicianConversations {
     return { escalated: n(escalated?.n), unassigned: n(row?.unassigned), mine: n(row?.mine), open: n(row?.open), unread: n(row?.unread), notRecorded: n(row?.notRecorded) };
   }
 
-  async get(staff: StaffIdentity, conversationId: string) {
-    return auditingRefusals(this.deps, staff, { action: 'conversation.read', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId));
+  /**
+   * A conversation with its newest messages: at most `limit` (default 500), and with `before` (the
+   * `olderMessages.before` of an earlier answer) the page before that. A transcript reads them all.
+   */
+  async get(staff: StaffIdentity, conversationId: string, page: { limit?: unknown; before?: unknown } = {}) {
+    const limit = page.limit === undefined ? MESSAGE_PAGE : Number(page.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MESSAGE_PAGE) throw invalid(`limit must be a whole number from 1 to ${MESSAGE_PAGE}`);
+    let before: { at: number; id: string } | undefined;
+    if (page.before !== undefined) {
+      const match = typeof page.before === 'string' ? /^(\d{1,15}):([0-9a-f-]{36})$/.exec(page.before) : null;
+      if (!match) throw invalid('before must be the olderMessages.before of an earlier answer');
+      before = { at: Number(match[1]), id: match[2] };
+    }
+    return auditingRefusals(this.deps, staff, { action: 'conversation.read', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId, { limit, before }));
   }
 
-  private async read(staff: StaffIdentity, conversationId: string) {
+  private async read(staff: StaffIdentity, conversationId: string, page: { limit: number; before?: { at: number; id: string } } | 'all' = 'all') {
     const { manager } = this.deps.db;
     const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
-    const messages = await manager.find(Message, { where: { conversationId }, order: { createdAt: 'ASC' } });
+    // Newest first for a page (one more than asked, to know if there are older), then in time order.
+    const q = manager.createQueryBuilder(Message, 'm').where('m.conversationId = :conversationId', { conversationId });
+    if (page !== 'all' && page.before) q.andWhere('(m.createdAt < :at OR (m.createdAt = :at AND m.id < :id))', { at: page.before.at, id: page.before.id });
+    if (page !== 'all') q.orderBy('m.createdAt', 'DESC').addOrderBy('m.id', 'DESC').take(page.limit + 1);
+    else q.orderBy('m.createdAt', 'ASC').addOrderBy('m.id', 'ASC');
+    const found = await q.getMany();
+    const more = page !== 'all' && found.length > page.limit;
+    const messages = page === 'all' ? found : found.slice(0, page.limit).reverse();
     const notes = await manager.find(Note, { where: { conversationId }, order: { createdAt: 'ASC' } });
     const outbox = new Map((await manager.find(OutboxItem, { where: { conversationId } })).map((o) => [o.messageId, o]));
     const escalationRows = await manager.find(Escalation, { where: { conversationId }, order: { createdAt: 'DESC' } });
@@ -277,6 +298,8 @@ export class ClinicianConversations {
       }),
       notes: notes.map((n) => ({ id: n.id, kind: n.kind, authorName: n.authorStaffId ? names.get(n.authorStaffId) ?? null : null, text: openNoteBody(this.deps.keyring, n), createdAt: iso(n.createdAt) })),
       history: history.map((h) => ({ id: h.id, service: h.serviceSlug, status: h.status, riskLevel: h.riskLevel, outcome: h.outcome, createdAt: iso(h.createdAt), closedAt: iso(h.closedAt) })),
+      // Where the next page back starts, when there are older messages than these.
+      olderMessages: more ? { before: `${messages[0].createdAt}:${messages[0].id}` } : null,
     };
   }
 

@@ -134,7 +134,13 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
     loadFailed.current = true;
     setError(e.message);
   });
-  useEffect(() => { void load(); }, [id]);
+  useEffect(() => { setOlder(null); void load(); }, [id]);
+  // Earlier pages of a long conversation, fetched on request (the API sends the newest 500).
+  const [older, setOlder] = useState<{ messages: Msg[]; before: string | null } | null>(null);
+  const loadOlder = (before: string) => run(async () => {
+    const page = await api.get<Detail>(`/conversations/${id}?before=${encodeURIComponent(before)}`);
+    setOlder((o) => ({ messages: [...page.messages, ...(o?.messages ?? [])], before: page.olderMessages?.before ?? null }));
+  });
   useEffect(() => {
     const refresh = () => void load();
     window.addEventListener('lamplight:conversation-changed', refresh);
@@ -282,7 +288,10 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
       </div>
       {/* Focusable so keyboard users can scroll a long thread (axe scrollable-region-focusable). */}
       <ol className={styles.thread} ref={threadRef} aria-label="Messages" tabIndex={0} style={{ position: 'relative' }}>
-        {threadItems(detail).map((entry) => entry.alert ? (
+        {(older ? older.before : detail.olderMessages?.before) && (
+          <li className={styles.event}><Button size="small" onClick={() => void loadOlder((older ? older.before : detail.olderMessages!.before)!)}>Show earlier messages</Button></li>
+        )}
+        {threadItems(older ? { ...detail, messages: [...older.messages, ...detail.messages.filter((m) => !older.messages.some((o) => o.id === m.id))] } : detail).map((entry) => entry.alert ? (
           <li key={entry.alert.key} className={`${styles.bubble} ${styles.event}`} data-author="system" data-escalation-alert>
             <span className={styles.meta}>Escalation · {dateTime(entry.alert.at)}</span>
             <Text>{alertWords(entry.alert)}</Text>

@@ -37,6 +37,8 @@ export interface Detail extends Summary {
     page: { open: boolean; lastSeenAt: string | null } | null;
   };
   messages: Msg[];
+  /** More messages before these: ask again with `?before=` this cursor. */
+  olderMessages: { before: string } | null;
   notes: { id: string; kind: string; authorName: string | null; text: string; createdAt: string }[];
   history: { id: string; service: string; status: string; riskLevel: Risk; outcome: string | null; createdAt: string; closedAt: string | null }[];
 }

@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
-import { Escalation } from '../../db/entities';
+import { randomUUID } from 'node:crypto';
+import { Keyring } from '../../db/crypto';
+import { Escalation, Message } from '../../db/entities';
+import { sealMessageBody } from '../../db/sealed-fields';
 import { SCREENSHOTS, seriousAxeViolations, startBrowserSession, textFromSimulatorPhone } from '../support/browser';
 import { FlakyNetwork } from '../support/network';
 
@@ -12,11 +15,12 @@ describe('clinician inbox (headless Chromium)', function () {
   this.timeout(45_000);
   let app: Lamplight;
   let browser: Browser;
+  let keyring: Keyring;
   let close: (() => Promise<void>) | undefined;
 
   before(async function () {
     // A short heartbeat on the event stream, so a dead connection is noticed within a second here.
-    ({ app, browser, close } = await startBrowserSession(this, undefined, { liveHeartbeatMs: 300 }));
+    ({ app, browser, keyring, close } = await startBrowserSession(this, undefined, { liveHeartbeatMs: 300 }));
   });
   after(async () => close?.());
 
@@ -250,6 +254,31 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.waitForFunction(() => document.getElementById('root')?.getAttribute('aria-hidden') !== 'true' && !document.getElementById('root')?.inert, undefined, { timeout: 3000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'conversation-acknowledged.png') });
     expect(await seriousAxeViolations(page), 'thread with alerts and the acknowledgement').to.deep.equal([]);
+    await page.close();
+  });
+
+  it('a long conversation opens with its newest 500 messages, and "Show earlier messages" brings the rest above them', async () => {
+    await textFromPhone('+447700900463', 'first of many');
+    // The text just sent, and 520 older ones written straight to its conversation, sealed as the gateway seals them.
+    const first = (await app.db.manager.find(Message, { where: { direction: 'in' }, order: { createdAt: 'DESC' }, take: 1 }))[0];
+    const rows: Message[] = Array.from({ length: 520 }, (_, i) => {
+      const id = randomUUID();
+      return { id, conversationId: first.conversationId, channel: 'sms', externalId: `SMpage${i}`, direction: 'in', authorKind: 'contact', authorStaffId: null, autoReplyKind: null,
+        ...sealMessageBody(keyring, id, `older message ${i}`), createdAt: first.createdAt - 1_000_000 + i, riskLevel: null, triageCipher: null };
+    });
+    for (let i = 0; i < rows.length; i += 100) await app.db.manager.insert(Message, rows.slice(i, i + 100));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'sam.patel@lamplight.example');
+    await page.locator('[data-conversation]', { hasText: '0463' }).click();
+    const messages = page.locator('[data-message]');
+    await messages.first().waitFor();
+    expect(await messages.count()).to.equal(500);
+    expect(await page.getByText('older message 0', { exact: true }).count()).to.equal(0);
+    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    await page.getByText('older message 0', { exact: true }).waitFor();
+    expect(await messages.count()).to.be.above(500);
+    expect(await page.getByRole('button', { name: 'Show earlier messages' }).count()).to.equal(0);
+    expect(await seriousAxeViolations(page), 'a long thread with its earlier messages').to.deep.equal([]);
     await page.close();
   });
 

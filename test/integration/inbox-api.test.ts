@@ -211,6 +211,28 @@ describe('clinician inbox API', () => {
     expect(text).to.contain('CONFIDENTIAL').and.match(/page 1 of 1/);
   });
 
+  it('a long conversation comes a page at a time, newest first: each answer says where the next page back starts, and the pages join up with nothing missed or twice', async () => {
+    for (let i = 1; i <= 4; i++) {
+      h.clock.advance(1000);
+      await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: `message ${i}` });
+    }
+    const all = (await h.api('GET', `/api/v1/conversations/${conversationId}`, { token: nurse })).body;
+    expect(all.olderMessages).to.equal(null);
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = (await h.api('GET', `/api/v1/conversations/${conversationId}?limit=2${before ? `&before=${encodeURIComponent(before)}` : ''}`, { token: nurse })).body;
+      expect(page.messages.length).to.be.at.most(2);
+      seen.unshift(...page.messages.map((m: { id: string }) => m.id));
+      if (!page.olderMessages) break;
+      before = page.olderMessages.before;
+    }
+    expect(seen).to.deep.equal(all.messages.map((m: { id: string }) => m.id));
+    for (const bad of ['limit=0', 'limit=501', 'limit=two', 'before=yesterday', 'before=1%3Anot-an-id']) {
+      expect((await h.api('GET', `/api/v1/conversations/${conversationId}?${bad}`, { token: nurse })).status, bad).to.equal(400);
+    }
+  });
+
   it('while a long conversation\'s PDF is laid out, the server keeps answering: a health check sent after the export returns before it', async () => {
     // 3,000 messages, sealed as the gateway seals them, written straight to the store.
     const keyring = Keyring.fromBase64(h.dataKey);

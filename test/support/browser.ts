@@ -70,7 +70,7 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
  * The embedded default (simulator, dev sign-in, demo staff) on a scratch database, with Chromium.
  * The clock starts in hours on a known Tuesday and moves, so messages keep their order.
  */
-export async function startBrowserSession(context: Mocha.Context, signIn: Pick<Settings, 'auth' | 'webSignIn'> = { auth: undefined }, overrides: Overrides = {}): Promise<{ app: Lamplight; browser: Browser; close: () => Promise<void> }> {
+export async function startBrowserSession(context: Mocha.Context, signIn: Pick<Settings, 'auth' | 'webSignIn'> = { auth: undefined }, overrides: Overrides = {}): Promise<{ app: Lamplight; browser: Browser; keyring: Keyring; close: () => Promise<void> }> {
   if (!chromiumAvailable()) {
     if (process.env.LAMPLIGHT_REQUIRE_BROWSER === '1') throw new Error(`Chromium is required (LAMPLIGHT_REQUIRE_BROWSER=1) but ${CHROMIUM} is missing`);
     context.skip();
@@ -78,9 +78,10 @@ export async function startBrowserSession(context: Mocha.Context, signIn: Pick<S
   const database: ScratchDatabase = await scratchDatabase();
   const anchor = Date.parse(IN_HOURS);
   const started = Date.now();
+  const keyring = new Keyring(randomBytes(32));
   const app = await startLamplight({
     port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
-    keyring: new Keyring(randomBytes(32)), twilio: undefined, ...signIn, appInsightsConnectionString: undefined,
+    keyring, twilio: undefined, ...signIn, appInsightsConnectionString: undefined,
     demo: true, production: false, trustProxyHops: 0, logLevel: 'silent', seedDemoData: true,
   }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)), ...overrides });
   const browser = await launchBrowser();
@@ -88,6 +89,7 @@ export async function startBrowserSession(context: Mocha.Context, signIn: Pick<S
   return {
     app,
     browser,
+    keyring,
     close: async () => {
       await browser.close();
       await app.close();
