@@ -240,11 +240,15 @@ export class ClinicianConversations {
     const { manager } = this.deps.db;
     const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
-    // Newest first for a page (one more than asked, to know if there are older), then in time order.
+    // A conversation that fits in one page comes whole, in time order as stored (messages in the
+    // same millisecond keep the order they arrived in). A longer one comes newest first a page at a
+    // time (one more than asked, to know if there are older), ordered by time and then id so the
+    // cursor is exact, then turned back into time order.
+    if (page !== 'all' && !page.before && (await manager.countBy(Message, { conversationId })) <= page.limit) page = 'all';
     const q = manager.createQueryBuilder(Message, 'm').where('m.conversationId = :conversationId', { conversationId });
     if (page !== 'all' && page.before) q.andWhere('(m.createdAt < :at OR (m.createdAt = :at AND m.id < :id))', { at: page.before.at, id: page.before.id });
     if (page !== 'all') q.orderBy('m.createdAt', 'DESC').addOrderBy('m.id', 'DESC').take(page.limit + 1);
-    else q.orderBy('m.createdAt', 'ASC').addOrderBy('m.id', 'ASC');
+    else q.orderBy('m.createdAt', 'ASC');
     const found = await q.getMany();
     const more = page !== 'all' && found.length > page.limit;
     const messages = page === 'all' ? found : found.slice(0, page.limit).reverse();

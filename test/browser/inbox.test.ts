@@ -252,6 +252,7 @@ describe('clinician inbox (headless Chromium)', function () {
     expect(await note.innerText()).to.contain('Alex Morgan').and.contain('Escalation acknowledged: Rang her; mum with her now, GP tomorrow.');
     await banner.waitFor({ state: 'detached' });
     await page.waitForFunction(() => document.getElementById('root')?.getAttribute('aria-hidden') !== 'true' && !document.getElementById('root')?.inert, undefined, { timeout: 3000 });
+    await note.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SCREENSHOTS, 'conversation-acknowledged.png') });
     expect(await seriousAxeViolations(page), 'thread with alerts and the acknowledgement').to.deep.equal([]);
     await page.close();
