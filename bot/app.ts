@@ -76,7 +76,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const log = overrides.logger ?? createLogger(settings.logLevel);
   const now = overrides.now ?? (() => new Date());
   const nowMs = () => now().getTime();
-  const directory = new ServiceDirectory(loadConfig(settings.configPath));
+  const directory = new ServiceDirectory(loadConfig(settings.configPath), settings.configPath);
   // Built before anything opens: a malformed lexicon stops the start, naming the entry.
   const triage = overrides.triage ?? new ServiceTriage(directory.services);
   const db = await Database.open(settings.databaseUrl);

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { relative } from 'node:path';
 import type { Database } from '../../db/database';
 import type { StaffIdentity } from '../identity';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
@@ -40,8 +41,11 @@ export class ServiceSettings {
       await this.deps.db.transaction((tx) => recordAudit(tx, now, {
         actorType: 'staff', actorId: staff.id, action: 'service.settings_read', subjectType: 'service', services, detail: { count: services.length },
       }));
+      // The file this server actually read, relative to where it runs when it is below it.
+      const path = this.deps.directory.sourcePath;
+      const loaded = path === undefined ? null : relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path);
       return {
-        source: SETTINGS_SOURCE,
+        source: { ...SETTINGS_SOURCE, loaded },
         organisation: this.deps.directory.config.organisation,
         outcomes: this.deps.directory.config.outcomes,
         timeZone: SERVICE_ZONE,

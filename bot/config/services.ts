@@ -278,7 +278,8 @@ export class ServiceDirectory {
   private readonly byEndpoint = new Map<string, ServiceConfig>();
   private readonly bySlug = new Map<string, ServiceConfig>();
 
-  constructor(readonly config: LamplightConfig) {
+  /** `sourcePath`: the file the config was read from, when it came from one (the admin screen names it). */
+  constructor(readonly config: LamplightConfig, readonly sourcePath?: string) {
     for (const service of config.services) {
       this.bySlug.set(service.slug, service);
       if (service.channels.sms) this.byEndpoint.set(`sms:${service.channels.sms}`, service);

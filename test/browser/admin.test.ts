@@ -177,6 +177,7 @@ describe('admin screens (headless Chromium)', function () {
     await openAdmin(page, 'Services');
     expect(await page.locator('[data-service-settings]').count()).to.equal(3);
     const body = await page.locator('section[aria-label="Services\' settings"]').textContent();
+    expect(await page.locator('[data-config-loaded]').textContent()).to.equal('config/demo.services.yaml');
     expect(body).to.contain('LAMPLIGHT_CONFIG').and.contain('npm run cli -- config check').and.contain('09:00-17:00').and.contain('+447700900101');
     expect(await page.locator('section[aria-label="Services\' settings"] input, section[aria-label="Services\' settings"] textarea, section[aria-label="Services\' settings"] select').count()).to.equal(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'admin-services.png'), fullPage: true });

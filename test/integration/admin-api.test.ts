@@ -101,7 +101,9 @@ describe('admin API', () => {
     it('when an admin reads them, then only the services they administer, as the config has them: hours, holidays, promises, replies, templates, ladder, channels', async () => {
       const { status, body } = await h.api('GET', '/api/v1/admin/services', { token: schoolAdmin });
       expect(status).to.equal(200);
-      expect(body.source).to.deep.equal({ env: 'LAMPLIGHT_CONFIG', defaultPath: 'config/demo.services.yaml', check: 'npm run cli -- config check' });
+      expect(body.source).to.deep.include({ env: 'LAMPLIGHT_CONFIG', defaultPath: 'config/demo.services.yaml', check: 'npm run cli -- config check' });
+      // The file this server read: the harness starts it on a copy of the config in a temporary folder.
+      expect(body.source.loaded).to.equal(join(configDir, 'services.yaml'));
       expect(body.services.map((s: any) => s.slug)).to.deep.equal(['school-nursing']);
       const s = body.services[0];
       expect(s).to.deep.include({ name: 'School Nursing', timeZone: 'Europe/London', bankHolidays: 'england-and-wales' });

@@ -31,7 +31,7 @@ export function ServicesView({ api }: { api: Api }) {
         <>
           <MessageBar intent="info" layout="multiline">
             <MessageBarBody>
-              These settings are read-only here. They live in the services config file, the file the server&rsquo;s <code>{settings.source.env}</code> environment
+              These settings are read-only here. They live in the services config file{settings.source.loaded ? <> this server read at its start, <code data-config-loaded>{settings.source.loaded}</code></> : null}: the file the server&rsquo;s <code>{settings.source.env}</code> environment
               variable names (<code>{settings.source.defaultPath}</code> when it is not set), under change control. To change one, edit that file, check it
               with <code>{settings.source.check}</code>, and restart Lamplight. Secrets (provider tokens, the web chat&rsquo;s Direct Line secret) are never shown.
             </MessageBarBody>

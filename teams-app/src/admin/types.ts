@@ -32,6 +32,6 @@ export interface ServiceSettings {
   };
 }
 export interface ServicesSettings {
-  source: { env: string; defaultPath: string; check: string };
+  source: { env: string; defaultPath: string; check: string; loaded: string | null };
   organisation: string; outcomes: string[]; timeZone: string; services: ServiceSettings[];
 }
