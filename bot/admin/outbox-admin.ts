@@ -6,7 +6,7 @@ import { openContactAddress } from '../../db/sealed-fields';
 import type { StaffIdentity } from '../identity';
 import type { ServiceDirectory } from '../config/services';
 import type { ConversationActions } from '../inbox/actions';
-import { maskedAddress } from '../inbox/conversations';
+import { maskedAddress } from '../inbox/masked-address';
 import { auditingRefusals, recordAudit } from '../audit/record';
 import { conflict, invalid, notFound } from '../problems';
 import { adminServices, requireAdminOf } from './access';

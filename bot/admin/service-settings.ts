@@ -43,7 +43,8 @@ export class ServiceSettings {
       }));
       // The file this server actually read, relative to where it runs when it is below it.
       const path = this.deps.directory.sourcePath;
-      const loaded = path === undefined ? null : relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path);
+      const below = path === undefined ? undefined : relative(process.cwd(), path);
+      const loaded = path === undefined ? null : below!.startsWith('..') ? path : below!;
       return {
         source: { ...SETTINGS_SOURCE, loaded },
         organisation: this.deps.directory.config.organisation,

@@ -173,12 +173,6 @@ export class EscalationLadder {
     return describeEscalations(manager, this.deps.keyring, this.deps.directory, escalations, this.deps.now());
   }
 
-  /** The escalations of one conversation, newest first, described (for the conversation view and its transcript). */
-  async ofConversation(manager: EntityManager, conversationId: string): Promise<EscalationView[]> {
-    const escalations = await manager.find(Escalation, { where: { conversationId }, order: { createdAt: 'DESC' } });
-    return describeEscalations(manager, this.deps.keyring, this.deps.directory, escalations, this.deps.now());
-  }
-
   /**
    * Acknowledges: stops the ladder, and says in the conversation's thread who did and what was
    * done. From the tab the person says what was done (`outcome`); the Teams card asks nothing,

@@ -4,7 +4,7 @@ import { Contact, Conversation, Escalation, EscalationNotice, Note, OutboxItem, 
 import { openContactAddress, openNoteBody } from '../../db/sealed-fields';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { openingState } from '../gateway/hours';
-import { maskedAddress } from '../inbox/conversations';
+import { maskedAddress } from '../inbox/masked-address';
 
 /** The words an acknowledgement's note starts with; the rest is what the person said was done. */
 export const ACKNOWLEDGED_PREFIX = 'Escalation acknowledged: ';

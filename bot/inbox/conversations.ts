@@ -1,4 +1,5 @@
 import { describeEscalations } from '../escalation/view';
+import { maskedAddress } from './masked-address';
 import { REPLY_TEXT_LIMITS } from '../../adapters/channel';
 import { replyTemplateFor, replyWindowOf, templatePreview, templateReplyLimit } from '../outbox/send-guards';
 import { In, Not } from 'typeorm';
@@ -398,10 +399,6 @@ export class ClinicianConversations {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Enough of an address to tell two contacts apart in a list; the whole one is in the audited read. */
-export function maskedAddress(address: string): string {
-  return address.length <= 4 ? '••••' : `•••• ${address.slice(-4)}`;
-}
 
 /** The promise a conversation is held to: the service's urgent one once it is flagged, if it has one. */
 export function replyPromiseMinutes(service: ServiceConfig, riskLevel: string): number {

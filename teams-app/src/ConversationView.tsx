@@ -8,6 +8,7 @@ import { Api, ApiError } from './api';
 import { channelName, contactName, date, dateTime } from './format';
 import { SafeText } from './SafeText';
 import { OUTBOUND_CONTROLS, ReplySize, replySize } from './segments';
+import { holderLine, routeWords } from './Escalations';
 import type { Detail, EscalationInfo, Me, Msg, Reason, Services } from './types';
 
 const useStyles = makeStyles({
@@ -53,15 +54,21 @@ function threadItems(detail: Detail): ThreadEntry[] {
 /** Who was alerted, in a sentence: "Level 2 alert (round 1) to Alex Morgan, Dev Admin, in the Lamplight tab and the Teams channel (sent)." */
 function alertWords(a: Alert): string {
   const to = a.to.length ? a.to.join(', ') : 'nobody (no one holds that role)';
-  return `${a.final ? 'Final alert' : `Level ${a.level} alert (round ${a.round})`} to ${to}, in the ${a.routes.join(' and the ')}.`;
+  return `${a.final ? 'Final alert' : `Level ${a.level} alert (round ${a.round})`} to ${to}, in ${routeWords(a.routes)}.`;
 }
 
 /** The banner says who holds an escalation now, not "the duty lead" after the ladder has climbed past them. */
 export function escalationBanner(e: EscalationInfo): string {
-  const held = e.holder ? `Held by ${e.holder.label}${e.holder.names.length ? ` (${e.holder.names.join(', ')})` : ''}` : 'Not yet alerted';
+  const held = e.holder ? `Held by ${holderLine(e.holder)}` : 'Not yet alerted';
   const sent = `${e.alerts.length} alert${e.alerts.length === 1 ? '' : 's'} sent`;
   if (e.status === 'exhausted') return `Escalated: final alert sent, still not acknowledged. ${held}; ${sent}.`;
   return `Escalated. ${held}; ${sent}${e.nextStep ? `; next: ${e.nextStep.description.replace(/ if not acknowledged$/, '')} at ${dateTime(e.nextStep.at)} if nobody acknowledges` : ''}.`;
+}
+
+/** Earlier pages above the newest one, each message once (the newest page may overlap what was fetched before it grew). */
+function withOlder(older: Msg[], newest: Msg[]): Msg[] {
+  const seen = new Set(older.map((m) => m.id));
+  return [...older, ...newest.filter((m) => !seen.has(m.id))];
 }
 
 /** Where a conversation opens: its first unread message, or its highest-risk one if earlier. */
@@ -291,7 +298,7 @@ export function ConversationView({ api, id, me, services, onChanged, onOpen }: {
         {(older ? older.before : detail.olderMessages?.before) && (
           <li className={styles.event}><Button size="small" onClick={() => void loadOlder((older ? older.before : detail.olderMessages!.before)!)}>Show earlier messages</Button></li>
         )}
-        {threadItems(older ? { ...detail, messages: [...older.messages, ...detail.messages.filter((m) => !older.messages.some((o) => o.id === m.id))] } : detail).map((entry) => entry.alert ? (
+        {threadItems(older ? { ...detail, messages: withOlder(older.messages, detail.messages) } : detail).map((entry) => entry.alert ? (
           <li key={entry.alert.key} className={`${styles.bubble} ${styles.event}`} data-author="system" data-escalation-alert>
             <span className={styles.meta}>Escalation · {dateTime(entry.alert.at)}</span>
             <Text>{alertWords(entry.alert)}</Text>

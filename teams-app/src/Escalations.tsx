@@ -4,7 +4,10 @@ import {
 } from '@fluentui/react-components';
 import { ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Api, ApiError } from './api';
-import type { EscalationFilter, EscalationHolder, EscalationItem } from './escalation-types';
+import type { EscalationInfo as EscalationItem } from './types';
+
+type EscalationFilter = 'open' | 'acknowledged' | 'all';
+type EscalationHolder = NonNullable<EscalationItem['holder']>;
 import { dateTime } from './format';
 import { SafeText } from './SafeText';
 import type { Me, Services } from './types';
@@ -75,7 +78,7 @@ export function categoryWords(categories: string[]): string {
 }
 
 /** Where an alert went, as the server names it: "the Lamplight tab and the Teams channel (sent)". */
-const routeWords = (routes: string[]) => `the ${routes.join(' and the ')}`;
+export const routeWords = (routes: string[]) => `the ${routes.join(' and the ')}`;
 
 /** Waiting ones first, the longest wait first (the most urgent); then acknowledged, the latest first. */
 export function sortEscalations(items: EscalationItem[]): EscalationItem[] {

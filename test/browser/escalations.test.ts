@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { Lamplight } from '../../bot/app';
-import type { EscalationItem } from '../../teams-app/src/escalation-types';
+import type { EscalationInfo as EscalationItem } from '../../teams-app/src/types';
 import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
 import { IN_HOURS } from '../support/harness';
 
