@@ -132,7 +132,13 @@ export class Database {
   private drain(): void {
     if (this.draining) return;
     this.draining = (async () => {
-      while (this.pending.length) await this.commitGroup(this.pending.splice(0, MAX_GROUP));
+      while (this.pending.length) {
+        // better-sqlite3 is synchronous: a unit's queries resolve as microtasks, so without a turn of
+        // the event loop here no other webhook is ever parsed while a group forms, and every
+        // message pays its own fsync. One turn lets what has arrived on the sockets join.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.commitGroup(this.pending.splice(0, MAX_GROUP));
+      }
     })().finally(() => {
       this.draining = undefined;
       if (this.pending.length) this.drain();
