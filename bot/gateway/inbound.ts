@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { EntityManager, In, MoreThanOrEqual, Not, IsNull } from 'typeorm';
+import { EntityManager, MoreThanOrEqual } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { AutoReplyKind, Channel, Contact, Conversation, Message, Note, ServiceMembership } from '../../db/entities';
@@ -12,6 +12,7 @@ import type { EscalationLadder } from '../escalation/ladder';
 import { AutoReplyDecision, consentKeyword, decideAutoReplies } from './auto-replies';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { queueOutbound } from '../outbox/queue';
+import { change, columnsOf, concat, insertRow, rowOf, sql } from '../../db/rows';
 import { INBOUND_TEXT_LIMITS } from '../../adapters/channel';
 
 /** An inbound message as every channel delivers it to the gateway, free of provider and SDK types. */
@@ -52,6 +53,18 @@ export function capText(text: string, limit: number): string {
   return `${text.slice(0, end)}\n[Lamplight: this message was ${text.length} characters long; only the first ${end} are kept]`;
 }
 
+/**
+ * The one lookup an inbound message starts with (parameters: channel, provider id, channel, address
+ * hash, and `:<service>:<channel>`, the end of the open conversation's openKey, whose unique index
+ * finds it). Exported for the schema test that checks every part of it is read off an index.
+ */
+export function inboundLookupSql(manager: EntityManager): string {
+  return `SELECT (SELECT m.id FROM message m WHERE m.channel = ? AND m."externalId" = ?) AS "duplicateId", ${columnsOf(manager, Contact, 'c', 'c_')}, ${columnsOf(manager, Conversation, 'v', 'v_')}
+    FROM (SELECT 1 AS one) AS lookup
+    LEFT JOIN contact c ON c.channel = ? AND c."addressHash" = ?
+    LEFT JOIN conversation v ON v."openKey" = ${concat(manager, "'open:'", 'c.id', '?')}`;
+}
+
 export class UnknownEndpointError extends Error {
   constructor(channel: Channel) {
     super(`no service is configured for this ${channel} address`);
@@ -87,11 +100,17 @@ export class InboundMessages {
     const inbound = { ...received, text: capText(received.text, INBOUND_TEXT_LIMITS.get(received.channel)!) };
     const service = this.resolveService(inbound);
     return this.deps.db.transactionRetryingConflicts(async (tx) => {
-      if (await this.isAlreadyStored(tx, inbound)) return { outcome: 'duplicate', serviceSlug: service.slug, autoReplies: [] };
+      // One statement says whether the message is already stored and finds the contact and its
+      // open conversation with this service; a message in a running conversation then costs two
+      // more (the message, the conversation's times), or three when an automatic reply may be due.
+      const found = await this.lookUp(tx, inbound, service);
+      if (found.duplicate) return { outcome: 'duplicate', serviceSlug: service.slug, autoReplies: [] };
       const now = this.deps.now();
       const at = now.getTime();
-      const contact = await this.findOrCreateContact(tx, inbound, at);
-      const { conversation, isNew, returning } = await this.findOrOpenConversation(tx, contact, service, inbound, at);
+      const contact = found.contact ?? await this.createContact(tx, inbound, at);
+      const { conversation, isNew, returning } = found.conversation
+        ? { conversation: found.conversation, isNew: false, returning: undefined }
+        : await this.openConversation(tx, contact, service, inbound, at);
       const assessment = this.triageSafely(service.slug, inbound.text);
       const message = await this.storeInboundMessage(tx, conversation, inbound, assessment, at);
       const risk = await this.actOnRisk(tx, conversation, message, assessment, at);
@@ -101,7 +120,7 @@ export class InboundMessages {
       await this.applyConsentKeyword(tx, contact, keyword, at);
 
       // A blocked contact is still heard (stored, triaged, escalated) but gets no automatic replies.
-      const replies = contact.blockedAt ? [] : decideAutoReplies({
+      const decide = (lastSent: Partial<Record<AutoReplyKind, number>>) => contact.blockedAt ? [] : decideAutoReplies({
         service,
         now,
         risk: assessment.level,
@@ -113,8 +132,13 @@ export class InboundMessages {
         keyword,
         consentBefore,
         notText: inbound.notText,
-        lastSent: isNew && !returning ? {} : await this.lastAutoReplies(tx, [conversation.id, ...(returning ? [returning.id] : [])], at - service.autoReplyIntervalMinutes * 60_000),
+        lastSent,
       });
+      // What was sent before only ever holds a reply back, so when nothing is due even as if
+      // nothing had been sent, there is nothing to look up.
+      const unthrottled = decide({});
+      const replies = unthrottled.length === 0 || (isNew && !returning) ? unthrottled
+        : decide(await this.lastAutoReplies(tx, [conversation.id, ...(returning ? [returning.id] : [])], at - Math.max(service.autoReplyIntervalMinutes, service.safetyReplyIntervalMinutes, service.holdingReplyIntervalMinutes) * 60_000));
       await this.queueAutoReplies(tx, conversation, replies, at);
       await this.markConversationAwaitingReply(tx, conversation, at, replies.length);
       return { outcome: 'stored', conversationId: conversation.id, messageId: message.id, serviceSlug: service.slug, autoReplies: replies.map((r) => r.kind), risk };
@@ -136,33 +160,36 @@ export class InboundMessages {
     return service;
   }
 
-  private async isAlreadyStored(tx: EntityManager, inbound: InboundMessage): Promise<boolean> {
-    return tx.exists(Message, { where: { channel: inbound.channel, externalId: inbound.providerMessageId } });
+  /**
+   * Whether this provider message is already stored, the contact, and the contact's open
+   * conversation with this service on this channel, in one statement.
+   */
+  private async lookUp(tx: EntityManager, inbound: InboundMessage, service: ServiceConfig): Promise<{ duplicate: boolean; contact?: Contact; conversation?: Conversation }> {
+    const addressHash = contactLookupHash(this.deps.keyring, inbound.channel, inbound.from);
+    const [raw] = await sql(tx, inboundLookupSql(tx), [inbound.channel, inbound.providerMessageId, inbound.channel, addressHash, `:${service.slug}:${inbound.channel}`]);
+    return { duplicate: raw.duplicateId !== null && raw.duplicateId !== undefined, contact: rowOf(tx, Contact, raw, 'c_'), conversation: rowOf(tx, Conversation, raw, 'v_') };
   }
 
-  private async findOrCreateContact(tx: EntityManager, inbound: InboundMessage, at: number): Promise<Contact> {
-    const addressHash = contactLookupHash(this.deps.keyring, inbound.channel, inbound.from);
-    const existing = await tx.findOneBy(Contact, { channel: inbound.channel, addressHash });
-    if (existing) return existing;
+  private async createContact(tx: EntityManager, inbound: InboundMessage, at: number): Promise<Contact> {
     const id = randomUUID();
     const contact: Contact = {
       id,
       channel: inbound.channel,
-      addressHash,
+      addressHash: contactLookupHash(this.deps.keyring, inbound.channel, inbound.from),
       ...sealContactAddress(this.deps.keyring, id, normaliseAddress(inbound.channel, inbound.from)),
       consent: 'active',
       consentChangedAt: null,
       createdAt: at,
       blockedAt: null,
     };
-    await tx.insert(Contact, contact);
+    // Two first messages from one new number can race here: the loser's unique violation reruns
+    // the whole unit (transactionRetryingConflicts), and the rerun finds the winner's contact.
+    await insertRow(tx, Contact, contact);
     return contact;
   }
 
-  private async findOrOpenConversation(tx: EntityManager, contact: Contact, service: ServiceConfig, inbound: InboundMessage, at: number): Promise<{ conversation: Conversation; isNew: boolean; returning?: Conversation }> {
+  private async openConversation(tx: EntityManager, contact: Contact, service: ServiceConfig, inbound: InboundMessage, at: number): Promise<{ conversation: Conversation; isNew: boolean; returning?: Conversation }> {
     const openKey = `open:${contact.id}:${service.slug}:${inbound.channel}`;
-    const existing = await tx.findOneBy(Conversation, { openKey });
-    if (existing) return { conversation: existing, isNew: false };
     const returning = await this.recentlyClosed(tx, contact, service, at);
     const clinician = returning?.assignedStaffId && await tx.existsBy(ServiceMembership, { staffId: returning.assignedStaffId, serviceSlug: service.slug })
       ? returning.assignedStaffId : null;
@@ -185,7 +212,7 @@ export class InboundMessages {
       recordedAt: null,
       lastReadAt: null,
     };
-    await tx.insert(Conversation, conversation);
+    await insertRow(tx, Conversation, conversation);
     if (returning) await this.noteReturn(tx, conversation, returning, at);
     return { conversation, isNew: true, returning };
   }
@@ -220,10 +247,8 @@ export class InboundMessages {
   private async actOnRisk(tx: EntityManager, conversation: Conversation, message: Message, assessment: Assessment, at: number): Promise<InboundResult['risk']> {
     if (assessment.level === 'none') return undefined;
     const categories = [...new Set(assessment.reasons.filter((r) => r.level === assessment.level).map((r) => r.category))];
-    if (RISK_RANK[assessment.level] > RISK_RANK[conversation.riskLevel]) {
-      await tx.update(Conversation, { id: conversation.id }, { riskLevel: assessment.level });
-      conversation.riskLevel = assessment.level;
-    }
+    // Written with the conversation's times at the end of the unit (markConversationAwaitingReply).
+    if (RISK_RANK[assessment.level] > RISK_RANK[conversation.riskLevel]) conversation.riskLevel = assessment.level;
     if (assessment.level !== 'high') return { level: assessment.level, categories };
     const escalation = await this.deps.escalations.raiseOrJoin(tx, { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, messageId: message.id, categories, at });
     return { level: assessment.level, categories, escalationId: escalation.escalationId, escalationIsNew: escalation.isNew };
@@ -245,7 +270,7 @@ export class InboundMessages {
       riskLevel: assessment.level,
       triageCipher: assessment.reasons.length ? sealTriage(this.deps.keyring, id, assessment.reasons) : null,
     };
-    await tx.insert(Message, message);
+    await insertRow(tx, Message, message);
     return message;
   }
 
@@ -257,15 +282,11 @@ export class InboundMessages {
   }
 
   private async lastAutoReplies(tx: EntityManager, conversationIds: string[], since: number): Promise<Partial<Record<AutoReplyKind, number>>> {
-    const recent = await tx.find(Message, {
-      select: { autoReplyKind: true, createdAt: true },
-      where: { conversationId: In(conversationIds), autoReplyKind: Not(IsNull()), createdAt: MoreThanOrEqual(since) },
-    });
+    const recent = await sql(tx, `SELECT "autoReplyKind", MAX("createdAt") AS "at" FROM message
+      WHERE "conversationId" IN (${conversationIds.map(() => '?').join(', ')}) AND "autoReplyKind" IS NOT NULL AND "createdAt" >= ?
+      GROUP BY "autoReplyKind"`, [...conversationIds, since]);
     const last: Partial<Record<AutoReplyKind, number>> = {};
-    for (const m of recent) {
-      const kind = m.autoReplyKind!;
-      last[kind] = Math.max(last[kind] ?? 0, m.createdAt);
-    }
+    for (const row of recent) last[row.autoReplyKind as AutoReplyKind] = Number(row.at);
     return last;
   }
 
@@ -285,10 +306,7 @@ export class InboundMessages {
   }
 
   private async markConversationAwaitingReply(tx: EntityManager, conversation: Conversation, at: number, replies: number): Promise<void> {
-    await tx.update(Conversation, { id: conversation.id }, {
-      lastInboundAt: at,
-      lastMessageAt: at + replies,
-      awaitingReplySince: conversation.awaitingReplySince ?? at,
-    });
+    await change(tx, 'UPDATE conversation SET "lastInboundAt" = ?, "lastMessageAt" = ?, "awaitingReplySince" = ?, "riskLevel" = ? WHERE id = ?',
+      [at, at + replies, conversation.awaitingReplySince ?? at, conversation.riskLevel, conversation.id]);
   }
 }

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { AuthorKind, AutoReplyKind, Conversation, Message, OutboxItem } from '../../db/entities';
 import { sealMessageBody } from '../../db/sealed-fields';
+import { insertRow } from '../../db/rows';
 
 export interface OutboundDraft {
   conversation: Conversation;
@@ -39,7 +40,7 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     riskLevel: null,
     triageCipher: null,
   };
-  await manager.insert(Message, message);
+  await insertRow(manager, Message, message);
   const item: OutboxItem = {
     id: randomUUID(),
     messageId: id,
@@ -61,6 +62,6 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     createdAt: draft.at,
     updatedAt: draft.at,
   };
-  await manager.insert(OutboxItem, item);
+  await insertRow(manager, OutboxItem, item);
   return message;
 }

@@ -6,6 +6,9 @@ import { verifyAuditChain } from '../../db/audit-chain';
 import { Database, describeDatabaseUrl } from '../../db/database';
 import { AuditEvent, AuditEventService, Conversation, Escalation } from '../../db/entities';
 import { migrations } from '../../db/migrations';
+import { native } from '../../db/rows';
+import { inboundLookupSql } from '../../bot/gateway/inbound';
+import { CLAIM_SQL } from '../../bot/outbox/worker';
 import { AuditChain1764500000000 } from '../../db/migrations/1764500000000-AuditChain';
 import { scratchDatabase, TEST_DIALECT } from '../support/database';
 
@@ -50,6 +53,43 @@ describe(`the schema (${TEST_DIALECT})`, () => {
             await runner.query('SET LOCAL enable_seqscan = off');
             const plan = (await runner.query(`EXPLAIN ${sql}`, parameters)).map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
             expect(plan, plan).to.contain(index).and.not.match(/^\s*(->\s*)?Sort\b/m);
+            await runner.rollbackTransaction();
+          } finally {
+            await runner.release();
+          }
+        }
+      }
+    } finally {
+      await db.close();
+      await scratch.drop();
+    }
+  });
+
+  it('the statements every message and every send run (the inbound lookup, the outbox claim) find their rows by index, never by scanning a table (EXPLAIN)', async () => {
+    const scratch = await scratchDatabase();
+    const db = await Database.open(scratch.url);
+    try {
+      await db.migrate();
+      const id = randomUUID();
+      const statements = [
+        { name: 'inbound lookup', text: inboundLookupSql(db.manager), parameters: ['sms', 'SM1', 'sms', 'hash', ':school-nursing:sms'], indexes: ['uq_message_external', 'uq_contact_address', 'uq_conversation_open'] },
+        { name: 'outbox claim', text: CLAIM_SQL, parameters: [1, 1, 1, id, 0, 1, 1, id, 'sms', id, 1, 1, id, true], indexes: ['ix_outbox_conversation'] },
+      ];
+      for (const { name, text, parameters, indexes } of statements) {
+        const sql = native(db.dialect, text);
+        const bound = parameters.map((p) => (typeof p === 'boolean' && db.dialect === 'sqlite' ? Number(p) : p));
+        if (TEST_DIALECT === 'sqlite') {
+          const plan = (await db.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, bound)).map((r: { detail: string }) => r.detail).join('\n');
+          for (const index of indexes) expect(plan, `${name}:\n${plan}`).to.contain(index);
+          expect(plan, `${name}:\n${plan}`).not.to.match(/\bSCAN (message|contact|conversation|outbox_item|earlier|m|c|v)\b/);
+        } else {
+          const runner = db.dataSource.createQueryRunner();
+          try {
+            await runner.startTransaction();
+            await runner.query('SET LOCAL enable_seqscan = off');
+            const plan = (await runner.query(`EXPLAIN ${sql}`, bound)).map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+            for (const index of indexes) expect(plan, `${name}:\n${plan}`).to.contain(index);
+            expect(plan, `${name}:\n${plan}`).not.to.contain('Seq Scan');
             await runner.rollbackTransaction();
           } finally {
             await runner.release();
