@@ -25,6 +25,8 @@ export interface FakeTwilioOptions {
   /** Post `sent` then `delivered` to each message's StatusCallback. */
   sendStatusCallbacks?: boolean;
   statusCallbackDelayMs?: number;
+  /** How long each create-message call waits before it is answered (a provider's round trip); default 0. */
+  latencyMs?: number;
 }
 
 export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
@@ -59,6 +61,11 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
     for (const go of this.waiting.splice(0)) go();
   }
 
+  /** How many sends are hanging now (held numbers). */
+  hanging(): number {
+    return this.waiting.length;
+  }
+
   /** An outage ends: the failures still queued by failNext are dropped. */
   recover(): void {
     this.failures.length = 0;
@@ -75,6 +82,7 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
       return reply(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
     }
     const form = new URLSearchParams((req.rawBody ?? (await readBody(req))).toString());
+    if (this.options.latencyMs) await new Promise<void>((resolve) => setTimeout(resolve, this.options.latencyMs));
     const failure = this.failures.shift();
     if (failure) return reply(res, failure.status, { code: failure.code, message: 'Injected failure', status: failure.status });
     const to = form.get('To');

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { In, LessThan, LessThanOrEqual } from 'typeorm';
+import { LessThan, LessThanOrEqual } from 'typeorm';
 import { ChannelSender, OutboundTemplate, OutboundText, ProviderError, WINDOW_CLOSED_CODES } from '../../adapters/channel';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
@@ -9,6 +9,14 @@ import { Poller } from '../poller';
 import type { Telemetry } from '../telemetry';
 import type { ServiceDirectory } from '../config/services';
 import { planSend } from './send-guards';
+import { change, columnsOf, rowOf, sql } from '../../db/rows';
+
+/** OutboxWorker.claim's one statement (exported for the schema test that checks it is read off indexes). */
+export const CLAIM_SQL = `UPDATE outbox_item SET status = 'sending', "lockedUntil" = ?, attempts = ?, "updatedAt" = ?
+  WHERE id = ? AND attempts = ? AND ((status = 'pending' AND "nextAttemptAt" <= ?) OR (status = 'sending' AND "lockedUntil" < ?))
+  AND NOT EXISTS (SELECT 1 FROM outbox_item earlier WHERE earlier."conversationId" = ? AND earlier.channel = ? AND earlier.id <> ?
+    AND (earlier."createdAt" < ? OR (earlier."createdAt" = ? AND earlier.id < ?))
+    AND (earlier.status IN ('pending', 'sending') OR (earlier.status = 'failed' AND earlier."holdsLater" = ?)))`;
 
 export interface OutboxWorkerOptions {
   db: Database;
@@ -35,6 +43,11 @@ export interface OutboxWorkerOptions {
   batchSize?: number;
   /** Sends in flight at once, each to a different conversation (a provider that hangs on one holds one slot). */
   concurrency?: number;
+  /**
+   * Further slots only safety and holding texts and escalation cards may take: when a provider
+   * hangs on every ordinary slot, the next text to someone at risk still goes at once.
+   */
+  urgentConcurrency?: number;
   /** Posts escalation cards to Teams (rows with channel `teams`); absent = such rows fail. */
   cards?: { send(item: OutboxItem): Promise<{ providerMessageId: string }> };
   /** Told after a row's status is recorded (sent, retrying, failed), for live updates. */
@@ -68,6 +81,7 @@ export class OutboxWorker {
       backoffMaxMs: 5 * 60_000,
       batchSize: 25,
       concurrency: 4,
+      urgentConcurrency: 2,
       ...options,
     };
     this.poller = new Poller(() => this.dispatch(), this.o.pollIntervalMs, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'));
@@ -131,13 +145,25 @@ export class OutboxWorker {
       if (rows) rows.push(item);
       else lanes.set(lane, [item]);
     }
+    // The lanes keep the order they were found in (the most urgent first); within a lane the rows
+    // go oldest first, whatever their priority: a safety text never overtakes an earlier reply in
+    // its own conversation, it only moves the whole lane up.
+    for (const rows of lanes.values()) rows.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
     const counter = { attempted: 0 };
     const waiting = [...lanes.entries()];
     const runners: Promise<void>[] = [];
+    const ordinary = Math.max(1, this.o.concurrency);
     // Lanes start while slots are free; each lane's end frees its slot for the next that waits.
     const fill = (): void => {
-      while (waiting.length && !this.draining && this.sending.size < Math.max(1, this.o.concurrency)) {
-        const [key, rows] = waiting.shift()!;
+      for (let i = 0; i < waiting.length && !this.draining;) {
+        const [key, rows] = waiting[i];
+        const urgent = rows.some((r) => r.priority > 0);
+        if (this.sending.size >= ordinary + (urgent ? this.o.urgentConcurrency : 0)) {
+          // No ordinary slot: only an urgent lane further down may still start.
+          i++;
+          continue;
+        }
+        waiting.splice(i, 1);
         // A lane already sending in this conversation keeps its place; what it did not take waits for its end.
         if (this.sending.has(key)) continue;
         const run = this.sendLane(rows, now, counter).finally(() => {
@@ -159,36 +185,24 @@ export class OutboxWorker {
   private async sendLane(rows: OutboxItem[], now: number, counter: { attempted: number }): Promise<void> {
     for (const item of rows) {
       if (this.draining) return;
-      // Something earlier in this conversation is still to go (or holds it): the rest wait too.
-      if (!(await this.isNextInConversation(item))) return;
-      if (!(await this.claim(item, now))) continue;
+      // Not claimed: another worker has it, or something earlier in this conversation is still to
+      // go (or holds it), and then the rest of the lane waits too.
+      if (!(await this.claim(item, now))) return;
       counter.attempted++;
       await this.deliver(item).catch((error) => this.o.log.error({ event: 'outbox.lane_failed', outboxItemId: item.id, err: { name: (error as Error).name } }, 'a send failed unexpectedly; the row is taken up again after its lease'));
     }
   }
 
-  private async isNextInConversation(item: OutboxItem): Promise<boolean> {
-    const scope = { conversationId: item.conversationId, channel: item.channel };
-    const first = await this.o.db.manager.findOne(OutboxItem, {
-      select: { id: true },
-      // In order per conversation and channel: a card to the duty leads never waits behind a reply's
-      // retries. A reply that failed after the whole retry window still holds the rows behind it:
-      // the young person must not get replies 2 to 5 without 1.
-      where: [{ ...scope, status: In(['pending', 'sending']) }, { ...scope, status: 'failed', holdsLater: true }],
-      order: { createdAt: 'ASC' },
-    });
-    return first?.id === item.id;
-  }
-
+  /**
+   * Takes a due row for this worker, in one conditional statement: only if no other worker took it
+   * since it was read, and only if nothing earlier in its conversation and channel is still to go.
+   * In order per conversation and channel: a card to the duty leads never waits behind a reply's
+   * retries. A reply that failed after the whole retry window still holds the rows behind it: the
+   * young person must not get replies 2 to 5 without 1.
+   */
   private async claim(item: OutboxItem, now: number): Promise<boolean> {
-    const result = await this.o.db.manager
-      .createQueryBuilder()
-      .update(OutboxItem)
-      .set({ status: 'sending', lockedUntil: now + this.o.leaseMs, attempts: item.attempts + 1, updatedAt: now })
-      .where('id = :id AND attempts = :attempts', { id: item.id, attempts: item.attempts })
-      .andWhere('((status = :pending AND "nextAttemptAt" <= :now) OR (status = :sending AND "lockedUntil" < :now))', { pending: 'pending', sending: 'sending', now })
-      .execute();
-    if (result.affected !== 1) return false;
+    const claimed = await change(this.o.db.manager, CLAIM_SQL, [now + this.o.leaseMs, item.attempts + 1, now, item.id, item.attempts, now, now, item.conversationId, item.channel, item.id, item.createdAt, item.createdAt, item.id, true]);
+    if (claimed !== 1) return false;
     item.attempts += 1;
     return true;
   }
@@ -200,9 +214,12 @@ export class OutboxWorker {
       return this.attempt(item, () => cards.send(item), { authorKind: 'system', kind: 'escalation-card' }, () => undefined);
     }
     const { manager } = this.o.db;
-    const message = await manager.findOneByOrFail(Message, { id: item.messageId });
-    const conversation = await manager.findOneByOrFail(Conversation, { id: item.conversationId });
-    const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
+    const [raw] = await sql(manager, `SELECT ${columnsOf(manager, Message, 'm', 'm_')}, ${columnsOf(manager, Conversation, 'v', 'v_')}, ${columnsOf(manager, Contact, 'c', 'c_')}
+      FROM message m JOIN conversation v ON v.id = m."conversationId" JOIN contact c ON c.id = v."contactId" WHERE m.id = ?`, [item.messageId]);
+    if (!raw) throw new Error('the outbox row\'s message is gone');
+    const message = rowOf(manager, Message, raw, 'm_')!;
+    const conversation = rowOf(manager, Conversation, raw, 'v_')!;
+    const contact = rowOf(manager, Contact, raw, 'c_')!;
     const announce = (status: string) => this.o.onStatus?.({ conversationId: conversation.id, serviceSlug: conversation.serviceSlug, status });
     const now = this.o.now();
     const body = openMessageBody(this.o.keyring, message);
@@ -244,10 +261,11 @@ export class OutboxWorker {
     const { manager } = this.o.db;
     try {
       const { providerMessageId, templateName = null } = await send();
-      const recorded = await manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'sent', providerMessageId, templateName, lockedUntil: null, lastError: null, updatedAt: this.o.now() });
+      const recorded = await change(manager, `UPDATE outbox_item SET status = 'sent', "providerMessageId" = ?, "templateName" = ?, "lockedUntil" = NULL, "lastError" = NULL, "updatedAt" = ? WHERE id = ? AND status = 'sending'`,
+        [providerMessageId, templateName, this.o.now(), item.id]);
       // A delivery callback may have got here first (it names the outbox row) and moved the status
       // on: keep its status, and still record the provider's id.
-      if (recorded.affected !== 1) {
+      if (recorded !== 1) {
         await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, templateName, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
       }
       this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
@@ -270,13 +288,15 @@ export class OutboxWorker {
     const step = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** (item.attempts - 1));
     const delay = Math.round(step * (0.5 + this.o.random() / 2));
     const now = this.o.now();
-    await this.o.db.manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'pending', nextAttemptAt: now + delay, lockedUntil: null, lastError: reason, updatedAt: now });
+    await change(this.o.db.manager, `UPDATE outbox_item SET status = 'pending', "nextAttemptAt" = ?, "lockedUntil" = NULL, "lastError" = ?, "updatedAt" = ? WHERE id = ? AND status = 'sending'`,
+      [now + delay, reason, now, item.id]);
     this.o.log.warn({ event: 'outbox.retry', outboxItemId: item.id, attempts: item.attempts, delayMs: delay }, 'send failed; will retry');
   }
 
   private async fail(item: OutboxItem, reason: string, holdsLater = false): Promise<void> {
     // Only the attempt in flight fails: a delivery callback that came first (see recordDeliveryStatus) stands.
-    await this.o.db.manager.update(OutboxItem, { id: item.id, status: 'sending' }, { status: 'failed', lockedUntil: null, lastError: reason.slice(0, 500), holdsLater, updatedAt: this.o.now() });
+    await change(this.o.db.manager, `UPDATE outbox_item SET status = 'failed', "lockedUntil" = NULL, "lastError" = ?, "holdsLater" = ?, "updatedAt" = ? WHERE id = ? AND status = 'sending'`,
+      [reason.slice(0, 500), holdsLater, this.o.now(), item.id]);
     this.o.log.error({ event: 'outbox.failed', outboxItemId: item.id, attempts: item.attempts, holdsLater, reason }, 'send failed permanently');
     this.o.telemetry.event('MessageFailed', { channel: item.channel });
   }

@@ -271,6 +271,39 @@ describe('nothing lost: the outbox when the provider hangs', () => {
     expect(h.twilio.sent[0].body).to.contain('999');
   });
 
+  it('when a safety text is queued behind a nurse\'s reply in the same conversation, then both go, the reply first (urgency moves the lane up, never past its own earlier rows)', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000 } });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.app.outbox.stop();
+    await h.sendSms({ from: '+447700900611', to: SCHOOL_NURSING_SMS, body: 'can i ask something' });
+    await h.app.outbox.runOnce();
+    const conversation = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    await h.api('POST', `/api/v1/conversations/${conversation.id}/messages`, { token: nurse, body: { text: 'of course, what is it?' } });
+    h.clock.advance(1000);
+    await h.sendSms({ from: '+447700900611', to: SCHOOL_NURSING_SMS, body: 'i have taken all my mums tablets' });
+    expect(await h.app.outbox.runOnce()).to.equal(2);
+    expect(h.twilio.sent.slice(1).map((s) => (/999/.test(s.body) ? 'safety' : s.body))).to.deep.equal(['of course, what is it?', 'safety']);
+  });
+
+  it('when Twilio hangs on every ordinary send slot, then a safety text to someone else still goes at once, while a routine welcome waits', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000, concurrency: 2 } });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    for (const n of ['21', '22']) await h.sendSms({ from: `+4477009006${n}`, to: SCHOOL_NURSING_SMS, body: 'can i ask about the pill' });
+    await h.app.outbox.runOnce();
+    await eventually(() => h.twilio.sent.length === 2, 'the two welcomes');
+    // Both ordinary slots hang on a nurse's reply.
+    for (const n of ['21', '22']) h.twilio.hold(`+4477009006${n}`);
+    for (const c of await h.app.db.manager.findBy(Conversation, {})) await h.api('POST', `/api/v1/conversations/${c.id}/messages`, { token: nurse, body: { text: 'a reply that hangs' } });
+    await eventually(() => h.twilio.hanging() === 2, 'both replies hanging');
+    h.clock.advance(1000);
+    await h.sendSms({ from: '+447700900623', to: SCHOOL_NURSING_SMS, body: 'hello' });
+    await h.sendSms({ from: '+447700900629', to: SCHOOL_NURSING_SMS, body: 'i have taken all my mums tablets' });
+    await eventually(() => h.twilio.sent.some((s) => s.to === '+447700900629' && /999/.test(s.body)), 'the safety text, with both ordinary slots hung');
+    expect(h.twilio.sent.some((s) => s.to === '+447700900623')).to.equal(false);
+    h.twilio.release();
+    await eventually(() => h.twilio.sent.length === 6, 'everything, once Twilio answers');
+  });
+
   it('when Twilio hangs on one conversation, then another conversation\'s safety text goes at once, not after the hung send', async () => {
     h = await startHarness({ outbox: { pollIntervalMs: 3_600_000 } });
     const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
