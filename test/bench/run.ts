@@ -27,7 +27,7 @@ const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const PUBLIC_URL = 'http://bench.lamplight.test';
 
-interface Result { name: string; rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest: number }
+interface Result { name: string; rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest: number; unitsPerCommit?: number }
 
 // autocannon ships no types; this is the part of its API the bench uses.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,7 +37,9 @@ const autocannon = require('autocannon') as (options: {
 }) => Promise<{ duration: number; requests: { total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number }>;
 
 async function startTarget(mode: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(__dirname, 'target.js'), mode], {
+  // BENCH_PROFILE=<folder>: each target writes a V8 CPU profile there (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, join(__dirname, 'target.js'), mode], {
     env: { ...process.env, ...env, BENCH_TWILIO_AUTH_TOKEN: AUTH_TOKEN, BENCH_TWILIO_ACCOUNT_SID: ACCOUNT_SID },
     // The IPC channel asks the target for its CPU time (process.cpuUsage) before and after a load.
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -112,10 +114,12 @@ async function load(url: string, from: number, count: number, request: Load): Pr
   return { rps: (result.requests.total / (finished - started)) * 1000, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
 }
 
-/** The target's CPU time so far (user + system), in milliseconds. */
-function cpuOf(child: ChildProcess): Promise<number> {
+interface Usage { cpuMs: number; commits?: { commits: number; units: number } }
+
+/** The target's CPU time so far (user + system), in milliseconds, and its SQLite commits so far. */
+function usageOf(child: ChildProcess): Promise<Usage> {
   return new Promise((resolve) => {
-    child.once('message', (m: { user: number; system: number }) => resolve((m.user + m.system) / 1000));
+    child.once('message', (m: { user: number; system: number; commits?: Usage['commits'] }) => resolve({ cpuMs: (m.user + m.system) / 1000, commits: m.commits }));
     child.send('cpu');
   });
 }
@@ -125,10 +129,12 @@ async function measure(name: string, mode: string, env: Record<string, string>, 
   try {
     const request = await requests(url);
     await load(url, 0, WARMUP, request);
-    const cpuBefore = await cpuOf(child);
+    const before = await usageOf(child);
     const { rps, p50, p99, errors } = await load(url, WARMUP, REQUESTS, request);
-    const cpuMs = (await cpuOf(child)) - cpuBefore;
-    return { name, rps, p50, p99, errors, cpuMsPerRequest: cpuMs / REQUESTS };
+    const after = await usageOf(child);
+    const commits = before.commits && after.commits && after.commits.commits > before.commits.commits
+      ? (after.commits.units - before.commits.units) / (after.commits.commits - before.commits.commits) : undefined;
+    return { name, rps, p50, p99, errors, cpuMsPerRequest: (after.cpuMs - before.cpuMs) / REQUESTS, unitsPerCommit: commits };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -217,11 +223,11 @@ async function main(): Promise<void> {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const base = median(pairs.map(([echo]) => echo.rps));
   process.stdout.write(`\nInbound messages: ${REQUESTS} signed Twilio posts (or web chat posts with a token) after ${WARMUP} warm-up, ${CONCURRENCY} connections driven by autocannon, ${CONTACTS} contacts (or chats), loopback; the baseline echo bot takes the SMS posts; a row without a run number is compared with the runs' median echo bot; ${cpus().length} cores, Node ${process.version}\n\n`);
-  process.stdout.write('| server | posts/s | p50 ms | p99 ms | non-200 | CPU ms per post | throughput vs baseline |\n|---|---:|---:|---:|---:|---:|---:|\n');
+  process.stdout.write('| server | posts/s | p50 ms | p99 ms | non-200 | CPU ms per post | units per SQLite commit | throughput vs baseline |\n|---|---:|---:|---:|---:|---:|---:|---:|\n');
   for (const r of results) {
     const pair = pairs.find(([, l]) => l === r);
     const ratio = r.name.startsWith('baseline') ? 1 : r.rps / (pair ? pair[0].rps : base);
-    process.stdout.write(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.cpuMsPerRequest.toFixed(2)} | ${ratio.toFixed(2)} |\n`);
+    process.stdout.write(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.cpuMsPerRequest.toFixed(2)} | ${r.unitsPerCommit?.toFixed(1) ?? ''} | ${ratio.toFixed(2)} |\n`);
   }
   const ratios = pairs.map(([echo, sqlite]) => sqlite.rps / echo.rps);
   process.stdout.write(`\n**SMS on SQLite against the echo bot, median of ${RUNS} runs: ${median(ratios).toFixed(2)}** (runs: ${ratios.map((r) => r.toFixed(2)).join(', ')}); CPU per post ${median(pairs.map(([, l]) => l.cpuMsPerRequest)).toFixed(2)} ms against the echo bot's ${median(pairs.map(([e]) => e.cpuMsPerRequest)).toFixed(2)} ms\n`);

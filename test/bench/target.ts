@@ -65,11 +65,16 @@ async function lamplight(): Promise<string> {
     keyring: new Keyring(randomBytes(32)), twilio: { accountSid, authToken, apiBaseUrl }, auth: undefined,
     appInsightsConnectionString: undefined, demo: true, production: false, trustProxyHops: 0, logLevel: 'silent', seedDemoData: false,
   }, { logger: pino({ level: 'silent' }), now: () => new Date('2026-11-24T10:00:00Z'), webchatTokenLimits: { perAddress: 100_000, perService: 100_000 }, rateLimits: { unauthenticatedPerMinute: 100_000 } });
+  commits = app.db.commits;
   return app.url;
 }
 
 // The bench asks for this process's CPU time over the IPC channel, before and after each load.
-process.on('message', () => process.send?.(process.cpuUsage()));
+// With it, on SQLite, how many commits were made and how many units of work they held (group commit).
+let commits: { commits: number; units: number } | undefined;
+process.on('message', () => process.send?.({ ...process.cpuUsage(), commits: commits && { ...commits } }));
+// A plain exit on SIGTERM, so `node --cpu-prof` writes its profile when the bench stops the target.
+process.once('SIGTERM', () => process.exit(0));
 
 (mode === 'baseline' ? baseline() : lamplight()).then(
   (url) => process.stdout.write(JSON.stringify({ url }) + '\n'),
