@@ -44,7 +44,7 @@ function bindable(dialect: Dialect, value: unknown): unknown {
   return value;
 }
 
-interface Table { name: string; columns: { property: string; column: ColumnMetadata }[] }
+interface Table { name: string; columns: { property: string; column: ColumnMetadata }[]; selects: Map<string, string>; insert?: string }
 
 const tables = new WeakMap<object, Table>();
 
@@ -52,7 +52,7 @@ function tableOf(tx: EntityManager, entity: EntityTarget<ObjectLiteral>): Table 
   const metadata = tx.connection.getMetadata(entity);
   let table = tables.get(metadata);
   if (!table) {
-    table = { name: metadata.tableName, columns: metadata.columns.map((column) => ({ property: column.propertyName, column })) };
+    table = { name: metadata.tableName, columns: metadata.columns.map((column) => ({ property: column.propertyName, column })), selects: new Map() };
     tables.set(metadata, table);
   }
   return table;
@@ -89,14 +89,20 @@ export async function change(tx: EntityManager, text: string, parameters: unknow
 /** Inserts one row of an entity, every column named, nothing read back. */
 export async function insertRow<T extends ObjectLiteral>(tx: EntityManager, entity: EntityTarget<T>, row: T): Promise<void> {
   const table = tableOf(tx, entity);
-  const names = table.columns.map((c) => `"${c.column.databaseName}"`).join(', ');
-  const marks = table.columns.map(() => '?').join(', ');
-  await sql(tx, `INSERT INTO "${table.name}" (${names}) VALUES (${marks})`, table.columns.map((c) => row[c.property]));
+  table.insert ??= `INSERT INTO "${table.name}" (${table.columns.map((c) => `"${c.column.databaseName}"`).join(', ')}) VALUES (${table.columns.map(() => '?').join(', ')})`;
+  await sql(tx, table.insert, table.columns.map((c) => row[c.property]));
 }
 
 /** The column list to select an entity's row under `alias`, each column named `<prefix><property>`. */
 export function columnsOf(tx: EntityManager, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string): string {
-  return tableOf(tx, entity).columns.map((c) => `${alias}."${c.column.databaseName}" AS "${prefix}${c.property}"`).join(', ');
+  const table = tableOf(tx, entity);
+  const key = `${alias}\u0000${prefix}`;
+  let list = table.selects.get(key);
+  if (list === undefined) {
+    list = table.columns.map((c) => `${alias}."${c.column.databaseName}" AS "${prefix}${c.property}"`).join(', ');
+    table.selects.set(key, list);
+  }
+  return list;
 }
 
 /** The entity's row out of a raw result selected with columnsOf, or undefined when its id is null (an outer join found none). */

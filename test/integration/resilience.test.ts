@@ -150,6 +150,18 @@ describe('nothing lost: the outbox', () => {
     expect(h.twilio.sent).to.have.length(1);
   });
 
+  it('each step of a send (the claim, then sent) is a unit of work of its own, which on SQLite shares a group commit rather than paying an fsync of its own', async function () {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000 } });
+    if (h.app.db.dialect !== 'sqlite') this.skip();
+    await h.app.outbox.stop();
+    for (let i = 0; i < 6; i++) await h.sendSms({ from: `+447700900${630 + i}`, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const before = { ...h.app.db.commits };
+    expect(await h.app.outbox.runOnce()).to.equal(6);
+    // Six claims and six marks; the lanes run side by side, so some share a commit.
+    expect(h.app.db.commits.units - before.units).to.equal(12);
+    expect(h.app.db.commits.commits - before.commits).to.be.below(12);
+  });
+
   it('when two workers with their own connections race over the same rows, then each row is sent once', async () => {
     h = await startHarness({ outbox: { pollIntervalMs: 3_600_000 } });
     await h.app.outbox.stop();
