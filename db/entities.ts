@@ -79,6 +79,7 @@ export class Contact {
 @Index('ix_conversation_contact', ['contactId', 'createdAt'])
 @Index('ix_conversation_assigned_staff', ['assignedStaffId'])
 @Index('ix_conversation_closed', ['serviceSlug', 'status', 'closedAt'])
+@Index('ix_conversation_open_queue', ['serviceSlug', 'status', 'riskLevel', 'awaitingReplySince', 'lastMessageAt', 'assignedStaffId', 'recordedAt', 'lastInboundAt', 'id'])
 export class Conversation {
   @PrimaryColumn(id) id!: string;
   @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
@@ -349,6 +350,7 @@ export class WebchatActivity {
  */
 @Entity('conversation_read')
 @Index('ix_conversation_read_staff', ['staffId'])
+@Index('ix_conversation_read_open', ['conversationId', 'staffId', 'readAt'])
 export class ConversationRead {
   @ForeignKey(() => Conversation, { name: 'fk_conversation_read_conversation', onDelete: 'CASCADE' }) @PrimaryColumn(id) conversationId!: string;
   @ForeignKey(() => StaffMember, { name: 'fk_conversation_read_staff', onDelete: 'CASCADE' }) @PrimaryColumn(id) staffId!: string;

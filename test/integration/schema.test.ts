@@ -1,10 +1,15 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { recordAudit } from '../../bot/audit/record';
 import { verifyAuditChain } from '../../db/audit-chain';
 import { Database, describeDatabaseUrl } from '../../db/database';
-import { AuditEvent, AuditEventService, Conversation, Escalation } from '../../db/entities';
+import { AuditEvent, AuditEventService, Contact, Conversation, Escalation } from '../../db/entities';
+import { ClinicianConversations } from '../../bot/inbox/conversations';
+import { loadConfig, ServiceDirectory } from '../../bot/config/services';
+import { Keyring } from '../../db/crypto';
+import { sealContactAddress } from '../../db/sealed-fields';
+import type { StaffIdentity } from '../../bot/identity';
 import { migrations } from '../../db/migrations';
 import { native } from '../../db/rows';
 import { inboundLookupSql } from '../../bot/gateway/inbound';
@@ -17,6 +22,21 @@ import { scratchDatabase, TEST_DIALECT } from '../support/database';
  * schema builder says what it would change to make the database match the entities: after all
  * migrations, nothing.
  */
+/** The database's plan for a statement in the driver's own SQL: on PostgreSQL with sequential scans priced out, as an empty table is cheapest read whole. */
+async function planOf(db: Database, sql: string, parameters: unknown[]): Promise<string> {
+  if (db.dialect === 'sqlite') return (await db.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, parameters)).map((r: { detail: string }) => r.detail).join('\n');
+  const runner = db.dataSource.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    await runner.query('SET LOCAL enable_seqscan = off');
+    const plan = (await runner.query(`EXPLAIN ${sql}`, parameters)).map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+    await runner.rollbackTransaction();
+    return plan;
+  } finally {
+    await runner.release();
+  }
+}
+
 describe(`the schema (${TEST_DIALECT})`, () => {
   it('when every migration has run, then the database matches the entities exactly', async () => {
     const scratch = await scratchDatabase();
@@ -76,25 +96,59 @@ describe(`the schema (${TEST_DIALECT})`, () => {
         { name: 'outbox claim', text: CLAIM_SQL, parameters: [1, 1, 1, id, 0, 1, 1, id, 'sms', id, 1, 1, id, true], indexes: ['ix_outbox_conversation'] },
       ];
       for (const { name, text, parameters, indexes } of statements) {
-        const sql = native(db.dialect, text);
         const bound = parameters.map((p) => (typeof p === 'boolean' && db.dialect === 'sqlite' ? Number(p) : p));
-        if (TEST_DIALECT === 'sqlite') {
-          const plan = (await db.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, bound)).map((r: { detail: string }) => r.detail).join('\n');
-          for (const index of indexes) expect(plan, `${name}:\n${plan}`).to.contain(index);
-          expect(plan, `${name}:\n${plan}`).not.to.match(/\bSCAN (message|contact|conversation|outbox_item|earlier|m|c|v)\b/);
-        } else {
-          const runner = db.dataSource.createQueryRunner();
-          try {
-            await runner.startTransaction();
-            await runner.query('SET LOCAL enable_seqscan = off');
-            const plan = (await runner.query(`EXPLAIN ${sql}`, bound)).map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
-            for (const index of indexes) expect(plan, `${name}:\n${plan}`).to.contain(index);
-            expect(plan, `${name}:\n${plan}`).not.to.contain('Seq Scan');
-            await runner.rollbackTransaction();
-          } finally {
-            await runner.release();
+        const plan = await planOf(db, native(db.dialect, text), bound);
+        for (const index of indexes) expect(plan, `${name}:\n${plan}`).to.contain(index);
+        if (TEST_DIALECT === 'sqlite') expect(plan, `${name}:\n${plan}`).not.to.match(/\bSCAN (message|contact|conversation|outbox_item|earlier|m|c|v)\b/);
+        else expect(plan, `${name}:\n${plan}`).not.to.contain('Seq Scan');
+      }
+    } finally {
+      await db.close();
+      await scratch.drop();
+    }
+  });
+
+  it('every statement of the inbox list, in every queue, reads conversations off an index in the order shown, never scanning or sorting them all (EXPLAIN of what list() ran)', async () => {
+    const scratch = await scratchDatabase();
+    const db = await Database.open(scratch.url);
+    try {
+      await db.migrate();
+      const keyring = new Keyring(randomBytes(32));
+      const conversations = new ClinicianConversations({ db, keyring, directory: new ServiceDirectory(loadConfig()), now: Date.now });
+      const staff: StaffIdentity = { id: randomUUID(), email: 'plan@example.nhs.uk', name: 'Plan', memberships: [{ serviceSlug: 'school-nursing', role: 'clinician' }, { serviceSlug: 'sexual-health', role: 'clinician' }] };
+      // An open escalation, so the escalated queue runs its list too.
+      const contactId = randomUUID();
+      const conversationId = randomUUID();
+      await db.transaction(async (tx) => {
+        await tx.insert(Contact, { id: contactId, channel: 'sms', addressHash: 'h', ...sealContactAddress(keyring, contactId, '+447700900555'), consent: 'active', consentChangedAt: null, createdAt: 1, blockedAt: null });
+        await tx.insert(Conversation, { id: conversationId, serviceSlug: 'school-nursing', contactId, channel: 'sms', endpointAddress: '+447700900101', status: 'open', openKey: 'open:x', riskLevel: 'high', assignedStaffId: null, createdAt: 1, lastMessageAt: 1, lastInboundAt: 1, awaitingReplySince: 1, closedAt: null, outcome: null, recordedAt: null, lastReadAt: null });
+        await tx.insert(Escalation, { id: randomUUID(), conversationId, serviceSlug: 'school-nursing', messageId: randomUUID(), status: 'open', step: 1, nextDueAt: 2, categories: 'overdose', messageCount: 1, createdAt: 1, acknowledgedAt: null, acknowledgedBy: null });
+      });
+      const ran: { sql: string; parameters: unknown[] }[] = [];
+      const logQuery = db.dataSource.logger.logQuery.bind(db.dataSource.logger);
+      db.dataSource.logger.logQuery = (sql, parameters, runner) => {
+        if (/^\s*SELECT/i.test(sql) && /"conversation"/.test(sql)) ran.push({ sql, parameters: (parameters as unknown[] | undefined) ?? [] });
+        return logQuery(sql, parameters, runner);
+      };
+      for (const queue of ['open', 'escalated', 'unassigned', 'mine']) {
+        ran.length = 0;
+        const listed = await conversations.list(staff, { queue });
+        if (queue !== 'mine') expect(listed.conversations.map((c) => c.id), queue).to.deep.equal([conversationId]);
+        expect(ran.length, queue).to.be.at.least(3);
+        for (const { sql, parameters } of ran) {
+          const plan = await planOf(db, sql, parameters);
+          const where = `${queue}: ${sql}\n${plan}`;
+          if (process.env.SHOW_PLANS) console.log(where);
+          if (TEST_DIALECT === 'sqlite') {
+            expect(plan, where).not.to.match(/\bSCAN (c|conversation)\b/);
+            expect(plan, where).not.to.contain('USE TEMP B-TREE FOR ORDER BY');
+          } else {
+            expect(plan, where).not.to.match(/Seq Scan on conversation/);
           }
         }
+        // The page itself comes off the open-queue index.
+        const plans = await Promise.all(ran.map((r) => planOf(db, r.sql, r.parameters)));
+        expect(plans.filter((p) => p.includes('ix_conversation_open_queue')).length, queue).to.be.at.least(1);
       }
     } finally {
       await db.close();
