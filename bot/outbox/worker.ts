@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { LessThan, LessThanOrEqual } from 'typeorm';
 import { ChannelSender, OutboundTemplate, OutboundText, ProviderError, WINDOW_CLOSED_CODES } from '../../adapters/channel';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
@@ -129,15 +128,18 @@ export class OutboxWorker {
    */
   private async dispatch(): Promise<{ done: Promise<number> }> {
     const now = this.o.now();
-    const due = await this.o.db.manager.find(OutboxItem, {
-      where: [
-        { status: 'pending', nextAttemptAt: LessThanOrEqual(now) },
-        { status: 'sending', lockedUntil: LessThan(now) },
-      ],
+    const due = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
+      .where('((o.status = :pending AND o.nextAttemptAt <= :now) OR (o.status = :sending AND o.lockedUntil < :now))', { pending: 'pending', sending: 'sending', now })
+      // Only rows that can go now: none behind an earlier row of their conversation that is waiting
+      // for its retry, being sent, or failed and holding the rest. Such rows used to fill the batch:
+      // 25 conversations held behind failed replies stopped every newer reply for good.
+      .andWhere(`NOT EXISTS (SELECT 1 FROM outbox_item b WHERE b."conversationId" = o."conversationId" AND b.channel = o.channel
+        AND (b."createdAt" < o."createdAt" OR (b."createdAt" = o."createdAt" AND b.id < o.id))
+        AND ((b.status = 'failed' AND b."holdsLater" = :held) OR (b.status = 'pending' AND b."nextAttemptAt" > :now) OR (b.status = 'sending' AND b."lockedUntil" >= :now)))`, { held: true })
       // Safety and holding texts first, then escalation cards, then the rest, oldest first.
-      order: { priority: 'DESC', createdAt: 'ASC' },
-      take: this.o.batchSize,
-    });
+      .orderBy('o.priority', 'DESC').addOrderBy('o.createdAt', 'ASC')
+      .take(this.o.batchSize)
+      .getMany();
     const lanes = new Map<string, OutboxItem[]>();
     for (const item of due) {
       const lane = `${item.conversationId}:${item.channel}`;

@@ -250,6 +250,33 @@ describe('nothing lost: the outbox across a long outage', () => {
     expect(after.undelivered).to.equal(null);
   });
 
+  it('when more conversations are held behind failed replies than one pass takes, then a newer reply elsewhere still goes (held rows no longer fill the batch)', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000, batchSize: 2 } });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.app.outbox.stop();
+    for (const n of ['41', '42', '43']) await h.sendSms({ from: `+4477009006${n}`, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    while (await h.app.outbox.runOnce());
+    const conversations = await h.app.db.manager.find(Conversation, { order: { createdAt: 'ASC' } });
+    expect(conversations).to.have.length(3);
+    // Two conversations each hold a reply that failed for good, with a later reply waiting behind it.
+    for (const c of conversations.slice(0, 2)) {
+      for (const text of ['reply 1', 'reply 2']) {
+        await h.api('POST', `/api/v1/conversations/${c.id}/messages`, { token: nurse, body: { text } });
+        h.clock.advance(1000);
+      }
+    }
+    const held = await h.app.db.manager.find(OutboxItem, { where: { status: 'pending' }, order: { createdAt: 'ASC' } });
+    expect(held).to.have.length(4);
+    for (const first of [held[0], held[2]]) await h.app.db.manager.update(OutboxItem, { id: first.id }, { status: 'failed', holdsLater: true, lastError: 'still failing after 360 minutes of retries' });
+    // Then a reply to the third conversation, newer than all of them.
+    await h.api('POST', `/api/v1/conversations/${conversations[2].id}/messages`, { token: nurse, body: { text: 'reply to the third' } });
+    const before = h.twilio.sent.length;
+    expect(await h.app.outbox.runOnce()).to.equal(1);
+    expect(h.twilio.sent.slice(before).map((s) => s.body)).to.deep.equal(['reply to the third']);
+    // The held replies still wait.
+    expect(await h.app.db.manager.count(OutboxItem, { where: { status: 'pending' } })).to.equal(2);
+  });
+
   it('when an automatic text fails after the window, then it holds nothing: a nurse\'s reply after it still goes', async () => {
     h = await startHarness({ outbox: { pollIntervalMs: 3_600_000, retryForMs: 10 * MIN } });
     const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
