@@ -254,6 +254,10 @@ describe('clinician inbox API', () => {
     const health = fetch(`${h.app.url}/healthz`).then((r) => { order.push(`healthz ${r.status}`); });
     await Promise.all([pdf, health]);
     expect(order).to.deep.equal(['healthz 200', 'pdf 200']);
+    // Read a page at a time, the transcript still holds every message once, in order.
+    const text = await (await fetch(`${h.app.url}/api/v1/conversations/${conversationId}/transcript.txt`, { headers: { authorization: `Bearer ${nurse}` } })).text();
+    const numbers = [...text.matchAll(/message (\d+): how do I talk/g)].map((m) => Number(m[1]));
+    expect(numbers).to.deep.equal(Array.from({ length: 3000 }, (_, i) => i));
   });
 
   it('a transcript is marked confidential, names its file by service, date and last four digits, and carries why messages were flagged and the escalation with who acknowledged it', async () => {
