@@ -11,6 +11,10 @@ import { POSTGRES_ADMIN_URL } from '../support/database';
 import { Client } from 'pg';
 import { inboxBench } from './inbox';
 import { triageBench } from './triage';
+import { scaleBench } from './scale';
+import { outboxBench } from './outbox';
+import { liveBench } from './live';
+import { bigConversationBench } from './big-conversation';
 
 /**
  * `npm run bench`: inbound SMS webhooks (and web chat posts) per second and latency to the 200, for
@@ -173,12 +177,25 @@ async function inboxDatabases(): Promise<{ name: string; url: string; drop: () =
   return targets;
 }
 
+/** The parts of `npm run bench`, in the order a whole run takes them; `npm run bench -- <part>` runs one. */
+const PARTS: Record<string, () => Promise<void>> = {
+  triage: async () => { process.stdout.write(`${triageBench()}\n\n`); },
+  inbox: async () => { process.stdout.write(`${await inboxBench(await inboxDatabases())}\n\n`); },
+  inbound,
+  scale: async () => { process.stdout.write(`${await scaleBench()}\n\n`); },
+  outbox: async () => { process.stdout.write(`${await outboxBench()}\n\n`); },
+  live: async () => { process.stdout.write(`${await liveBench()}\n\n`); },
+  'big-conversation': async () => { process.stdout.write(`${await bigConversationBench()}\n\n`); },
+};
+
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (!only || only === 'triage') process.stdout.write(`${triageBench()}\n\n`);
-  if (only === 'triage') return;
-  if (!only || only === 'inbox') process.stdout.write(`${await inboxBench(await inboxDatabases())}\n\n`);
-  if (only === 'inbox') return;
+  if (only !== undefined && !Object.hasOwn(PARTS, only)) throw new Error(`npm run bench -- <part>: the part is one of ${Object.keys(PARTS).join(', ')}`);
+  for (const [name, part] of Object.entries(PARTS)) if (only === undefined || only === name) await part();
+}
+
+/** Inbound messages per second against the echo bot (the headline figure). */
+async function inbound(): Promise<void> {
   const results: Result[] = [];
   // The headline pair, SMS on SQLite against the echo bot, is measured RUNS times, alternating, on
   // a fresh database each time; the ratio reported is the median of the runs' own ratios.
