@@ -2,6 +2,7 @@ import { startLamplight } from './app';
 import { ConfigError } from './config/services';
 import { createLogger, flushLogs } from './logger';
 import { readSettings, SettingsError } from './config/settings';
+import { RedisUnreachableError } from './live/live-events';
 import { LexiconError } from '../triage';
 
 /** `npm start`: read the environment, start Lamplight, say where to go, stop cleanly on SIGTERM. */
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  const known = error instanceof ConfigError || error instanceof SettingsError || error instanceof LexiconError;
+  const known = error instanceof ConfigError || error instanceof SettingsError || error instanceof LexiconError || error instanceof RedisUnreachableError;
   process.stderr.write(`Lamplight did not start: ${known ? error.message : (error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

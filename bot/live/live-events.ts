@@ -86,14 +86,38 @@ const PUBLISH_NUMBERED = `local id = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', ARGV[1], '{"id":' .. id .. ',' .. string.sub(ARGV[2], 2))
 return id`;
 
+export class RedisUnreachableError extends Error {
+  constructor(url: string, ms: number) {
+    const { host } = new URL(url);
+    super(`REDIS_URL is set but Redis at ${host} did not answer within ${ms / 1000} s: start it, correct REDIS_URL, or unset it to run one instance without Redis`);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
 /** Redis pub/sub fan-out: a shared id (INCR) and PUBLISH to one channel in one script, every instance subscribed. */
-export async function redisFanOut(url: string, onError: (error: Error) => void, channel = 'lamplight:live-events'): Promise<FanOut> {
+export async function redisFanOut(url: string, onError: (error: Error) => void, channel = 'lamplight:live-events', connectWithinMs = 10_000): Promise<FanOut> {
   const { createClient } = await import('redis');
   const publisher = createClient({ url });
   const subscriber = publisher.duplicate();
-  publisher.on('error', onError);
-  subscriber.on('error', onError);
-  await Promise.all([publisher.connect(), subscriber.connect()]);
+  // While starting, the client retries for ever and says nothing: a wrong REDIS_URL hung the start
+  // silently. Errors are reported only once connected; before that, a deadline fails the start.
+  let connected = false;
+  const report = (error: Error) => { if (connected) onError(error); };
+  publisher.on('error', report);
+  subscriber.on('error', report);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisUnreachableError(url, connectWithinMs)), connectWithinMs);
+  });
+  try {
+    await Promise.race([Promise.all([publisher.connect(), subscriber.connect()]), deadline]);
+  } catch (error) {
+    await Promise.allSettled([publisher.destroy(), subscriber.destroy()]);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  connected = true;
   const listeners: ((event: LiveEvent) => void)[] = [];
   await subscriber.subscribe(channel, (message) => {
     try {

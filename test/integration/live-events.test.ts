@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { createServer, type AddressInfo } from 'node:net';
 import { MAX_STREAMS_PER_STAFF } from '../../bot/http/event-streams';
+import { redisFanOut, RedisUnreachableError } from '../../bot/live/live-events';
 import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 interface Received { type: string; data: any }
@@ -118,6 +120,21 @@ describe('live events', () => {
       await Promise.all([onFirst.stop(), onSecond.stop()]);
     } finally {
       await second.close({ keepDatabase: true });
+    }
+  });
+
+  it('when REDIS_URL names a Redis that does not answer, then starting fails within its deadline with a clear error that does not repeat the password (it used to hang silently)', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const error = await redisFanOut(`redis://lamplight:s3cret-password@127.0.0.1:${port}`, () => undefined, 'lamplight-test', 500).then(() => undefined, (e: Error) => e);
+      expect(error).to.be.instanceOf(RedisUnreachableError);
+      expect(error!.message).to.contain(`127.0.0.1:${port}`).and.not.contain('s3cret');
+      expect(Date.now() - started).to.be.below(5000);
+    } finally {
+      server.close();
     }
   });
 
