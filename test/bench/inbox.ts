@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
-import { ClinicianConversations } from '../../bot/inbox/conversations';
+import { ClinicianConversations, OPEN_LIMIT } from '../../bot/inbox/conversations';
 import { loadConfig, ServiceDirectory } from '../../bot/config/services';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
@@ -10,7 +10,7 @@ import type { StaffIdentity } from '../../bot/http/auth/clinician-auth';
 
 /**
  * The inbox's open queue with every queue's counts, over a large number of open conversations:
- * Lamplight's list (counts by the database, at most 500 rows loaded, most urgent first) next to the
+ * Lamplight's list (counts by the database, at most OPEN_LIMIT rows loaded, most urgent first) next to the
  * way it used to be done, as the baseline in the same run (load every open conversation, count and
  * sort in JavaScript). Both read the same database; only the list and counts are timed.
  */
@@ -67,7 +67,7 @@ async function baselineList(db: Database, staffId: string): Promise<number> {
   };
   const rank = (l: string) => (l === 'high' ? 2 : l === 'medium' ? 1 : 0);
   const sorted = [...open].sort((a, b) => rank(b.riskLevel) - rank(a.riskLevel) || (a.awaitingReplySince ?? Infinity) - (b.awaitingReplySince ?? Infinity) || b.lastMessageAt - a.lastMessageAt);
-  const chosen = sorted.slice(0, 500);
+  const chosen = sorted.slice(0, OPEN_LIMIT);
   await db.manager.findBy(Contact, { id: In(chosen.map((c) => c.contactId)) });
   return counts.escalated + chosen.length;
 }
