@@ -140,7 +140,7 @@ export class InboundMessages {
       const replies = unthrottled.length === 0 || (isNew && !returning) ? unthrottled
         : decide(await this.lastAutoReplies(tx, [conversation.id, ...(returning ? [returning.id] : [])], at - Math.max(service.autoReplyIntervalMinutes, service.safetyReplyIntervalMinutes, service.holdingReplyIntervalMinutes) * 60_000));
       await this.queueAutoReplies(tx, conversation, replies, at);
-      await this.markConversationAwaitingReply(tx, conversation, at, replies.length);
+      await this.markConversationAwaitingReply(tx, conversation, assessment.level, at, replies.length);
       return { outcome: 'stored', conversationId: conversation.id, messageId: message.id, serviceSlug: service.slug, autoReplies: replies.map((r) => r.kind), risk };
     });
   }
@@ -247,7 +247,7 @@ export class InboundMessages {
   private async actOnRisk(tx: EntityManager, conversation: Conversation, message: Message, assessment: Assessment, at: number): Promise<InboundResult['risk']> {
     if (assessment.level === 'none') return undefined;
     const categories = [...new Set(assessment.reasons.filter((r) => r.level === assessment.level).map((r) => r.category))];
-    // Written with the conversation's times at the end of the unit (markConversationAwaitingReply).
+    // This unit's view, for its auto-replies; the row is raised at the end of the unit (RECORD_INBOUND_SQL).
     if (RISK_RANK[assessment.level] > RISK_RANK[conversation.riskLevel]) conversation.riskLevel = assessment.level;
     if (assessment.level !== 'high') return { level: assessment.level, categories };
     const escalation = await this.deps.escalations.raiseOrJoin(tx, { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, messageId: message.id, categories, at });
@@ -305,8 +305,22 @@ export class InboundMessages {
     }
   }
 
-  private async markConversationAwaitingReply(tx: EntityManager, conversation: Conversation, at: number, replies: number): Promise<void> {
-    await change(tx, 'UPDATE conversation SET "lastInboundAt" = ?, "lastMessageAt" = ?, "awaitingReplySince" = ?, "riskLevel" = ? WHERE id = ?',
-      [at, at + replies, conversation.awaitingReplySince ?? at, conversation.riskLevel, conversation.id]);
+  private async markConversationAwaitingReply(tx: EntityManager, conversation: Conversation, level: Assessment['level'], at: number, replies: number): Promise<void> {
+    await change(tx, RECORD_INBOUND_SQL, [at, at, at + replies, at + replies, at, level, level, conversation.id]);
   }
 }
+
+/**
+ * What an inbound message changes on its conversation, written so that it never undoes a
+ * concurrent change (PostgreSQL runs two messages of one conversation side by side, each having
+ * read the row before the other wrote it): times only move forward, an unanswered wait keeps its
+ * start, and risk only rises, from this message's own level; it is never written back from what
+ * was read, which could lower a level a concurrent message raised or restore one a clinician
+ * cleared. Parameters: at, at, last message at, last message at, at, level, level, conversation id.
+ */
+export const RECORD_INBOUND_SQL = `UPDATE conversation SET
+  "lastInboundAt" = CASE WHEN "lastInboundAt" > ? THEN "lastInboundAt" ELSE ? END,
+  "lastMessageAt" = CASE WHEN "lastMessageAt" > ? THEN "lastMessageAt" ELSE ? END,
+  "awaitingReplySince" = COALESCE("awaitingReplySince", ?),
+  "riskLevel" = CASE WHEN ? = 'high' THEN 'high' WHEN ? = 'medium' AND "riskLevel" = 'none' THEN 'medium' ELSE "riskLevel" END
+  WHERE id = ?`;

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { AuditEvent, Conversation, Escalation, EscalationNotice, Message, Note, OutboxItem, StaffMember } from '../../db/entities';
 import type { LiveEvent } from '../../bot/live/live-events';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+import { RECORD_INBOUND_SQL } from '../../bot/gateway/inbound';
+import { change } from '../../db/rows';
 
 const PHONE = '+447700900555';
 const MINUTE = 60_000;
@@ -20,6 +22,36 @@ async function staffIds(h: Harness, ...emails: string[]): Promise<string> {
 describe('risk in the gateway', () => {
   let h: Harness;
   afterEach(async () => h?.close());
+
+  it('what a message writes on its conversation never undoes a concurrent change: risk only rises from the message\'s own level (never written back from a stale read), times only move forward, a wait keeps its start', async () => {
+    h = await startHarness();
+    await h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    const { id } = await h.app.db.manager.findOneByOrFail(Conversation, {});
+    const row = () => h.app.db.manager.findOneByOrFail(Conversation, { id });
+    const record = (level: string, at: number) => change(h.app.db.manager, RECORD_INBOUND_SQL, [at, at, at, at, at, level, level, id]);
+    const set = (values: Partial<Conversation>) => h.app.db.manager.update(Conversation, { id }, values);
+    // A concurrent message raised it to high after this one read 'none': this one's 'none' leaves it high.
+    await set({ riskLevel: 'high' });
+    await record('none', 5_000);
+    expect((await row()).riskLevel).to.equal('high');
+    await record('medium', 5_001);
+    expect((await row()).riskLevel).to.equal('high');
+    // A clinician cleared it after this one read 'medium': this one's 'none' does not bring it back.
+    await set({ riskLevel: 'none' });
+    await record('none', 5_002);
+    expect((await row()).riskLevel).to.equal('none');
+    await record('medium', 5_003);
+    expect((await row()).riskLevel).to.equal('medium');
+    await record('high', 5_004);
+    expect((await row()).riskLevel).to.equal('high');
+    // Times never go back; an unanswered wait keeps its start, and an answered one starts again.
+    await set({ lastInboundAt: 9_000, lastMessageAt: 9_500, awaitingReplySince: 8_000 });
+    await record('none', 7_000);
+    expect(await row()).to.include({ lastInboundAt: 9_000, lastMessageAt: 9_500, awaitingReplySince: 8_000 });
+    await set({ awaitingReplySince: null });
+    await record('none', 10_000);
+    expect(await row()).to.include({ lastInboundAt: 10_000, lastMessageAt: 10_000, awaitingReplySince: 10_000 });
+  });
 
   it('when a high-risk SMS arrives at 23:00 on a Sunday, then the safety reply goes at once and the out-of-hours duty lead is alerted', async () => {
     h = await startHarness({ clockStart: SUNDAY_11PM });
