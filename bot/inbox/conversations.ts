@@ -295,6 +295,8 @@ export class ClinicianConversations {
       .addSelect('SUM(CASE WHEN c.recordedAt IS NULL THEN 1 ELSE 0 END)', 'notRecorded')
       .setParameter('me', me)
       .getRawOne<Record<string, string | number | null>>();
+    // Two statements, so on PostgreSQL a conversation read between them could count as read but not
+    // as having a message: the difference is kept from going below zero.
     // From the open conversations (CROSS JOIN keeps SQLite to that order), each probing my read in
     // ix_conversation_read_open: a nurse's reads of closed conversations, tens of thousands over
     // the years, are never walked.
@@ -302,7 +304,7 @@ export class ClinicianConversations {
       WHERE c."serviceSlug" IN (${services.map(() => '?').join(', ')}) AND c.status = 'open' AND c."lastInboundAt" IS NOT NULL
       AND r."conversationId" = c.id AND r."staffId" = ? AND c."lastInboundAt" < r."readAt"`, [...services, me]);
     const n = (v: string | number | null | undefined) => Number(v ?? 0);
-    return { escalated, unassigned: n(row?.unassigned), mine: n(row?.mine), open: n(row?.open), unread: n(row?.withInbound) - n(read?.n), notRecorded: n(row?.notRecorded) };
+    return { escalated, unassigned: n(row?.unassigned), mine: n(row?.mine), open: n(row?.open), unread: Math.max(0, n(row?.withInbound) - n(read?.n)), notRecorded: n(row?.notRecorded) };
   }
 
   /**

@@ -128,38 +128,31 @@ export class OutboxWorker {
    */
   private async dispatch(): Promise<{ done: Promise<number> }> {
     const now = this.o.now();
-    const due = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
-      .where('((o.status = :pending AND o.nextAttemptAt <= :now) OR (o.status = :sending AND o.lockedUntil < :now))', { pending: 'pending', sending: 'sending', now })
-      // Only rows that can go now: none behind an earlier row of their conversation that is waiting
-      // for its retry, being sent, or failed and holding the rest. Such rows used to fill the batch:
-      // 25 conversations held behind failed replies stopped every newer reply for good.
+    // A lane per conversation and channel, represented by its head: the first row still to go. A
+    // pass takes only heads that are due (nothing behind a row waiting for its retry, being sent,
+    // or failed and holding the rest can go anyway), ranked by the most urgent row anywhere in
+    // their lane, so a safety text queued behind a nurse's reply moves that lane up without
+    // overtaking the reply. Taking rows instead let blocked rows fill the batch: held
+    // conversations, or safety texts behind due replies that were not in it, stopped the outbox.
+    const { entities: heads, raw } = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
+      .addSelect(`(SELECT MAX(u.priority) FROM outbox_item u WHERE u."conversationId" = o."conversationId" AND u.channel = o.channel AND u.status IN ('pending', 'sending'))`, 'lane_priority')
+      .where(`((o.status = 'pending' AND o."nextAttemptAt" <= :now) OR (o.status = 'sending' AND o."lockedUntil" < :now))`, { now })
       .andWhere(`NOT EXISTS (SELECT 1 FROM outbox_item b WHERE b."conversationId" = o."conversationId" AND b.channel = o.channel
         AND (b."createdAt" < o."createdAt" OR (b."createdAt" = o."createdAt" AND b.id < o.id))
-        AND ((b.status = 'failed' AND b."holdsLater" = :held) OR (b.status = 'pending' AND b."nextAttemptAt" > :now) OR (b.status = 'sending' AND b."lockedUntil" >= :now)))`, { held: true })
+        AND (b.status IN ('pending', 'sending') OR (b.status = 'failed' AND b."holdsLater" = :held)))`, { held: true })
       // Safety and holding texts first, then escalation cards, then the rest, oldest first.
-      .orderBy('o.priority', 'DESC').addOrderBy('o.createdAt', 'ASC')
+      .orderBy('lane_priority', 'DESC').addOrderBy('o.createdAt', 'ASC')
       .take(this.o.batchSize)
-      .getMany();
-    const lanes = new Map<string, OutboxItem[]>();
-    for (const item of due) {
-      const lane = `${item.conversationId}:${item.channel}`;
-      const rows = lanes.get(lane);
-      if (rows) rows.push(item);
-      else lanes.set(lane, [item]);
-    }
-    // The lanes keep the order they were found in (the most urgent first); within a lane the rows
-    // go oldest first, whatever their priority: a safety text never overtakes an earlier reply in
-    // its own conversation, it only moves the whole lane up.
-    for (const rows of lanes.values()) rows.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+      .getRawAndEntities();
+    const lanes = heads.map((head, i) => ({ key: `${head.conversationId}:${head.channel}`, head, urgent: Number(raw[i]?.lane_priority ?? head.priority) > 0 }));
     const counter = { attempted: 0 };
-    const waiting = [...lanes.entries()];
+    const waiting = [...lanes];
     const runners: Promise<void>[] = [];
     const ordinary = Math.max(1, this.o.concurrency);
     // Lanes start while slots are free; each lane's end frees its slot for the next that waits.
     const fill = (): void => {
       for (let i = 0; i < waiting.length && !this.draining;) {
-        const [key, rows] = waiting[i];
-        const urgent = rows.some((r) => r.priority > 0);
+        const { key, head, urgent } = waiting[i];
         if (this.sending.size >= ordinary + (urgent ? this.o.urgentConcurrency : 0)) {
           // No ordinary slot: only an urgent lane further down may still start.
           i++;
@@ -168,7 +161,7 @@ export class OutboxWorker {
         waiting.splice(i, 1);
         // A lane already sending in this conversation keeps its place; what it did not take waits for its end.
         if (this.sending.has(key)) continue;
-        const run = this.sendLane(rows, now, counter).finally(() => {
+        const run = this.sendLane(head, counter).finally(() => {
           this.sending.delete(key);
           this.poller.wake();
         });
@@ -184,15 +177,33 @@ export class OutboxWorker {
     return { done };
   }
 
-  private async sendLane(rows: OutboxItem[], now: number, counter: { attempted: number }): Promise<void> {
-    for (const item of rows) {
-      if (this.draining) return;
-      // Not claimed: another worker has it, or something earlier in this conversation is still to
-      // go (or holds it), and then the rest of the lane waits too.
-      if (!(await this.claim(item, now))) return;
+  /**
+   * Sends a lane's rows one after another from its head, each next row read once the one before
+   * has gone, at most a batch's worth (then the lane waits its turn again). It ends when a row is
+   * not claimed: another worker has it, or the row before it did not go (it waits for a retry, or
+   * failed and holds the rest).
+   */
+  private async sendLane(head: OutboxItem, counter: { attempted: number }): Promise<void> {
+    let item: OutboxItem | undefined = head;
+    for (let sent = 0; item && sent < this.o.batchSize && !this.draining; sent++) {
+      if (!(await this.claim(item))) return;
       counter.attempted++;
-      await this.deliver(item).catch((error) => this.o.log.error({ event: 'outbox.lane_failed', outboxItemId: item.id, err: { name: (error as Error).name } }, 'a send failed unexpectedly; the row is taken up again after its lease'));
+      await this.deliver(item).catch((error) => this.o.log.error({ event: 'outbox.lane_failed', outboxItemId: item!.id, err: { name: (error as Error).name } }, 'a send failed unexpectedly; the row is taken up again after its lease'));
+      item = await this.nextInLane(item);
     }
+  }
+
+  /** The row after this one in its conversation and channel, if it is due. */
+  private async nextInLane(item: OutboxItem): Promise<OutboxItem | undefined> {
+    const now = this.o.now();
+    const next = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
+      .where('o.conversationId = :conversationId AND o.channel = :channel', { conversationId: item.conversationId, channel: item.channel })
+      .andWhere('(o.createdAt > :at OR (o.createdAt = :at AND o.id > :id))', { at: item.createdAt, id: item.id })
+      .andWhere(`((o.status = 'pending' AND o."nextAttemptAt" <= :now) OR (o.status = 'sending' AND o."lockedUntil" < :now))`, { now })
+      .orderBy('o.createdAt', 'ASC').addOrderBy('o.id', 'ASC')
+      .take(1)
+      .getOne();
+    return next ?? undefined;
   }
 
   /**
@@ -210,7 +221,10 @@ export class OutboxWorker {
    * retries. A reply that failed after the whole retry window still holds the rows behind it: the
    * young person must not get replies 2 to 5 without 1.
    */
-  private async claim(item: OutboxItem, now: number): Promise<boolean> {
+  private async claim(item: OutboxItem): Promise<boolean> {
+    // The time of the claim itself: a lane's later rows are claimed long after its pass began, and
+    // a lease counted from then could run out mid-send and let another worker send the row again.
+    const now = this.o.now();
     const claimed = await this.write(CLAIM_SQL, [now + this.o.leaseMs, item.attempts + 1, now, item.id, item.attempts, now, now, item.conversationId, item.channel, item.id, item.createdAt, item.createdAt, item.id, true]);
     if (claimed !== 1) return false;
     item.attempts += 1;
@@ -246,7 +260,7 @@ export class OutboxWorker {
     const text: OutboundText = { from: conversation.endpointAddress, to: openContactAddress(this.o.keyring, contact), text: body, outboxItemId: item.id, authorKind: message.authorKind };
     const asTemplate = async (template: OutboundTemplate) => {
       // Remembered before the call: a retry after a timeout goes straight to the template again.
-      await this.o.db.manager.update(OutboxItem, { id: item.id }, { templateName: template.name });
+      await this.write('UPDATE outbox_item SET "templateName" = ? WHERE id = ?', [template.name, item.id]);
       const sent = await sender.send({ ...text, template });
       return { ...sent, templateName: template.name };
     };
@@ -268,19 +282,9 @@ export class OutboxWorker {
 
   /** One provider call for a claimed row, and what it means for the row: sent, retry later, or failed. */
   private async attempt(item: OutboxItem, send: () => Promise<{ providerMessageId: string; templateName?: string }>, telemetry: Record<string, string>, announce: (status: string) => void): Promise<void> {
-    const { manager } = this.o.db;
+    let sent: { providerMessageId: string; templateName?: string };
     try {
-      const { providerMessageId, templateName = null } = await send();
-      const recorded = await this.write(`UPDATE outbox_item SET status = 'sent', "providerMessageId" = ?, "templateName" = ?, "lockedUntil" = NULL, "lastError" = NULL, "updatedAt" = ? WHERE id = ? AND status = 'sending'`,
-        [providerMessageId, templateName, this.o.now(), item.id]);
-      // A delivery callback may have got here first (it names the outbox row) and moved the status
-      // on: keep its status, and still record the provider's id.
-      if (recorded !== 1) {
-        await manager.createQueryBuilder().update(OutboxItem).set({ providerMessageId, templateName, lockedUntil: null }).where('id = :id AND "providerMessageId" IS NULL', { id: item.id }).execute();
-      }
-      this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
-      this.o.telemetry.event('MessageSent', { channel: item.channel, ...telemetry, ...(templateName ? { template: 'yes' } : {}) });
-      announce('sent');
+      sent = await send();
     } catch (error) {
       const retryable = !(error instanceof ProviderError) || error.retryable;
       const reason = error instanceof Error ? error.message.slice(0, 300) : 'send failed';
@@ -290,7 +294,22 @@ export class OutboxWorker {
       // A clinician's reply the provider never took holds what was queued after it; an automatic
       // text, a refused send (4xx: that message, not the line) or a Teams card does not.
       else await this.fail(item, retryable ? `${reason} (still failing after ${Math.round((this.o.now() - since) / 60_000)} minutes of retries)` : reason, retryable && telemetry.authorKind === 'clinician').then(() => announce('failed'));
+      return;
     }
+    // The provider has it. Recording that is outside the provider's try: a database that fails here
+    // must not be read as a failed send and queue the text again at once (the row stays claimed and
+    // is taken up after its lease, the one repeat the README names).
+    const { providerMessageId, templateName = null } = sent;
+    const recorded = await this.write(`UPDATE outbox_item SET status = 'sent', "providerMessageId" = ?, "templateName" = ?, "lockedUntil" = NULL, "lastError" = NULL, "updatedAt" = ? WHERE id = ? AND status = 'sending'`,
+      [providerMessageId, templateName, this.o.now(), item.id]);
+    // A delivery callback may have got here first (it names the outbox row) and moved the status
+    // on: keep its status, and still record the provider's id.
+    if (recorded !== 1) {
+      await this.write(`UPDATE outbox_item SET "providerMessageId" = ?, "templateName" = ?, "lockedUntil" = NULL WHERE id = ? AND "providerMessageId" IS NULL`, [providerMessageId, templateName, item.id]);
+    }
+    this.o.log.info({ event: 'outbox.sent', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'sent');
+    this.o.telemetry.event('MessageSent', { channel: item.channel, ...telemetry, ...(templateName ? { template: 'yes' } : {}) });
+    announce('sent');
   }
 
   private async retryLater(item: OutboxItem, reason: string): Promise<void> {

@@ -277,6 +277,24 @@ describe('nothing lost: the outbox across a long outage', () => {
     expect(await h.app.db.manager.count(OutboxItem, { where: { status: 'pending' } })).to.equal(2);
   });
 
+  it('when more conversations have a safety text queued behind a due reply than one pass takes, then every reply and safety text still goes, each conversation in order', async () => {
+    h = await startHarness({ outbox: { pollIntervalMs: 3_600_000, batchSize: 2 } });
+    const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+    await h.app.outbox.stop();
+    const numbers = ['+447700900651', '+447700900652', '+447700900653'];
+    for (const n of numbers) await h.sendSms({ from: n, to: SCHOOL_NURSING_SMS, body: 'hello' });
+    while (await h.app.outbox.runOnce());
+    const welcomes = h.twilio.sent.length;
+    for (const c of await h.app.db.manager.find(Conversation)) await h.api('POST', `/api/v1/conversations/${c.id}/messages`, { token: nurse, body: { text: 'a reply' } });
+    h.clock.advance(1000);
+    for (const n of numbers) await h.sendSms({ from: n, to: SCHOOL_NURSING_SMS, body: 'i have taken all my mums tablets' });
+    // Each pass sees two lanes; a lane's safety text follows its reply.
+    for (let pass = 0; pass < 5 && (await h.app.outbox.runOnce()); pass++);
+    const after = h.twilio.sent.slice(welcomes);
+    expect(after).to.have.length(6);
+    for (const n of numbers) expect(after.filter((s) => s.to === n).map((s) => (/999/.test(s.body) ? 'safety' : s.body)), n).to.deep.equal(['a reply', 'safety']);
+  });
+
   it('when an automatic text fails after the window, then it holds nothing: a nurse\'s reply after it still goes', async () => {
     h = await startHarness({ outbox: { pollIntervalMs: 3_600_000, retryForMs: 10 * MIN } });
     const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
