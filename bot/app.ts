@@ -26,6 +26,7 @@ import { seedDemoStaff } from './config/staff';
 import { createTelemetry, Telemetry } from './telemetry';
 import { EscalationLadder } from './escalation/ladder';
 import { FanOut, InAppNotifier, LiveEvents, redisFanOut } from './live/live-events';
+import { conversationLinks } from './teams/links';
 import { ServiceTriage } from '../triage/service-engines';
 import { readRequestBody } from './http/request-body';
 import { DEFAULT_RATE_LIMITS, RateLimitOptions, RateLimits } from './http/rate-limits';
@@ -158,7 +159,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   } : {}));
   teamsAdapter.onTurnError = async (_context, error) => log.error({ event: 'teams.turn_error', err: { name: error.name } }, 'Teams bot turn failed');
   const teamsCards = new TeamsCards({
-    db, directory, log, inboxUrl: () => `${publicUrl}/app/`,
+    db, directory, log, links: (conversationId) => conversationLinks(publicUrl, settings.microsoftApp?.appId, conversationId),
     post: async (reference, activity) => {
       let id: string | undefined;
       let failure: unknown;

@@ -68,7 +68,7 @@ export class DutyLeadBot extends TeamsActivityHandler {
 }
 
 /** The card for an escalation: ids, service and categories only; never message text or numbers. */
-export function escalationCard(n: EscalationNotification, serviceName: string, inboxUrl: string) {
+export function escalationCard(n: EscalationNotification, serviceName: string, links: { teams: string; web: string }) {
   return CardFactory.adaptiveCard({
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
@@ -80,11 +80,12 @@ export function escalationCard(n: EscalationNotification, serviceName: string, i
         { title: 'Risk', value: n.categories.join(', ') || 'high' },
         { title: 'Alert', value: n.final ? 'final (fallback contacts)' : `level ${n.level}, round ${n.round}` },
       ] },
-      { type: 'TextBlock', text: 'Open the Lamplight inbox to read the conversation. Acknowledging stops further alerts.', wrap: true, isSubtle: true },
+      { type: 'TextBlock', text: 'Open the conversation in Lamplight to read it. Acknowledging stops further alerts.', wrap: true, isSubtle: true },
     ],
     actions: [
       { type: 'Action.Submit', title: 'Acknowledge', data: { action: 'acknowledge', escalationId: n.escalationId } },
-      { type: 'Action.OpenUrl', title: 'Open inbox', url: inboxUrl },
+      { type: 'Action.OpenUrl', title: 'Open conversation', url: links.teams },
+      { type: 'Action.OpenUrl', title: 'Open in a browser', url: links.web },
     ],
   });
 }
@@ -100,7 +101,8 @@ export class TeamsCards implements QueuedNotifier {
     directory: ServiceDirectory;
     /** Posts the activity as a new message in the channel; returns the Teams activity id. */
     post: (reference: Partial<ConversationReference>, activity: Partial<Activity>) => Promise<string | undefined>;
-    inboxUrl: () => string;
+    /** Links to a conversation: the tab in Teams, the web app in a browser. */
+    links: (conversationId: string) => { teams: string; web: string };
     log: Logger;
   }) {}
 
@@ -135,7 +137,7 @@ export class TeamsCards implements QueuedNotifier {
     };
     let activityId: string | undefined;
     try {
-      activityId = await this.deps.post(JSON.parse(channel.reference), { attachments: [escalationCard(notification, service.name, this.deps.inboxUrl())] });
+      activityId = await this.deps.post(JSON.parse(channel.reference), { attachments: [escalationCard(notification, service.name, this.deps.links(notification.conversationId))] });
     } catch (error) {
       // The Bot Connector's answer: 429 and 5xx (or no answer) may pass; 401/403/404 (bot removed
       // from the team, wrong credentials) will not. The SDK's client has already retried 5xx a few

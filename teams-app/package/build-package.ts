@@ -12,7 +12,7 @@ import { zip } from './zip';
  */
 export const MANIFEST_VERSION = '1.24';
 export const SCHEMA_PATH = require.resolve(`@microsoft/app-manifest/build/json-schemas/teams/v${MANIFEST_VERSION}/MicrosoftTeams.schema.json`);
-const DEV_APP_ID = '00000000-0000-4000-8000-00000000c4a7';
+import { DEV_APP_ID, TAB_ENTITY_ID } from '../../bot/teams/links';
 
 export function buildManifest(env: NodeJS.ProcessEnv = process.env) {
   const base = new URL(env.PUBLIC_URL && env.PUBLIC_URL.startsWith('https://') ? env.PUBLIC_URL : 'https://lamplight.example.nhs.uk');
@@ -37,7 +37,7 @@ export function buildManifest(env: NodeJS.ProcessEnv = process.env) {
     icons: { color: 'color.png', outline: 'outline.png' },
     accentColor: '#005EB8',
     staticTabs: [
-      { entityId: 'inbox', name: 'Inbox', contentUrl: `${base.origin}/app/?inTeams=1`, websiteUrl: `${base.origin}/app/`, scopes: ['personal'] },
+      { entityId: TAB_ENTITY_ID, name: 'Inbox', contentUrl: `${base.origin}/app/?inTeams=1`, websiteUrl: `${base.origin}/app/`, scopes: ['personal'] },
     ],
     // The duty-lead bot: added to a channel, it posts escalation cards there (escalation.teamsChannel).
     bots: [{ botId: appId, scopes: ['team'], isNotificationOnly: false, supportsFiles: false }],

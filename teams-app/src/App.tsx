@@ -2,6 +2,7 @@ import {
   Button, FluentProvider, Tab, TabList, makeStyles, MessageBar, MessageBarBody, Select, Spinner, teamsDarkTheme, teamsHighContrastTheme, teamsLightTheme, Text, tokens,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { conversationLinked, showConversationInAddress } from './deep-link';
 import { Api, StreamEnd } from './api';
 import { ConversationView } from './ConversationView';
 import { Inbox } from './Inbox';
@@ -48,7 +49,7 @@ export function App() {
 function SignedIn({ host }: { host: Host }) {
   const styles = useStyles();
   const api = useMemo(() => (host.getToken ? new Api(host.getToken) : undefined), [host]);
-  if (host.inTeams && api) return <div className={styles.page}><Workspace api={api} /></div>;
+  if (host.inTeams && api) return <div className={styles.page}><Workspace api={api} linked={conversationLinked(host.subPageId)} /></div>;
   return <WebSession />;
 }
 
@@ -101,7 +102,7 @@ function OidcSession({ config }: { config: OidcConfig }) {
   const signInAgain = () => { sessionStorage.removeItem(SIGNED_OUT_KEY); setState('working'); void beginSignIn(config); };
   if (state === 'working') return <Spinner label="Signing in…" />;
   if (state === 'signed-in') {
-    return <div className={styles.page}><Workspace api={api} onSignOut={() => { signOut(); establishing = undefined; sessionStorage.setItem(SIGNED_OUT_KEY, '1'); setState('signed-out'); }} /></div>;
+    return <div className={styles.page}><Workspace api={api} linked={conversationLinked()} onSignOut={() => { signOut(); establishing = undefined; sessionStorage.setItem(SIGNED_OUT_KEY, '1'); setState('signed-out'); }} /></div>;
   }
   return (
     <SignInPage title="Lamplight">
@@ -117,7 +118,7 @@ function DevSession() {
   const [token, setToken] = useState<string | null>(() => sessionStorage.getItem(TOKEN_KEY));
   const api = useMemo(() => new Api(async () => token ?? ''), [token]);
   if (!token) return <DevSignIn onToken={(t) => { sessionStorage.setItem(TOKEN_KEY, t); setToken(t); }} />;
-  return <div className={styles.page}><Workspace api={api} onSignOut={() => { sessionStorage.removeItem(TOKEN_KEY); setToken(null); }} /></div>;
+  return <div className={styles.page}><Workspace api={api} linked={conversationLinked()} onSignOut={() => { sessionStorage.removeItem(TOKEN_KEY); setToken(null); }} /></div>;
 }
 
 /** Pick a demo staff member; the server's dev identity provider signs the token. */
@@ -153,14 +154,16 @@ function beep(): void {
   } catch { /* no audio: the notification still shows */ }
 }
 
-function Workspace({ api, onSignOut }: { api: Api; onSignOut?: () => void }) {
+function Workspace({ api, onSignOut, linked }: { api: Api; onSignOut?: () => void; linked?: string }) {
   const styles = useStyles();
   const [me, setMe] = useState<Me>();
   const [services, setServices] = useState<Services>();
   const [service, setService] = useState('');
   const [queue, setQueue] = useState('open');
   const [list, setList] = useState<{ counts: Counts; total?: number; conversations: Summary[] }>();
-  const [selected, setSelected] = useState<string>();
+  // A link to a conversation opens it; the address then follows what is open.
+  const [selected, setSelected] = useState<string | undefined>(linked);
+  useEffect(() => showConversationInAddress(selected), [selected]);
   // A search replaces the queues until it is cleared; live updates rerun it.
   const [searchParams, setSearchParams] = useState<SearchParams>();
   const [searchResult, setSearchResult] = useState<SearchResult>();

@@ -9,6 +9,8 @@ export interface Host {
   /** Teams' locale inside Teams, else the browser's language. */
   locale?: string;
   getToken?: () => Promise<string>;
+  /** Inside Teams, what a deep link asked the tab to show (its context's subEntityId). */
+  subPageId?: string;
   onThemeChange(handler: (theme: Theme) => void): void;
 }
 
@@ -30,6 +32,7 @@ export async function detectHost(): Promise<Host> {
       theme: toTheme(context.app.theme),
       userPrincipalName: context.user?.userPrincipalName,
       locale: context.app.locale,
+      subPageId: context.page.subPageId,
       getToken: () => authentication.getAuthToken(),
       onThemeChange: (handler) => app.registerOnThemeChangeHandler((t) => handler(toTheme(t))),
     };

@@ -439,6 +439,26 @@ describe('clinician inbox (headless Chromium)', function () {
     await page.close();
   });
 
+  it('a link to /app/#/conversations/<id> opens that conversation after sign-in, and the address follows the conversation chosen', async () => {
+    await textFromPhone('+447700900492', 'this is the one the link is for');
+    await textFromPhone('+447700900493', 'and this is another one');
+    const linked = (await app.db.manager.find(Message, { where: { direction: 'in' }, order: { createdAt: 'DESC' }, skip: 1, take: 1 }))[0];
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'sam.patel@lamplight.example', `#/conversations/${linked.conversationId}`);
+    await page.locator('section[aria-label="Conversation"]').getByText('this is the one the link is for').waitFor();
+    expect(new URL(page.url()).hash).to.equal(`#/conversations/${linked.conversationId}`);
+    await page.locator('[data-conversation]', { hasText: '0493' }).click();
+    await page.locator('section[aria-label="Conversation"]').getByText('and this is another one').waitFor();
+    const other = (await app.db.manager.find(Message, { where: { direction: 'in' }, order: { createdAt: 'DESC' }, take: 1 }))[0];
+    expect(new URL(page.url()).hash).to.equal(`#/conversations/${other.conversationId}`);
+    // A hash that is not one of our ids opens nothing and is left alone.
+    const stray = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(stray, 'sam.patel@lamplight.example', '#/conversations/constructor');
+    expect(await stray.locator('section[aria-label="Conversation"] [data-author]').count()).to.equal(0);
+    await page.close();
+    await stray.close();
+  });
+
   it('unread is per person: what one nurse has opened stays new for a colleague', async () => {
     const nurse = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(nurse, 'sam.patel@lamplight.example');

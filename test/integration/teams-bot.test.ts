@@ -73,6 +73,13 @@ describe('Teams duty-lead channel', () => {
     const content = JSON.stringify(card.body.attachments[0].content);
     expect(content).to.contain('overdose').and.contain(escalation.id).and.contain('Acknowledge');
     expect(content).not.to.contain('pills').and.not.to.contain('447700900555');
+    // Its links open that conversation: the tab in Teams (the conversation as the deep link's
+    // subEntityId) and the web app in a browser.
+    const links = new Map((card.body.attachments[0].content.actions as { type: string; title: string; url?: string }[]).filter((a) => a.url).map((a) => [a.title, new URL(a.url!)]));
+    const inTeams = links.get('Open conversation')!;
+    expect(`${inTeams.origin}${inTeams.pathname}`).to.match(/^https:\/\/teams\.microsoft\.com\/l\/entity\/[0-9a-f-]{36}\/inbox$/);
+    expect(JSON.parse(inTeams.searchParams.get('context')!)).to.deep.equal({ subEntityId: escalation.conversationId });
+    expect(links.get('Open in a browser')!.toString()).to.equal(`${h.app.publicUrl}/app/#/conversations/${escalation.conversationId}`);
 
     await toBot(activity('message', 'oid-stranger', { value: { action: 'acknowledge', escalationId: escalation.id } }));
     await eventually(() => connector.posts.some((p) => /does not know your Teams account/.test(p.body.text ?? '')), 'the stranger told no');
