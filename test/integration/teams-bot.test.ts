@@ -13,26 +13,29 @@ import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../suppor
 const CHANNEL = '19:duty-school@thread.tacv2';
 
 /** A stand-in for the Bot Connector service: records what the bot posts, as Teams would receive it. */
-async function fakeConnector(): Promise<{ url: string; posts: { path: string; body: any }[]; failures: number[]; close: () => Promise<void> }> {
-  const posts: { path: string; body: any }[] = [];
-  /** Statuses to answer the next posts with instead of accepting them (Bot Connector error shape). */
-  const failures: number[] = [];
+async function fakeConnector(): Promise<{ url: string; posts: { path: string; body: any; at: number }[]; failures: (number | { status: number; retryAfterSeconds: number })[]; refusedAt: number[]; close: () => Promise<void> }> {
+  const posts: { path: string; body: any; at: number }[] = [];
+  /** Statuses to answer the next posts with instead of accepting them (Bot Connector error shape), with a Retry-After if given. */
+  const failures: (number | { status: number; retryAfterSeconds: number })[] = [];
+  const refusedAt: number[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      const failure = failures.shift();
-      if (failure) {
-        res.writeHead(failure, { 'content-type': 'application/json' });
-        return void res.end(JSON.stringify({ error: { code: failure === 403 ? 'BotNotInConversationRoster' : 'ServiceError', message: 'injected' } }));
+      const next = failures.shift();
+      if (next) {
+        const failure = typeof next === 'number' ? { status: next, retryAfterSeconds: undefined } : next;
+        refusedAt.push(Date.now());
+        res.writeHead(failure.status, { 'content-type': 'application/json', ...(failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {}) });
+        return void res.end(JSON.stringify({ error: { code: failure.status === 403 ? 'BotNotInConversationRoster' : 'ServiceError', message: 'injected' } }));
       }
-      posts.push({ path: decodeURIComponent(req.url ?? ''), body: JSON.parse(body || '{}') });
+      posts.push({ path: decodeURIComponent(req.url ?? ''), body: JSON.parse(body || '{}'), at: Date.now() });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id: `activity-${posts.length}` }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posts, failures, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posts, failures, refusedAt, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 describe('Teams duty-lead channel', () => {
@@ -145,6 +148,20 @@ describe('Teams escalation cards go through the outbox', () => {
     expect(sent.providerMessageId).to.equal('activity-1');
     // The SMS safety reply did not wait behind the card's retry.
     expect(h.twilio.sent.length).to.be.greaterThan(0);
+  });
+
+  it('when Teams throttles the post with Retry-After, then the card goes once, no sooner than Teams asked, and the SMS safety reply does not wait for it', async () => {
+    connector.failures.push({ status: 429, retryAfterSeconds: 2 });
+    await h.sendSms({ from: '+447700900556', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
+    await eventually(() => h.twilio.sent.length > 0, 'the safety reply');
+    expect(cardPosts()).to.have.length(0);
+    await eventually(() => cardPosts().length === 1, 'the card, after the wait', 10_000);
+    expect(connector.refusedAt).to.have.length(1);
+    expect(cardPosts()[0].at - connector.refusedAt[0]).to.be.at.least(1900);
+    // The Bot Framework client waited as asked within the one attempt, holding only this card's lane.
+    const sent = await eventually(async () => ((await cardRow()).status === 'sent' ? cardRow() : undefined), 'the row sent');
+    expect(sent.attempts).to.equal(1);
+    expect(cardPosts()).to.have.length(1);
   });
 
   it('when Teams refuses the post (403: the bot was removed), then the card fails without retries and the ladder carries on in the app', async () => {
