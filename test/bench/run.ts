@@ -1,12 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { connect } from 'node:net';
-import { twilioSignature } from '../../adapters/sms/signature';
-import inboundTemplate from '../../adapters/sms/fixtures/inbound__text.json';
 import { POSTGRES_ADMIN_URL } from '../support/database';
 import { Client } from 'pg';
 import { inboxBench } from './inbox';
@@ -15,6 +12,7 @@ import { scaleBench } from './scale';
 import { outboxBench } from './outbox';
 import { liveBench } from './live';
 import { bigConversationBench } from './big-conversation';
+import { load, Load, signedSms, startTarget, stopTarget } from './drive';
 
 /**
  * `npm run bench`: inbound SMS webhooks (and web chat posts) per second and latency to the 200, for
@@ -27,51 +25,11 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const CONTACTS = 200;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const AUTH_TOKEN = randomBytes(16).toString('hex');
-const PUBLIC_URL = 'http://bench.lamplight.test';
 
 interface Result { name: string; rps: number; p50: number; p99: number; errors: number; cpuMsPerRequest: number; unitsPerCommit?: number }
 
-// autocannon ships no types; this is the part of its API the bench uses.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (options: {
-  url: string; connections: number; amount: number; pipelining?: number;
-  requests: { method: string; path: string; headers: Record<string, string>; setupRequest: (request: { method: string; path: string; headers: Record<string, string>; body?: string }) => { method: string; path: string; headers: Record<string, string>; body?: string }; onResponse?: () => void }[];
-}) => Promise<{ duration: number; requests: { total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number }>;
-
-async function startTarget(mode: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  // BENCH_PROFILE=<folder>: each target writes a V8 CPU profile there (open it in Chrome's DevTools).
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, join(__dirname, 'target.js'), mode], {
-    env: { ...process.env, ...env, BENCH_TWILIO_AUTH_TOKEN: AUTH_TOKEN, BENCH_TWILIO_ACCOUNT_SID: ACCOUNT_SID },
-    // The IPC channel asks the target for its CPU time (process.cpuUsage) before and after a load.
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${mode} target exited with ${code}`)));
-  });
-  return { url: JSON.parse(line).url, child };
-}
-
-function webhook(i: number): { body: string; signature: string } {
-  const sid = `SM${i.toString(16).padStart(32, '0')}`;
-  const fields = new URLSearchParams({
-    ...inboundTemplate, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid, AccountSid: ACCOUNT_SID,
-    From: `+447700900${String(100 + (i % CONTACTS)).padStart(3, '0')}`, To: '+447700900101',
-    Body: `benchmark message ${i}: can I talk to someone about something at home?`,
-  });
-  return { body: fields.toString(), signature: twilioSignature(AUTH_TOKEN, `${PUBLIC_URL}/api/sms/twilio`, fields) };
-}
-
-/** One request of a load: where it goes, with what. */
-type Load = (i: number) => { path: string; headers: Record<string, string>; body: string };
-
-const smsWebhook: Load = (i) => {
-  const { body, signature } = webhook(i);
-  return { path: '/api/sms/twilio', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body };
-};
+/** SMS posts from CONTACTS numbers, each with its own message id. */
+const smsWebhook: Load = (i) => signedSms(i, `+447700900${String(100 + (i % CONTACTS)).padStart(3, '0')}`);
 
 /**
  * Web chat posts as the official client sends them, from as many chats as there are SMS contacts
@@ -94,30 +52,6 @@ async function webchatPosts(url: string): Promise<Load> {
   };
 }
 
-/**
- * A load of `count` requests, `CONCURRENCY` connections, driven by autocannon (the fetch loop this
- * replaced capped the echo bot at about 620 requests a second, which flattered every ratio).
- */
-async function load(url: string, from: number, count: number, request: Load): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  let next = from;
-  let finished = 0;
-  const started = performance.now();
-  const result = await autocannon({
-    url, connections: CONCURRENCY, amount: count,
-    requests: [{
-      method: 'POST', path: '/', headers: {},
-      setupRequest: () => {
-        const { path, headers, body } = request(next++);
-        // The headers replace autocannon's own, Host among them (restify needs it to route).
-        return { method: 'POST', path, headers: { host: new URL(url).host, ...headers }, body };
-      },
-      onResponse: () => { finished = performance.now(); },
-    }],
-  });
-  // Up to the last answer: autocannon resolves (and counts its duration) on whole-second ticks.
-  return { rps: (result.requests.total / (finished - started)) * 1000, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
-}
-
 interface Usage { cpuMs: number; commits?: { commits: number; units: number } }
 
 /** The target's CPU time so far (user + system), in milliseconds, and its SQLite commits so far. */
@@ -132,16 +66,15 @@ async function measure(name: string, mode: string, env: Record<string, string>, 
   const { url, child } = await startTarget(mode, env);
   try {
     const request = await requests(url);
-    await load(url, 0, WARMUP, request);
+    await load(url, 0, WARMUP, request, CONCURRENCY);
     const before = await usageOf(child);
-    const { rps, p50, p99, errors } = await load(url, WARMUP, REQUESTS, request);
+    const { rps, p50, p99, errors } = await load(url, WARMUP, REQUESTS, request, CONCURRENCY);
     const after = await usageOf(child);
     const commits = before.commits && after.commits && after.commits.commits > before.commits.commits
       ? (after.commits.units - before.commits.units) / (after.commits.commits - before.commits.commits) : undefined;
     return { name, rps, p50, p99, errors, cpuMsPerRequest: (after.cpuMs - before.cpuMs) / REQUESTS, unitsPerCommit: commits };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopTarget(child);
   }
 }
 

@@ -1,11 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { twilioSignature } from '../../adapters/sms/signature';
-import inboundTemplate from '../../adapters/sms/fixtures/inbound__text.json';
 import { ClinicianConversations, CLOSED_LIMIT, MESSAGE_PAGE, OPEN_LIMIT } from '../../bot/inbox/conversations';
 import { loadConfig, ServiceDirectory } from '../../bot/config/services';
 import type { StaffIdentity } from '../../bot/http/auth/clinician-auth';
@@ -14,6 +10,7 @@ import { Database } from '../../db/database';
 import type { Contact, Conversation, ConversationRead, Escalation, Message, OutboxItem, ServiceMembership, StaffMember } from '../../db/entities';
 import { contactLookupHash, sealContactAddress, sealMessageBody, sealTriage } from '../../db/sealed-fields';
 import { buildTriageEngine } from '../../triage';
+import { load, Load, signedSms, startTarget, stopTarget } from './drive';
 
 /**
  * Issue 13, Lamplight at scale on SQLite: with 100,000 conversations and 1,000,000 messages stored,
@@ -92,12 +89,6 @@ interface SqliteFile {
   close(): void;
 }
 
-// autocannon ships no types; this is the part of its API the bench uses (as in run.ts).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (options: {
-  url: string; connections: number; amount: number;
-  requests: { method: string; path: string; headers: Record<string, string>; setupRequest: (request: { method: string; path: string; headers: Record<string, string>; body?: string }) => { method: string; path: string; headers: Record<string, string>; body?: string }; onResponse?: () => void }[];
-}) => Promise<{ requests: { total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number }>;
 
 /**
  * An INSERT of whole entity rows into `table`, prepared from the first row's fields: the rows are
@@ -354,69 +345,24 @@ async function reads(url: string, keyring: Keyring, directory: ServiceDirectory,
   }
 }
 
-// Ingest, as run.ts drives it (copied: run.ts runs its main() when imported).
-const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
-const AUTH_TOKEN = randomBytes(16).toString('hex');
-const PUBLIC_URL = 'http://bench.lamplight.test';
-
-async function startTarget(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(__dirname, 'target.js'), 'lamplight'], {
-    env: { ...process.env, ...env, BENCH_TWILIO_AUTH_TOKEN: AUTH_TOKEN, BENCH_TWILIO_ACCOUNT_SID: ACCOUNT_SID },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`lamplight target exited with ${code}`)));
-  });
-  return { url: JSON.parse(line).url, child };
-}
-
 /**
- * Post `i` of run `run`: a signed Twilio post to school nursing's number from one of the run's
- * CONTACTS numbers (run 0: +447700900100 to +447700900299, run 1 the next 200): none of them seeded
- * (seeded contacts are +4478...) nor used by an earlier run, so on either database their
- * conversations are new at first and then existing. Message SIDs are never repeated either.
+ * Post `i` of run `run`: a signed Twilio post from one of the run's CONTACTS numbers (run 0:
+ * +447700900100 to +447700900299, run 1 the next 200): none of them seeded (seeded contacts are
+ * +4478...) nor used by an earlier run, so on either database their conversations are new at first
+ * and then existing. Message ids are never repeated either.
  */
-function webhook(run: number, i: number): { body: string; signature: string } {
-  const sid = `SM${(run * (INGEST_WARMUP + INGEST_REQUESTS) + i).toString(16).padStart(32, '0')}`;
-  const fields = new URLSearchParams({
-    ...inboundTemplate, MessageSid: sid, SmsSid: sid, SmsMessageSid: sid, AccountSid: ACCOUNT_SID,
-    From: `+447700900${String(100 + run * CONTACTS + (i % CONTACTS)).padStart(3, '0')}`, To: '+447700900101',
-    Body: `benchmark message ${i}: can I talk to someone about something at home?`,
-  });
-  return { body: fields.toString(), signature: twilioSignature(AUTH_TOKEN, `${PUBLIC_URL}/api/sms/twilio`, fields) };
-}
-
-/** `count` posts from number `from` on, CONCURRENCY connections, driven by autocannon; rate up to the last answer. */
-async function load(url: string, run: number, from: number, count: number): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
-  let next = from;
-  let finished = 0;
-  const started = performance.now();
-  const result = await autocannon({
-    url, connections: CONCURRENCY, amount: count,
-    requests: [{
-      method: 'POST', path: '/', headers: {},
-      setupRequest: () => {
-        const { body, signature } = webhook(run, next++);
-        return { method: 'POST', path: '/api/sms/twilio', headers: { host: new URL(url).host, 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body };
-      },
-      onResponse: () => { finished = performance.now(); },
-    }],
-  });
-  return { rps: (result.requests.total / (finished - started)) * 1000, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
-}
+const runPosts = (run: number): Load => (i) => signedSms(run * (INGEST_WARMUP + INGEST_REQUESTS) + i, `+447700900${String(100 + run * CONTACTS + (i % CONTACTS)).padStart(3, '0')}`);
 
 /** The real server on this SQLite file: warm-up, then the timed load. Every post must have had its 200. */
 async function ingest(file: string, run: number): Promise<{ rps: number; p50: number; p99: number }> {
-  const { url, child } = await startTarget({ DATABASE_URL: `sqlite:${file}` });
+  const { url, child } = await startTarget('lamplight', { DATABASE_URL: `sqlite:${file}` });
   try {
-    await load(url, run, 0, INGEST_WARMUP);
-    const result = await load(url, run, INGEST_WARMUP, INGEST_REQUESTS);
+    await load(url, 0, INGEST_WARMUP, runPosts(run), CONCURRENCY);
+    const result = await load(url, INGEST_WARMUP, INGEST_REQUESTS, runPosts(run), CONCURRENCY);
     if (result.errors > 0) throw new Error(`the scale bench's ingest had ${result.errors} failed posts`);
     return result;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopTarget(child);
   }
 }
 
