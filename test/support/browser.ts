@@ -83,7 +83,14 @@ export async function startBrowserSession(context: Mocha.Context, signIn: Pick<S
     port: 0, host: '127.0.0.1', publicUrl: undefined, databaseUrl: database.url, configPath: DEMO_CONFIG_PATH,
     keyring, twilio: undefined, ...signIn, appInsightsConnectionString: undefined,
     demo: true, production: false, trustProxyHops: 0, logLevel: 'silent', seedDemoData: true,
-  }, { logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)), ...overrides });
+  }, {
+    logger: pino({ level: 'silent' }), now: () => new Date(anchor + (Date.now() - started)),
+    // Every page, sign-in and simulated phone here comes from 127.0.0.1, one address standing for
+    // many people: a file of browser tests makes more unauthenticated calls in a minute than the
+    // default allows one address (the limits themselves are tested in test/integration/hardening).
+    rateLimits: { unauthenticatedPerMinute: 100_000 },
+    ...overrides,
+  });
   const browser = await launchBrowser();
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
