@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import restify, { Request, Response, Server } from 'restify';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext } from 'botbuilder';
-import { DutyLeadBot, TeamsCards } from './teams/duty-lead-bot';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, ConversationReference, TurnContext } from 'botbuilder';
+import { DutyLeadBot } from './teams/duty-lead-bot';
+import { TeamsCards } from './teams/cards';
 import { Channels } from '../adapters';
 import { Database } from '../db/database';
 import { Conversation, Message, StaffMember } from '../db/entities';
@@ -159,24 +160,34 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   } : {}));
   teamsAdapter.onTurnError = async (_context, error) => log.error({ event: 'teams.turn_error', err: { name: error.name } }, 'Teams bot turn failed');
   const teamsCards = new TeamsCards({
-    db, directory, log, links: (conversationId) => conversationLinks(publicUrl, settings.microsoftApp?.appId, conversationId),
-    post: async (reference, activity) => {
-      let id: string | undefined;
-      let failure: unknown;
-      await teamsAdapter.continueConversationAsync(settings.microsoftApp?.appId ?? '', reference, async (context) => {
-        // The SDK would make this a reply to its own synthetic continuation event; a card is a new channel post.
-        context.activity.id = undefined as unknown as string;
-        // Caught here: the adapter would hand an error to onTurnError and resolve, and the outbox must see it.
-        try {
+    db, keyring: settings.keyring, directory, log, now: nowMs, links: (conversationId) => conversationLinks(publicUrl, settings.microsoftApp?.appId, conversationId),
+    teams: {
+      post: async (reference, activity) => {
+        let id: string | undefined;
+        await inTeams(reference, async (context) => {
+          // The SDK would make this a reply to its own synthetic continuation event; a card is a new post.
+          context.activity.id = undefined as unknown as string;
           id = (await context.sendActivity(activity))?.id;
-        } catch (error) {
-          failure = error;
-        }
-      });
-      if (failure) throw failure;
-      return id;
+        });
+        return id;
+      },
+      update: (reference, activityId, activity) => inTeams(reference, async (context) => {
+        await context.updateActivity({ ...activity, id: activityId });
+      }),
     },
   });
+  /** Runs `work` in a turn on the conversation; its failure reaches the caller (the adapter would hand it to onTurnError and resolve). */
+  async function inTeams(reference: Partial<ConversationReference>, work: (context: TurnContext) => Promise<void>): Promise<void> {
+    let failure: unknown;
+    await teamsAdapter.continueConversationAsync(settings.microsoftApp?.appId ?? '', reference, async (context) => {
+      try {
+        await work(context);
+      } catch (error) {
+        failure = error;
+      }
+    });
+    if (failure) throw failure;
+  }
   const outbox = new OutboxWorker({
     db, keyring: settings.keyring, senders: channels.senders(), directory, log, telemetry, now: nowMs, ...overrides.outbox,
     // Escalation cards for the duty-lead channels, posted by the Teams bot.
@@ -186,15 +197,16 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const escalations = new EscalationLadder({
     db, keyring: settings.keyring, directory, notifier: new InAppNotifier(events), queued: teamsCards, onQueued: () => outbox.wake(), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs,
   });
-  const dutyLeadBot = new DutyLeadBot({ db, escalations, log, now: nowMs });
+  const dutyLeadBot = new DutyLeadBot({ db, escalations, cards: teamsCards, log, now: nowMs });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
+  escalations.onClaimed = (e) => events.publish({ type: 'conversation.updated', serviceSlug: e.serviceSlug, conversationId: e.conversationId, action: 'conversation.claim' });
   const inbound = new InboundMessages({
     db, keyring: settings.keyring, directory, triage, escalations, now,
     onTriageFailed: (error) => log.error({ event: 'triage.failed', err: { name: (error as Error)?.name } }, 'triage failed; the message is stored and treated as high risk'),
   });
   const bot = new GatewayBot(inbound, telemetry, log);
   const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: nowMs });
-  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake(), onTyping: (endpoint, userId) => channels.webchat.typing(endpoint, userId) });
+  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake(), cards: teamsCards, onTyping: (endpoint, userId) => channels.webchat.typing(endpoint, userId) });
   runGateway = (context) => bot.run(context);
   wakeOutbox = () => outbox.wake();
   bot.onStored = (result) => {

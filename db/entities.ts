@@ -201,7 +201,11 @@ export class EscalationNotice {
 @Index('ix_outbox_conversation', ['conversationId'])
 export class OutboxItem {
   @PrimaryColumn(id) id!: string;
-  /** The message to send; for channel `teams`, the EscalationNotice whose card this is: so no foreign key. */
+  /**
+   * The message to send. For channel `teams`: the EscalationNotice of a ladder step (post the card,
+   * or update it; the final one also replies in its thread), or the Escalation whose card is brought
+   * up to date after an acknowledgement or a claim (bot/teams/cards.ts). So no foreign key.
+   */
   @Column(id) messageId!: string;
   /** The conversation on every channel: for `teams`, the escalated conversation the card is about. */
   @ForeignKey(() => Conversation, { name: 'fk_outbox_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;
@@ -295,6 +299,36 @@ export class TeamsChannel {
 }
 
 /**
+ * The card an escalation has in its service's duty-lead channel: one per escalation, posted by the
+ * first ladder step and updated in place after (each round, an acknowledgement, a claim). The row
+ * is written when the first card is queued; `activityId` is the Teams message id once posted.
+ */
+@Entity('teams_card')
+@Index('ix_teams_card_conversation', ['conversationId'])
+export class TeamsCard {
+  @ForeignKey(() => Escalation, { name: 'fk_teams_card_escalation', onDelete: 'CASCADE' }) @PrimaryColumn(id) escalationId!: string;
+  /** The escalated conversation (denormalised: a claim or a transfer in the tab finds its card by it). */
+  @Column(id) conversationId!: string;
+  @Column({ type: 'varchar', length: 200 }) channelId!: string;
+  @Column({ type: 'varchar', length: 200, nullable: true }) activityId!: string | null;
+  @Column(time) createdAt!: number;
+  @Column(time) updatedAt!: number;
+}
+
+/**
+ * A Teams user the bot has met (by their Entra object id): their Teams id (the MRI a card's
+ * refresh names) and, once the app is installed for them, where to send them a personal message.
+ */
+@Entity('teams_user')
+export class TeamsUser {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) aadObjectId!: string;
+  @Column({ type: 'varchar', length: 200 }) teamsUserId!: string;
+  /** The conversation reference of their personal chat with the bot; null until the app is installed for them. */
+  @Column({ type: 'text', nullable: true }) personalReference!: string | null;
+  @Column(time) updatedAt!: number;
+}
+
+/**
  * A web chat as the Direct Line surface serves it (adapters/webchat/): one per page session, bound
  * to one contact (`userId`, the contact's address on the channel) of one service. `lastSeq` numbers
  * its activities; taking the next number updates this row, which serialises writers per chat on
@@ -357,4 +391,4 @@ export class ConversationRead {
   @Column(time) readAt!: number;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead];
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser];

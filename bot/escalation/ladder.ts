@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { Database } from '../../db/database';
 import type { Keyring } from '../../db/crypto';
-import { Escalation, EscalationNotice, looksLikeId, Note, Role, ServiceMembership, StaffMember } from '../../db/entities';
+import { Conversation, Escalation, EscalationNotice, looksLikeId, Note, Role, ServiceMembership, StaffMember } from '../../db/entities';
 import { sealNoteBody } from '../../db/sealed-fields';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, invalid, notFound } from '../problems';
@@ -11,7 +11,7 @@ import { auditingRefusals, recordAudit } from '../audit/record';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { openingState } from '../gateway/hours';
 import { Poller } from '../poller';
-import { ACKNOWLEDGED_IN_TEAMS, ACKNOWLEDGED_PREFIX, describeEscalations, EscalationView } from './view';
+import { ACKNOWLEDGED_BY_CLAIM, ACKNOWLEDGED_IN_TEAMS, ACKNOWLEDGED_PREFIX, describeEscalations, EscalationView } from './view';
 
 /** What a notification carries: ids, levels and categories, never message text. */
 export interface EscalationNotification {
@@ -39,6 +39,8 @@ export interface Notifier {
  */
 export interface QueuedNotifier {
   queue(tx: EntityManager, notification: EscalationNotification & { noticeId: string }, now: number): Promise<boolean>;
+  /** Something the escalation's card shows has changed (acknowledged, claimed, assigned): bring it up to date. */
+  changed(tx: EntityManager, conversationId: string, now: number): Promise<boolean>;
 }
 
 interface Dependencies {
@@ -72,6 +74,8 @@ export class EscalationLadder {
 
   /** Told after an acknowledgement commits (live events). */
   onAcknowledged: (escalation: { id: string; serviceSlug: string; conversationId: string }) => void = () => undefined;
+  /** Told after a claim gave someone the conversation (live events). */
+  onClaimed: (escalation: { id: string; serviceSlug: string; conversationId: string }) => void = () => undefined;
 
   /** In the inbound transaction: a new escalation, or one more message on the open one. */
   async raiseOrJoin(tx: EntityManager, input: { conversationId: string; serviceSlug: string; messageId: string; categories: string[]; at: number }): Promise<{ escalationId: string; isNew: boolean }> {
@@ -179,36 +183,84 @@ export class EscalationLadder {
    * and the thread says so rather than inventing words.
    */
   async acknowledge(staff: StaffIdentity, id: string, how: { outcome: unknown } | { via: 'teams' }): Promise<EscalationView> {
-    const view = await auditingRefusals(this.deps, staff, { action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id }, () => this.acknowledgeVisible(staff, id, how));
+    const { view, queued } = await auditingRefusals(this.deps, staff, { action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id }, () => this.acknowledgeVisible(staff, id, how));
     this.onAcknowledged({ id: view.id, serviceSlug: view.service, conversationId: view.conversationId });
+    if (queued) this.deps.onQueued?.();
     return view;
   }
 
-  private async acknowledgeVisible(staff: StaffIdentity, id: string, how: { outcome: unknown } | { via: 'teams' }): Promise<EscalationView> {
+  /**
+   * Claim, from the Teams card: acknowledges the escalation if nobody has yet, and gives the
+   * conversation to this person if nobody has it (a conversation someone else has stays theirs; the
+   * card then says who). Either alone is still done: a card acknowledged by a colleague can still be
+   * claimed. One transaction; audited as the acknowledgement and the claim it made.
+   */
+  async claim(staff: StaffIdentity, id: string): Promise<{ acknowledged: boolean; assigned: boolean; holder: string | null }> {
+    const result = await auditingRefusals(this.deps, staff, { action: 'escalation.claim', subjectType: 'escalation', subjectId: id }, async () => {
+      if (!looksLikeId(id)) throw notFound('escalation not found');
+      const now = this.deps.now();
+      return this.deps.db.transaction(async (tx) => {
+        const escalation = await this.escalationFor(tx, staff, id, 'claim');
+        const acknowledged = await this.settle(tx, staff, escalation, 'claim', ACKNOWLEDGED_BY_CLAIM, now);
+        const conversation = await tx.findOneByOrFail(Conversation, { id: escalation.conversationId });
+        let assigned = false;
+        if (conversation.status === 'open') {
+          const taken = await tx.createQueryBuilder().update(Conversation).set({ assignedStaffId: staff.id })
+            .where('id = :id AND "assignedStaffId" IS NULL', { id: conversation.id }).execute();
+          assigned = taken.affected === 1;
+          if (assigned) await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'conversation.claim', subjectType: 'conversation', subjectId: conversation.id, services: [escalation.serviceSlug], detail: { via: 'teams', escalationId: escalation.id } });
+        }
+        const queued = (acknowledged || assigned) && ((await this.deps.queued?.changed(tx, escalation.conversationId, now)) ?? false);
+        const current = assigned ? staff.id : (await tx.findOneByOrFail(Conversation, { id: conversation.id })).assignedStaffId;
+        const holder = current === null ? null : current === staff.id ? staff.name : (await tx.findOneBy(StaffMember, { id: current }))?.name ?? 'a former staff member';
+        return { acknowledged, assigned, holder, escalation, queued };
+      });
+    });
+    const ref = { id: result.escalation.id, serviceSlug: result.escalation.serviceSlug, conversationId: result.escalation.conversationId };
+    if (result.acknowledged) this.onAcknowledged(ref);
+    if (result.assigned) this.onClaimed(ref);
+    if (result.queued) this.deps.onQueued?.();
+    return { acknowledged: result.acknowledged, assigned: result.assigned, holder: result.holder };
+  }
+
+  private async acknowledgeVisible(staff: StaffIdentity, id: string, how: { outcome: unknown } | { via: 'teams' }): Promise<{ view: EscalationView; queued: boolean }> {
     if (!looksLikeId(id)) throw notFound('escalation not found');
     const now = this.deps.now();
     return this.deps.db.transaction(async (tx) => {
-      const escalation = await tx.findOneBy(Escalation, { id });
-      if (!escalation) throw notFound('escalation not found');
-      const role = staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
-      if (!role) throw notFound('escalation not found', [escalation.serviceSlug]);
-      if (role !== 'duty-lead' && role !== 'admin') throw forbidden('only a duty lead or an admin of this service can acknowledge an escalation', [escalation.serviceSlug]);
+      const escalation = await this.escalationFor(tx, staff, id, 'acknowledge');
       // Who may is settled before what they wrote, so a refusal is audited as one whatever the body.
       const text = 'via' in how ? ACKNOWLEDGED_IN_TEAMS : `${ACKNOWLEDGED_PREFIX}${checkOutcome(how.outcome)}`;
-      const claimed = await tx.createQueryBuilder().update(Escalation)
-        .set({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null })
-        .where('id = :id AND status IN (:...statuses)', { id, statuses: ['open', 'exhausted'] })
-        .execute();
-      if (claimed.affected !== 1) {
+      if (!(await this.settle(tx, staff, escalation, 'via' in how ? 'teams' : 'tab', text, now))) {
         const by = escalation.acknowledgedBy ? await tx.findOneBy(StaffMember, { id: escalation.acknowledgedBy }) : null;
         throw conflict('already_acknowledged', `already acknowledged${by ? ` by ${by.name}` : ''}`);
       }
-      const noteId = randomUUID();
-      await tx.insert(Note, { id: noteId, conversationId: escalation.conversationId, authorStaffId: staff.id, kind: 'acknowledged', ...sealNoteBody(this.deps.keyring, noteId, text), createdAt: now });
-      await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step, noteId, via: 'via' in how ? 'teams' : 'tab' } });
+      const queued = (await this.deps.queued?.changed(tx, escalation.conversationId, now)) ?? false;
       const [view] = await describeEscalations(tx, this.deps.keyring, this.deps.directory, [{ ...escalation, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null }], now);
-      return view;
+      return { view, queued };
     });
+  }
+
+  /** The escalation, if this person may act on it: a duty lead or an admin of its service; to anyone else it does not exist, or is refused. */
+  private async escalationFor(tx: EntityManager, staff: StaffIdentity, id: string, verb: string): Promise<Escalation> {
+    const escalation = await tx.findOneBy(Escalation, { id });
+    if (!escalation) throw notFound('escalation not found');
+    const role = staff.memberships.find((m) => m.serviceSlug === escalation.serviceSlug)?.role;
+    if (!role) throw notFound('escalation not found', [escalation.serviceSlug]);
+    if (role !== 'duty-lead' && role !== 'admin') throw forbidden(`only a duty lead or an admin of this service can ${verb} an escalation`, [escalation.serviceSlug]);
+    return escalation;
+  }
+
+  /** Acknowledges if nobody has yet (first one wins): stops the ladder, notes it in the thread, audits it. False if already acknowledged. */
+  private async settle(tx: EntityManager, staff: StaffIdentity, escalation: Escalation, via: 'tab' | 'teams' | 'claim', text: string, now: number): Promise<boolean> {
+    const claimed = await tx.createQueryBuilder().update(Escalation)
+      .set({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: staff.id, nextDueAt: null })
+      .where('id = :id AND status IN (:...statuses)', { id: escalation.id, statuses: ['open', 'exhausted'] })
+      .execute();
+    if (claimed.affected !== 1) return false;
+    const noteId = randomUUID();
+    await tx.insert(Note, { id: noteId, conversationId: escalation.conversationId, authorStaffId: staff.id, kind: 'acknowledged', ...sealNoteBody(this.deps.keyring, noteId, text), createdAt: now });
+    await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: escalation.id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step, noteId, via: via === 'tab' ? 'tab' : 'teams', ...(via === 'claim' ? { claim: true } : {}) } });
+    return true;
   }
 }
 

@@ -10,6 +10,8 @@ import { maskedAddress } from '../inbox/masked-address';
 export const ACKNOWLEDGED_PREFIX = 'Escalation acknowledged: ';
 /** The note when the Teams card acknowledged: the card asks for nothing, and the record says so. */
 export const ACKNOWLEDGED_IN_TEAMS = 'Escalation acknowledged in Teams (the card asks for no outcome).';
+/** The note when the card's Claim acknowledged: the claim itself shows as who has the conversation. */
+export const ACKNOWLEDGED_BY_CLAIM = 'Escalation acknowledged by Claim in Teams (the card asks for no outcome).';
 
 /** An escalation as a duty lead reads it: who holds it now, who was alerted, what comes next, who acknowledged and what was done. */
 export interface EscalationView {

@@ -13,6 +13,7 @@ import type { LiveEvents } from '../live/live-events';
 import { queueOutbound } from '../outbox/queue';
 import { planSend } from '../outbox/send-guards';
 import { REPLY_TEXT_LIMITS } from '../../adapters/channel';
+import type { QueuedNotifier } from '../escalation/ladder';
 
 /** No channel takes a longer reply; each conversation's own channel may take less (REPLY_TEXT_LIMITS). */
 export const MAX_REPLY_LENGTH = Math.max(...REPLY_TEXT_LIMITS.values());
@@ -25,6 +26,8 @@ interface Dependencies {
   events: LiveEvents;
   now: () => number;
   onQueued: () => void;
+  /** The escalation cards in Teams, which show who has the conversation: told in the transaction that changes it. */
+  cards?: Pick<QueuedNotifier, 'changed'>;
   /** Shows "typing" on the contact's open chat page (web chat), given the service's and the contact's addresses. */
   onTyping?: (endpoint: string, contactAddress: string) => Promise<void>;
 }
@@ -83,6 +86,7 @@ export class ConversationActions {
       return {
         audit: { messageId: message.id, length: text.length, ...(sendsAs ? { template: sendsAs } : {}), ...(removedControls ? { removedControls } : {}) } as Record<string, string | number | boolean | null>,
         view: replyView(message.id, conversation.id, at, { status: 'pending', attempts: 0, template: sendsAs }, false),
+        cardChanged: conversation.assignedStaffId === null,
       };
     });
     this.deps.onQueued();
@@ -261,23 +265,28 @@ export class ConversationActions {
     staff: StaffIdentity,
     conversationId: string,
     action: string,
-    work: (tx: EntityManager, conversation: Conversation, at: number) => Promise<{ audit: Record<string, string | number | boolean | null>; view: T; alsoNotify?: string }>,
+    work: (tx: EntityManager, conversation: Conversation, at: number) => Promise<{ audit: Record<string, string | number | boolean | null>; view: T; alsoNotify?: string; cardChanged?: boolean }>,
   ): Promise<T> {
     const at = this.deps.now();
-    const { view, serviceSlug, alsoNotify } = await auditingRefusals(this.deps, staff, { action, subjectType: 'conversation', subjectId: conversationId }, () => this.deps.db.transactionRetryingConflicts(async (tx) => {
+    const { view, serviceSlug, alsoNotify, queuedCard } = await auditingRefusals(this.deps, staff, { action, subjectType: 'conversation', subjectId: conversationId }, () => this.deps.db.transactionRetryingConflicts(async (tx) => {
       const conversation = await findVisibleConversation(tx, staff, this.deps.directory, conversationId);
       const result = await work(tx, conversation, at);
       // A transfer concerns both teams: the one that gave it and the one that took it.
       const services = [conversation.serviceSlug, ...(result.alsoNotify ? [result.alsoNotify] : [])];
       await recordAudit(tx, at, { actorType: 'staff', actorId: staff.id, action, subjectType: 'conversation', subjectId: conversation.id, services, detail: result.audit });
-      return { view: result.view, serviceSlug: conversation.serviceSlug, alsoNotify: result.alsoNotify };
+      const queuedCard = (CARD_SHOWS.has(action) || result.cardChanged === true) && ((await this.deps.cards?.changed(tx, conversation.id, at)) ?? false);
+      return { view: result.view, serviceSlug: conversation.serviceSlug, alsoNotify: result.alsoNotify, queuedCard };
     }));
+    if (queuedCard) this.deps.onQueued();
     for (const slug of new Set([serviceSlug, alsoNotify].filter((s): s is string => !!s))) {
       this.deps.events.publish({ type: 'conversation.updated', serviceSlug: slug, conversationId, action });
     }
     return view;
   }
 }
+
+/** Actions that change what an escalation card shows about its conversation: who has it, whether it is open. */
+const CARD_SHOWS: ReadonlySet<string> = new Set(['conversation.claim', 'conversation.assign', 'conversation.transfer', 'conversation.close', 'conversation.reopen']);
 
 /**
  * Characters a reply never carries to a phone: bidi embeddings, overrides and isolates (which can

@@ -16,6 +16,11 @@ export function activityProblem(body: unknown): string | undefined {
   if (!text('serviceUrl') || !isHttpUrl(activity.serviceUrl as string)) return 'the activity needs an http(s) "serviceUrl"';
   if (!withId('conversation')) return 'the activity needs a "conversation" with an "id"';
   if (!withId('from')) return 'the activity needs a "from" with an "id"';
+  if (activity.type === 'invoke' && activity.name === 'adaptiveCard/action') {
+    // The SDK reads value.action.type before anything else would look.
+    const value = activity.value as { action?: unknown } | undefined;
+    if (!value || typeof value !== 'object' || !value.action || typeof value.action !== 'object') return 'an adaptiveCard/action invoke needs a "value" with an "action"';
+  }
   return undefined;
 }
 

@@ -1,22 +1,24 @@
-import { Activity, CardFactory, ConversationReference, TeamsActivityHandler, TurnContext } from 'botbuilder';
+import { Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ConversationReference, TeamsActivityHandler, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import { Database } from '../../db/database';
-import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
-import { ProviderError } from '../../adapters/channel';
-import { Escalation, EscalationNotice, OutboxItem, ServiceMembership, StaffMember, TeamsChannel } from '../../db/entities';
+import { looksLikeId, ServiceMembership, StaffMember, TeamsChannel, TeamsUser } from '../../db/entities';
 import type { StaffIdentity } from '../identity';
 import { Problem } from '../problems';
-import type { EscalationLadder, EscalationNotification, QueuedNotifier } from '../escalation/ladder';
-import type { ServiceDirectory } from '../config/services';
+import type { EscalationLadder } from '../escalation/ladder';
+import type { TeamsCards } from './cards';
+import { CARD_VERBS, CardVerb, escalationCard } from './escalation-card';
+
+const NOT_KNOWN = 'Lamplight does not know your Teams account yet: open the Lamplight tab once, then try again.';
 
 /**
  * The Teams bot in the duty-lead channels. It remembers where each channel is (Teams tells it
- * when the app is added and whenever someone speaks to it), posts escalation cards there, and
- * takes the card's Acknowledge as the signed-in Teams user (matched to staff by Entra object id).
+ * when the app is added and whenever someone speaks to it) and whom it has met, and takes the
+ * card's Acknowledge and Claim as the signed-in Teams user (matched to staff by Entra object id):
+ * as Universal Actions (`adaptiveCard/action` invokes, answered with the card as it now is), or as
+ * the `Action.Submit` fallback older clients send as a message.
  */
 export class DutyLeadBot extends TeamsActivityHandler {
-  constructor(private readonly deps: { db: Database; escalations: EscalationLadder; log: Logger; now: () => number }) {
+  constructor(private readonly deps: { db: Database; escalations: EscalationLadder; cards: TeamsCards; log: Logger; now: () => number }) {
     super();
     this.onConversationUpdate(async (context, next) => {
       await this.remember(context.activity);
@@ -28,34 +30,72 @@ export class DutyLeadBot extends TeamsActivityHandler {
     });
     this.onMessage(async (context, next) => {
       await this.remember(context.activity);
-      const value = context.activity.value as { action?: string; escalationId?: string } | undefined;
-      if (value?.action === 'acknowledge' && typeof value.escalationId === 'string') await this.acknowledge(context, value.escalationId);
+      const value = context.activity.value as { action?: unknown; escalationId?: unknown } | undefined;
+      if ((value?.action === 'acknowledge' || value?.action === 'claim') && typeof value.escalationId === 'string') {
+        const outcome = await this.act(context, value.action, value.escalationId);
+        await context.sendActivity(outcome.words);
+      }
       await next();
     });
   }
 
+  /**
+   * A card button (Action.Execute) or Teams refreshing a card: always answered with the card as it
+   * is now, so a second click, or a click on a card someone else has just acknowledged, shows who
+   * did rather than an error. Only what cannot be shown as a card (an unknown person, a refusal) is
+   * answered with a message.
+   */
+  protected override async onAdaptiveCardInvoke(context: TurnContext, invoke: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    await this.remember(context.activity);
+    const verb = invoke.action?.verb;
+    const escalationId = (invoke.action?.data as { escalationId?: unknown } | undefined)?.escalationId;
+    if (typeof verb !== 'string' || !CARD_VERBS.has(verb) || typeof escalationId !== 'string' || !looksLikeId(escalationId)) {
+      return { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message: 'not a Lamplight card action' } as never };
+    }
+    if (verb !== 'refresh') {
+      const outcome = await this.act(context, verb as Exclude<CardVerb, 'refresh'>, escalationId);
+      if (!outcome.ok) return message(outcome.words);
+    }
+    const state = await this.deps.cards.cardFor(escalationId);
+    if (!state) return message('This escalation is no longer in Lamplight.');
+    return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: escalationCard(state).content };
+  }
+
+  /** Acknowledge or Claim as this Teams user. `ok` false: refused (unknown person, not a duty lead here); the words say why. */
+  private async act(context: TurnContext, verb: 'acknowledge' | 'claim', escalationId: string): Promise<{ ok: boolean; words: string }> {
+    const staff = await this.staffFor(context.activity.from?.aadObjectId);
+    if (!staff) return { ok: false, words: NOT_KNOWN };
+    try {
+      if (verb === 'acknowledge') {
+        await this.deps.escalations.acknowledge(staff, escalationId, { via: 'teams' });
+        return { ok: true, words: `Acknowledged by ${staff.name}.` };
+      }
+      const claim = await this.deps.escalations.claim(staff, escalationId);
+      const words = claim.assigned ? `Claimed by ${staff.name}.` : claim.holder ? `${claim.acknowledged ? `Acknowledged by ${staff.name}. ` : ''}${claim.holder} has the conversation.` : `Acknowledged by ${staff.name}.`;
+      return { ok: true, words };
+    } catch (error) {
+      if (error instanceof Problem && error.code === 'already_acknowledged') return { ok: true, words: `Already ${error.message.replace(/^already /, '')}.` };
+      if (error instanceof Problem) return { ok: false, words: `Not done: ${error.message}.` };
+      this.deps.log.error({ event: 'teams.card_action_failed', verb, err: { name: (error as Error).name } }, 'a card action from Teams failed');
+      return { ok: false, words: 'Not done: something went wrong. Try again, or use the Lamplight tab.' };
+    }
+  }
+
+  /** Where the bot can post (a channel), and whom it has met (for a card's refresh list and personal messages). */
   private async remember(activity: Activity): Promise<void> {
+    const now = this.deps.now();
+    const from = activity.from;
+    if (from?.aadObjectId && typeof from.id === 'string' && from.aadObjectId.length <= 64 && from.id.length <= 200) {
+      const personal = activity.conversation?.conversationType === 'personal';
+      const reference = personal ? JSON.stringify({ ...TurnContext.getConversationReference(activity), activityId: undefined }) : undefined;
+      await this.deps.db.manager.upsert(TeamsUser, { aadObjectId: from.aadObjectId, teamsUserId: from.id, updatedAt: now, ...(reference ? { personalReference: reference } : {}) }, ['aadObjectId']);
+    }
     const channelId = (activity.channelData as { channel?: { id?: string } } | undefined)?.channel?.id;
     if (!channelId) return;
     // A new post in the channel, not a reply in whichever thread spoke last.
     const reference: Partial<ConversationReference> = { ...TurnContext.getConversationReference(activity), activityId: undefined };
     reference.conversation = { ...reference.conversation!, id: channelId };
-    await this.deps.db.manager.upsert(TeamsChannel, { channelId, reference: JSON.stringify(reference), updatedAt: this.deps.now() }, ['channelId']);
-  }
-
-  private async acknowledge(context: TurnContext, escalationId: string): Promise<void> {
-    const staff = await this.staffFor(context.activity.from.aadObjectId);
-    if (!staff) {
-      await context.sendActivity('Lamplight does not know your Teams account yet: open the Lamplight tab once, then try again.');
-      return;
-    }
-    try {
-      await this.deps.escalations.acknowledge(staff, escalationId, { via: 'teams' });
-      await context.sendActivity(`Acknowledged by ${staff.name}.`);
-    } catch (error) {
-      await context.sendActivity(error instanceof Problem ? `Not acknowledged: ${error.message}.` : 'Not acknowledged: something went wrong.');
-      if (!(error instanceof Problem)) this.deps.log.error({ event: 'teams.ack_failed', err: { name: (error as Error).name } }, 'acknowledge from Teams failed');
-    }
+    await this.deps.db.manager.upsert(TeamsChannel, { channelId, reference: JSON.stringify(reference), updatedAt: now }, ['channelId']);
   }
 
   private async staffFor(aadObjectId: string | undefined): Promise<StaffIdentity | undefined> {
@@ -67,85 +107,7 @@ export class DutyLeadBot extends TeamsActivityHandler {
   }
 }
 
-/** The card for an escalation: ids, service and categories only; never message text or numbers. */
-export function escalationCard(n: EscalationNotification, serviceName: string, links: { teams: string; web: string }) {
-  return CardFactory.adaptiveCard({
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: '1.5',
-    body: [
-      { type: 'TextBlock', text: n.final ? 'FINAL ALERT: high-risk message not acknowledged' : 'High-risk message needs a duty lead', weight: 'Bolder', size: 'Medium', color: 'Attention', wrap: true },
-      { type: 'FactSet', facts: [
-        { title: 'Service', value: serviceName },
-        { title: 'Risk', value: n.categories.join(', ') || 'high' },
-        { title: 'Alert', value: n.final ? 'final (fallback contacts)' : `level ${n.level}, round ${n.round}` },
-      ] },
-      { type: 'TextBlock', text: 'Open the conversation in Lamplight to read it. Acknowledging stops further alerts.', wrap: true, isSubtle: true },
-    ],
-    actions: [
-      { type: 'Action.Submit', title: 'Acknowledge', data: { action: 'acknowledge', escalationId: n.escalationId } },
-      { type: 'Action.OpenUrl', title: 'Open conversation', url: links.teams },
-      { type: 'Action.OpenUrl', title: 'Open in a browser', url: links.web },
-    ],
-  });
-}
-
-/**
- * Escalation cards for the service's duty-lead channel, through the one outbox: the card is queued
- * in the ladder step's own transaction, and the outbox worker posts it with its retries, so a
- * restart or a Teams outage neither loses nor repeats an alert.
- */
-export class TeamsCards implements QueuedNotifier {
-  constructor(private readonly deps: {
-    db: Database;
-    directory: ServiceDirectory;
-    /** Posts the activity as a new message in the channel; returns the Teams activity id. */
-    post: (reference: Partial<ConversationReference>, activity: Partial<Activity>) => Promise<string | undefined>;
-    /** Links to a conversation: the tab in Teams, the web app in a browser. */
-    links: (conversationId: string) => { teams: string; web: string };
-    log: Logger;
-  }) {}
-
-  async queue(tx: EntityManager, notification: EscalationNotification & { noticeId: string }, now: number): Promise<boolean> {
-    const service = this.deps.directory.bySlugOrUndefined(notification.serviceSlug);
-    const channelId = service?.escalation.teamsChannel;
-    if (!service || !channelId) return false;
-    if (!(await tx.findOneBy(TeamsChannel, { channelId }))) {
-      this.deps.log.warn({ event: 'teams.channel_unknown', service: service.slug }, 'the duty-lead channel has not been seen by the bot yet: add the Lamplight app to it');
-      return false;
-    }
-    const item: OutboxItem = {
-      id: randomUUID(), messageId: notification.noticeId, conversationId: notification.conversationId, channel: 'teams', status: 'pending',
-      consentNotice: false, holdsLater: false, retryFrom: null, priority: 1, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
-    };
-    await tx.insert(OutboxItem, item);
-    return true;
-  }
-
-  /** For the outbox worker: rebuilds the card from the stored notice and posts it. */
-  async send(item: OutboxItem): Promise<{ providerMessageId: string }> {
-    const { db } = this.deps;
-    const notice = await db.manager.findOneByOrFail(EscalationNotice, { id: item.messageId });
-    const escalation = await db.manager.findOneByOrFail(Escalation, { id: notice.escalationId });
-    const service = this.deps.directory.bySlugOrUndefined(escalation.serviceSlug);
-    const channelId = service?.escalation.teamsChannel;
-    const channel = channelId ? await db.manager.findOneBy(TeamsChannel, { channelId }) : null;
-    if (!service || !channel) throw new ProviderError('the duty-lead channel is no longer configured or known', false);
-    const notification: EscalationNotification = {
-      escalationId: escalation.id, conversationId: escalation.conversationId, serviceSlug: service.slug, step: notice.step, level: notice.level,
-      round: notice.round, final: notice.final, categories: escalation.categories.split(',').filter(Boolean), recipientStaffIds: notice.recipients.split(',').filter(Boolean),
-    };
-    let activityId: string | undefined;
-    try {
-      activityId = await this.deps.post(JSON.parse(channel.reference), { attachments: [escalationCard(notification, service.name, this.deps.links(notification.conversationId))] });
-    } catch (error) {
-      // The Bot Connector's answer: 429 and 5xx (or no answer) may pass; 401/403/404 (bot removed
-      // from the team, wrong credentials) will not. The SDK's client has already retried 5xx a few
-      // times within this attempt; the outbox's backoff comes on top.
-      const status = (error as { statusCode?: number }).statusCode;
-      throw new ProviderError(`Teams answered ${status ?? (error as Error).name}`, status === undefined || status === 429 || status >= 500, status);
-    }
-    this.deps.log.info({ event: 'teams.card_posted', escalationId: escalation.id, service: service.slug }, 'escalation card posted');
-    return { providerMessageId: activityId ?? `teams:${item.id}` };
-  }
+/** An invoke answered with a message instead of a card (Teams shows it to the person who clicked). */
+function message(words: string): AdaptiveCardInvokeResponse {
+  return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: words as never };
 }

@@ -1,53 +1,26 @@
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CONFIG_PATH } from '../../bot/config/services';
 import { Keyring } from '../../db/crypto';
 import { Escalation, Note, OutboxItem, StaffMember } from '../../db/entities';
 import { openNoteBody } from '../../db/sealed-fields';
+import { FakeBotConnector } from '../support/bot-connector';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
 const CHANNEL = '19:duty-school@thread.tacv2';
 
-/** A stand-in for the Bot Connector service: records what the bot posts, as Teams would receive it. */
-async function fakeConnector(): Promise<{ url: string; posts: { path: string; body: any; at: number }[]; failures: (number | { status: number; retryAfterSeconds: number })[]; refusedAt: number[]; close: () => Promise<void> }> {
-  const posts: { path: string; body: any; at: number }[] = [];
-  /** Statuses to answer the next posts with instead of accepting them (Bot Connector error shape), with a Retry-After if given. */
-  const failures: (number | { status: number; retryAfterSeconds: number })[] = [];
-  const refusedAt: number[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const next = failures.shift();
-      if (next) {
-        const failure = typeof next === 'number' ? { status: next, retryAfterSeconds: undefined } : next;
-        refusedAt.push(Date.now());
-        res.writeHead(failure.status, { 'content-type': 'application/json', ...(failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {}) });
-        return void res.end(JSON.stringify({ error: { code: failure.status === 403 ? 'BotNotInConversationRoster' : 'ServiceError', message: 'injected' } }));
-      }
-      posts.push({ path: decodeURIComponent(req.url ?? ''), body: JSON.parse(body || '{}'), at: Date.now() });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `activity-${posts.length}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, posts, failures, refusedAt, close: () => new Promise((r) => server.close(() => r())) };
-}
-
 describe('Teams duty-lead channel', () => {
   let h: Harness;
   let dir: string;
-  let connector: Awaited<ReturnType<typeof fakeConnector>>;
+  let connector: FakeBotConnector;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lamplight-teams-'));
     const config = join(dir, 'services.yaml');
     writeFileSync(config, readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('      fallback: [role:admin]\n', `      fallback: [role:admin]\n      teamsChannel: "${CHANNEL}"\n`));
-    connector = await fakeConnector();
+    connector = await new FakeBotConnector().start();
     h = await startHarness({ configPath: config, demo: true });
   });
   afterEach(async () => {
@@ -70,7 +43,7 @@ describe('Teams duty-lead channel', () => {
     expect((await toBot(activity('conversationUpdate', 'oid-installer', { membersAdded: [{ id: '28:lamplight-bot' }] }))).status).to.equal(200);
 
     await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i took 30 of my mums pills' });
-    const card = await eventually(() => connector.posts.find((p) => p.body.attachments?.[0]?.contentType === 'application/vnd.microsoft.card.adaptive'), 'the card');
+    const card = await eventually(() => connector.cardPosts()[0], 'the card');
     expect(card.path).to.equal(`/v3/conversations/${CHANNEL}/activities`);
     const escalation = await h.app.db.manager.findOneByOrFail(Escalation, {});
     const content = JSON.stringify(card.body.attachments[0].content);
@@ -85,11 +58,11 @@ describe('Teams duty-lead channel', () => {
     expect(links.get('Open in a browser')!.toString()).to.equal(`${h.app.publicUrl}/app/#/conversations/${escalation.conversationId}`);
 
     await toBot(activity('message', 'oid-stranger', { value: { action: 'acknowledge', escalationId: escalation.id } }));
-    await eventually(() => connector.posts.some((p) => /does not know your Teams account/.test(p.body.text ?? '')), 'the stranger told no');
+    await eventually(() => connector.calls.some((p) => /does not know your Teams account/.test(p.body.text ?? '')), 'the stranger told no');
     expect((await h.app.db.manager.findOneByOrFail(Escalation, {})).status).to.equal('open');
 
     await toBot(activity('message', 'oid-lead', { value: { action: 'acknowledge', escalationId: escalation.id } }));
-    await eventually(() => connector.posts.some((p) => p.body.text === 'Acknowledged by lead.'), 'the acknowledgement reply');
+    await eventually(() => connector.calls.some((p) => p.body.text === 'Acknowledged by lead.'), 'the acknowledgement reply');
     const acknowledged = await h.app.db.manager.findOneByOrFail(Escalation, {});
     expect(acknowledged.status).to.equal('acknowledged');
     expect(acknowledged.acknowledgedBy).to.equal((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'lead@example.nhs.uk' })).id);
@@ -102,7 +75,7 @@ describe('Teams duty-lead channel', () => {
   it('when the bot has not been added to the channel yet, then the escalation still runs in the app and nothing is posted', async () => {
     await h.sendSms({ from: '+447700900555', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
     await eventually(async () => (await h.app.db.manager.findOneByOrFail(Escalation, {})).step === 1, 'level 1 notified in the app');
-    expect(connector.posts).to.deep.equal([]);
+    expect(connector.calls).to.deep.equal([]);
   });
 });
 
@@ -110,15 +83,15 @@ describe('Teams escalation cards go through the outbox', () => {
   let h: Harness;
   let dir: string;
   let config: string;
-  let connector: Awaited<ReturnType<typeof fakeConnector>>;
-  const cardPosts = () => connector.posts.filter((p) => p.body.attachments?.[0]?.contentType === 'application/vnd.microsoft.card.adaptive');
+  let connector: FakeBotConnector;
+  const cardPosts = () => connector.cardPosts();
   const cardRow = () => h.app.db.manager.findOneByOrFail(OutboxItem, { channel: 'teams' });
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lamplight-teams-'));
     config = join(dir, 'services.yaml');
     writeFileSync(config, readFileSync(DEMO_CONFIG_PATH, 'utf8').replace('      fallback: [role:admin]\n', `      fallback: [role:admin]\n      teamsChannel: "${CHANNEL}"\n`));
-    connector = await fakeConnector();
+    connector = await new FakeBotConnector().start();
     h = await startHarness({ configPath: config, demo: true });
     await h.staff('lead@example.nhs.uk', 'duty-lead', 'school-nursing');
     await fetch(`${h.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({
