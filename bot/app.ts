@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import restify, { Request, Response, Server } from 'restify';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, ConversationReference, TurnContext } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, ConversationReference, TeamsInfo, TurnContext } from 'botbuilder';
 import { DutyLeadBot } from './teams/duty-lead-bot';
-import { TeamsCards } from './teams/cards';
+import { TeamsCards, TeamsPoster } from './teams/cards';
+import { PersonalNotices } from './teams/personal-notices';
+import { ChannelLinks } from './teams/channel-links';
 import { Channels } from '../adapters';
 import { Database } from '../db/database';
 import { Conversation, Message, StaffMember } from '../db/entities';
@@ -159,23 +161,24 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     MicrosoftAppType: settings.microsoftApp.tenantId ? 'SingleTenant' : 'MultiTenant',
   } : {}));
   teamsAdapter.onTurnError = async (_context, error) => log.error({ event: 'teams.turn_error', err: { name: error.name } }, 'Teams bot turn failed');
-  const teamsCards = new TeamsCards({
-    db, keyring: settings.keyring, directory, log, now: nowMs, links: (conversationId) => conversationLinks(publicUrl, settings.microsoftApp?.appId, conversationId),
-    teams: {
-      post: async (reference, activity) => {
-        let id: string | undefined;
-        await inTeams(reference, async (context) => {
-          // The SDK would make this a reply to its own synthetic continuation event; a card is a new post.
-          context.activity.id = undefined as unknown as string;
-          id = (await context.sendActivity(activity))?.id;
-        });
-        return id;
-      },
-      update: (reference, activityId, activity) => inTeams(reference, async (context) => {
-        await context.updateActivity({ ...activity, id: activityId });
-      }),
+  const teamsPoster: TeamsPoster = {
+    post: async (reference, activity) => {
+      let id: string | undefined;
+      await inTeams(reference, async (context) => {
+        // The SDK would make this a reply to its own synthetic continuation event; a card is a new post.
+        context.activity.id = undefined as unknown as string;
+        id = (await context.sendActivity(activity))?.id;
+      });
+      return id;
     },
-  });
+    update: (reference, activityId, activity) => inTeams(reference, async (context) => {
+      await context.updateActivity({ ...activity, id: activityId });
+    }),
+  };
+  const links = (conversationId: string) => conversationLinks(publicUrl, settings.microsoftApp?.appId, conversationId);
+  const channelLinks = new ChannelLinks({ db, directory, now: nowMs });
+  const teamsCards = new TeamsCards({ db, keyring: settings.keyring, directory, log, now: nowMs, links, teams: teamsPoster, channels: channelLinks });
+  const personalNotices = new PersonalNotices({ db, directory, log, now: nowMs, links, teams: teamsPoster });
   /** Runs `work` in a turn on the conversation; its failure reaches the caller (the adapter would hand it to onTurnError and resolve). */
   async function inTeams(reference: Partial<ConversationReference>, work: (context: TurnContext) => Promise<void>): Promise<void> {
     let failure: unknown;
@@ -190,14 +193,42 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   }
   const outbox = new OutboxWorker({
     db, keyring: settings.keyring, senders: channels.senders(), directory, log, telemetry, now: nowMs, ...overrides.outbox,
-    // Escalation cards for the duty-lead channels, posted by the Teams bot.
-    cards: teamsCards,
+    // Escalation cards for the duty-lead channels and personal notices, sent by the Teams bot.
+    cards: { send: async (item) => (await personalNotices.send(item)) ?? teamsCards.send(item) },
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
   });
   const escalations = new EscalationLadder({
-    db, keyring: settings.keyring, directory, notifier: new InAppNotifier(events), queued: teamsCards, onQueued: () => outbox.wake(), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs,
+    db, keyring: settings.keyring, directory, notifier: new InAppNotifier(events), onQueued: () => outbox.wake(), log, now: nowMs, pollIntervalMs: overrides.escalationPollIntervalMs,
+    // Each step: the card in the duty-lead channel, and a personal notice to each person it alerts.
+    queued: {
+      queue: async (tx, notification, now) => {
+        const card = await teamsCards.queue(tx, notification, now);
+        const notices = await personalNotices.queue(tx, notification, now);
+        return card || notices;
+      },
+      changed: (tx, conversationId, now) => teamsCards.changed(tx, conversationId, now),
+    },
   });
-  const dutyLeadBot = new DutyLeadBot({ db, escalations, cards: teamsCards, log, now: nowMs });
+  const dutyLeadBot = new DutyLeadBot({
+    db, escalations, cards: teamsCards, channels: channelLinks, notices: personalNotices, log, now: nowMs,
+    // Teams does not put names on a channel's messages; ask it (best effort: a link without names still works).
+    channelNames: async (context) => {
+      const data = context.activity.channelData as { channel?: { id?: string; name?: string }; team?: { id?: string; name?: string } } | undefined;
+      let name = data?.channel?.name ?? null;
+      let teamName = data?.team?.name ?? null;
+      try {
+        if (data?.team?.id && (!name || !teamName)) {
+          const [channels, team] = await Promise.all([TeamsInfo.getTeamChannels(context, data.team.id), TeamsInfo.getTeamDetails(context, data.team.id)]);
+          // The General channel has no name of its own.
+          name ??= channels.find((c) => c.id === data.channel?.id)?.name || (data.channel?.id === data.team.id ? 'General' : null);
+          teamName ??= team.name ?? null;
+        }
+      } catch (error) {
+        log.warn({ event: 'teams.channel_names_failed', err: { name: (error as Error).name } }, 'could not read the channel and team names');
+      }
+      return { name, teamName };
+    },
+  });
   escalations.onAcknowledged = (e) => events.publish({ type: 'escalation.acknowledged', serviceSlug: e.serviceSlug, conversationId: e.conversationId, escalationId: e.id });
   escalations.onClaimed = (e) => events.publish({ type: 'conversation.updated', serviceSlug: e.serviceSlug, conversationId: e.conversationId, action: 'conversation.claim' });
   const inbound = new InboundMessages({
@@ -206,7 +237,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   });
   const bot = new GatewayBot(inbound, telemetry, log);
   const conversations = new ClinicianConversations({ db, keyring: settings.keyring, directory, now: nowMs });
-  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake(), cards: teamsCards, onTyping: (endpoint, userId) => channels.webchat.typing(endpoint, userId) });
+  const actions = new ConversationActions({ db, keyring: settings.keyring, directory, events, now: nowMs, onQueued: () => outbox.wake(), cards: teamsCards, notices: personalNotices, onTyping: (endpoint, userId) => channels.webchat.typing(endpoint, userId) });
   runGateway = (context) => bot.run(context);
   wakeOutbox = () => outbox.wake();
   bot.onStored = (result) => {
@@ -248,7 +279,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   }
   channels.webchat.register(server);
 
-  const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, directory, db, keyring: settings.keyring, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
+  const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, notices: personalNotices, channels: channelLinks, directory, db, keyring: settings.keyring, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
 
   const webSignIn = new WebSignIn(settings.webSignIn, settings.auth ? 'token-only' : 'dev', log);
   webSignIn.warm();

@@ -46,6 +46,8 @@ export class StaffMember {
   /** Entra ID object id, bound on first sign-in or by an admin. */
   @Index('ix_staff_oid') @Column({ type: 'varchar', length: 64, nullable: true }) oid!: string | null;
   @Column(time) createdAt!: number;
+  /** No personal Teams notices of assignments and transfers (escalation alerts cannot be muted). */
+  @Column({ type: Boolean, default: false }) muteNonUrgent!: boolean;
 }
 
 @Entity('service_membership')
@@ -328,6 +330,47 @@ export class TeamsUser {
   @Column(time) updatedAt!: number;
 }
 
+export type StaffNoticeKind = 'assigned' | 'transferred' | 'escalation' | 'final-alert';
+
+/**
+ * A personal message to a member of staff in Teams (from the bot, in their chat with it): a
+ * conversation assigned to them, transferred to their service, or an escalation they are alerted
+ * about. Sent through the outbox (channel `teams`, `messageId` = this id). Carries the kind and the
+ * conversation only: the words are made when it is sent, never with message text or a number.
+ */
+@Entity('staff_notice')
+@Index('ix_staff_notice_staff', ['staffId', 'createdAt'])
+@Index('ix_staff_notice_conversation', ['conversationId'])
+export class StaffNotice {
+  @PrimaryColumn(id) id!: string;
+  @ForeignKey(() => StaffMember, { name: 'fk_staff_notice_staff', onDelete: 'CASCADE' }) @Column(id) staffId!: string;
+  @ForeignKey(() => Conversation, { name: 'fk_staff_notice_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;
+  @Column({ type: 'varchar', length: 16 }) kind!: StaffNoticeKind;
+  /** The service it concerns (for a transfer, the one it went to); the words name it. */
+  @Column({ type: 'varchar', length: 64 }) serviceSlug!: string;
+  /** Who did it (an assignment, a transfer); null for the ladder. */
+  @Column({ ...id, nullable: true }) actorStaffId!: string | null;
+  /** The ladder level and round (escalation notices), as "level 2, round 1"; null otherwise. */
+  @Column({ type: 'varchar', length: 40, nullable: true }) detail!: string | null;
+  @Column({ type: Boolean, default: false }) urgent!: boolean;
+  @Column(time) createdAt!: number;
+}
+
+/**
+ * The Teams channel a service's escalation cards go to, linked by an admin with a command in the
+ * channel (`@Lamplight link <service>`); wins over `teamsChannel` in the services config.
+ */
+@Entity('service_channel')
+export class ServiceChannel {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) serviceSlug!: string;
+  @Column({ type: 'varchar', length: 200 }) channelId!: string;
+  /** The channel's name as Teams gave it when linked, if it did. */
+  @Column({ type: 'varchar', length: 200, nullable: true }) channelName!: string | null;
+  @Column({ type: 'varchar', length: 200, nullable: true }) teamName!: string | null;
+  @ForeignKey(() => StaffMember, { name: 'fk_service_channel_linked_by', onDelete: 'SET NULL' }) @Column({ ...id, nullable: true }) linkedBy!: string | null;
+  @Column(time) linkedAt!: number;
+}
+
 /**
  * A web chat as the Direct Line surface serves it (adapters/webchat/): one per page session, bound
  * to one contact (`userId`, the contact's address on the channel) of one service. `lastSeq` numbers
@@ -391,4 +434,4 @@ export class ConversationRead {
   @Column(time) readAt!: number;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser];
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser, StaffNotice, ServiceChannel];

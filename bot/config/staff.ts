@@ -55,7 +55,7 @@ export async function writeStaffMembership(tx: EntityManager, input: StaffInput 
   let staff = await tx.findOneBy(StaffMember, { email: input.email });
   const created = !staff;
   if (!staff) {
-    staff = { id: randomUUID(), email: input.email, name: input.name, oid: null, createdAt: now };
+    staff = { id: randomUUID(), email: input.email, name: input.name, oid: null, createdAt: now, muteNonUrgent: false };
     await tx.insert(StaffMember, staff);
   }
   const membership = await tx.findOneBy(ServiceMembership, { staffId: staff.id, serviceSlug: input.service });

@@ -20,6 +20,8 @@ import { AuthenticationRefused, ClinicianAuth, StaffIdentity, TokenHolder } from
 import { registerEventStream } from '../http/event-streams';
 import { invalid } from '../problems';
 import { openApiDocument } from './openapi';
+import type { PersonalNotices } from '../teams/personal-notices';
+import type { ChannelLinks } from '../teams/channel-links';
 
 export interface ApiDependencies {
   auth: () => ClinicianAuth;
@@ -33,6 +35,10 @@ export interface ApiDependencies {
   publicUrl: () => string;
   now: () => number;
   log: Logger;
+  /** Personal notices in Teams: whether the bot can reach this person, and their mute. */
+  notices: Pick<PersonalNotices, 'settings' | 'setMute'>;
+  /** Which Teams channel each service's escalation cards go to. */
+  channels: Pick<ChannelLinks, 'linked'>;
   /** How often an idle event stream gets a comment line, so a client can tell a dead connection from a quiet one. */
   heartbeatMs?: number;
 }
@@ -61,7 +67,14 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   server.get('/api/v1/openapi.json', jsonRoute(log, async () => openApiDocument(deps.publicUrl())));
   server.get('/api/v1/me', jsonRoute(log, async (req) => {
     const { id: staffId, email, name, memberships } = await staffOf(req);
-    return { id: staffId, email, name, memberships };
+    return { id: staffId, email, name, memberships, teamsNotices: await deps.notices.settings(staffId) };
+  }));
+  // Mute or unmute my non-urgent Teams notices (assignments, transfers); escalation alerts cannot be muted.
+  server.put('/api/v1/me/notices', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const body = json(req) as { muteNonUrgent?: unknown } | null;
+    if (typeof body?.muteNonUrgent !== 'boolean') throw invalid('the body must be JSON with "muteNonUrgent" (true or false)');
+    return deps.notices.setMute(staff, body.muteNonUrgent);
   }));
 
   server.get('/api/v1/services', jsonRoute(log, async (req) => {
@@ -70,6 +83,7 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
     const memberships = mine.length ? await deps.db.manager.find(ServiceMembership, { where: { serviceSlug: In(mine) } }) : [];
     const people = memberships.length ? await deps.db.manager.findBy(StaffMember, { id: In([...new Set(memberships.map((m) => m.staffId))]) }) : [];
     const names = new Map(people.map((p) => [p.id, p.name]));
+    const channels = await deps.channels.linked(mine);
     return {
       outcomes: deps.directory.config.outcomes,
       // Why a risk flag may be cleared: the codes the clear-risk action takes, with their words.
@@ -81,6 +95,8 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
           slug, name: s.name, role: staff.memberships.find((m) => m.serviceSlug === slug)!.role,
           replyPromiseMinutes: s.replyPromise.minutes, replyPromise: s.replyPromise.wording, templates: s.templates,
           colleagues: memberships.filter((m) => m.serviceSlug === slug).map((m) => ({ id: m.staffId, name: names.get(m.staffId) ?? '', role: m.role })),
+          // The Teams channel its escalation cards go to (linked by a command there, or in the config), or null.
+          dutyLeadChannel: channels.get(slug) ?? null,
         };
       }),
     };

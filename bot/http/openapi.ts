@@ -28,7 +28,8 @@ export function openApiDocument(serverUrl: string) {
     servers: [{ url: `${serverUrl}/api/v1` }],
     security: [{ bearer: [] }],
     paths: {
-      '/me': { get: { summary: 'The signed-in staff member and their service memberships', responses: responses({ 200: { description: 'staff member' } }) } },
+      '/me': { get: { summary: 'The signed-in staff member, their service memberships, and their personal Teams notices (teamsNotices: personalChat, muteNonUrgent)', responses: responses({ 200: { description: 'staff member' } }) } },
+      '/me/notices': { put: { summary: 'Mute or unmute my non-urgent Teams notices (assignments, transfers); escalation alerts cannot be muted. Body {"muteNonUrgent": true|false}', responses: responses({ 200: { description: 'my notice settings' }, 400: { description: 'not a boolean' } }) } },
       '/conversations': {
         get: {
           summary: 'A queue of my services\' conversations, high risk first, then longest waiting, with the counts of every queue',

@@ -14,6 +14,7 @@ import { queueOutbound } from '../outbox/queue';
 import { planSend } from '../outbox/send-guards';
 import { REPLY_TEXT_LIMITS } from '../../adapters/channel';
 import type { QueuedNotifier } from '../escalation/ladder';
+import type { PersonalNotices } from '../teams/personal-notices';
 
 /** No channel takes a longer reply; each conversation's own channel may take less (REPLY_TEXT_LIMITS). */
 export const MAX_REPLY_LENGTH = Math.max(...REPLY_TEXT_LIMITS.values());
@@ -28,6 +29,8 @@ interface Dependencies {
   onQueued: () => void;
   /** The escalation cards in Teams, which show who has the conversation: told in the transaction that changes it. */
   cards?: Pick<QueuedNotifier, 'changed'>;
+  /** Personal notices in Teams to the person a conversation is assigned to, or the duty leads of the service it is transferred to. */
+  notices?: Pick<PersonalNotices, 'assigned' | 'transferred'>;
   /** Shows "typing" on the contact's open chat page (web chat), given the service's and the contact's addresses. */
   onTyping?: (endpoint: string, contactAddress: string) => Promise<void>;
 }
@@ -118,7 +121,8 @@ export class ConversationActions {
       const colleague = membership ? await tx.findOneBy(StaffMember, { id: staffId }) : null;
       if (!colleague) throw invalid('that person is not a member of this service');
       await tx.update(Conversation, { id: conversation.id }, { assignedStaffId: colleague.id });
-      return { audit: { to: colleague.id }, view: { assignedTo: { id: colleague.id, name: colleague.name } } };
+      const queued = conversation.assignedStaffId !== colleague.id && ((await this.deps.notices?.assigned(tx, { conversationId: conversation.id, serviceSlug: conversation.serviceSlug, to: colleague.id, by: staff.id }, this.deps.now())) ?? false);
+      return { audit: { to: colleague.id }, view: { assignedTo: { id: colleague.id, name: colleague.name } }, queued };
     });
   }
 
@@ -135,7 +139,8 @@ export class ConversationActions {
       // Replies keep going from the number the contact texted, so the thread stays in one place on their phone.
       await tx.update(Conversation, { id: conversation.id }, { serviceSlug: target, openKey, assignedStaffId: null });
       await this.addNoteRow(tx, conversation.id, staff.id, 'transfer', `Transferred from ${this.deps.directory.bySlugOrUndefined(conversation.serviceSlug)?.name ?? conversation.serviceSlug} to ${service.name}: ${note}`, at);
-      return { audit: { from: conversation.serviceSlug, to: target }, view: { service: target }, alsoNotify: target };
+      const queued = (await this.deps.notices?.transferred(tx, { conversationId: conversation.id, to: target, by: staff.id }, at)) ?? false;
+      return { audit: { from: conversation.serviceSlug, to: target }, view: { service: target }, alsoNotify: target, queued };
     });
   }
 
@@ -265,7 +270,7 @@ export class ConversationActions {
     staff: StaffIdentity,
     conversationId: string,
     action: string,
-    work: (tx: EntityManager, conversation: Conversation, at: number) => Promise<{ audit: Record<string, string | number | boolean | null>; view: T; alsoNotify?: string; cardChanged?: boolean }>,
+    work: (tx: EntityManager, conversation: Conversation, at: number) => Promise<{ audit: Record<string, string | number | boolean | null>; view: T; alsoNotify?: string; cardChanged?: boolean; queued?: boolean }>,
   ): Promise<T> {
     const at = this.deps.now();
     const { view, serviceSlug, alsoNotify, queuedCard } = await auditingRefusals(this.deps, staff, { action, subjectType: 'conversation', subjectId: conversationId }, () => this.deps.db.transactionRetryingConflicts(async (tx) => {
@@ -275,7 +280,7 @@ export class ConversationActions {
       const services = [conversation.serviceSlug, ...(result.alsoNotify ? [result.alsoNotify] : [])];
       await recordAudit(tx, at, { actorType: 'staff', actorId: staff.id, action, subjectType: 'conversation', subjectId: conversation.id, services, detail: result.audit });
       const queuedCard = (CARD_SHOWS.has(action) || result.cardChanged === true) && ((await this.deps.cards?.changed(tx, conversation.id, at)) ?? false);
-      return { view: result.view, serviceSlug: conversation.serviceSlug, alsoNotify: result.alsoNotify, queuedCard };
+      return { view: result.view, serviceSlug: conversation.serviceSlug, alsoNotify: result.alsoNotify, queuedCard: queuedCard || result.queued === true };
     }));
     if (queuedCard) this.deps.onQueued();
     for (const slug of new Set([serviceSlug, alsoNotify].filter((s): s is string => !!s))) {

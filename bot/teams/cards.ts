@@ -9,6 +9,7 @@ import { Conversation, Escalation, EscalationNotice, OutboxItem, ServiceMembersh
 import type { ServiceDirectory } from '../config/services';
 import type { EscalationNotification, QueuedNotifier } from '../escalation/ladder';
 import { describeEscalations } from '../escalation/view';
+import type { ChannelLinks } from './channel-links';
 import { CardState, escalationCard } from './escalation-card';
 
 /** How the bot reaches Teams: app.ts binds these to the Bot Framework adapter. */
@@ -36,6 +37,8 @@ export class TeamsCards implements QueuedNotifier {
     keyring: Keyring;
     directory: ServiceDirectory;
     teams: TeamsPoster;
+    /** Which channel each service's cards go to. */
+    channels: Pick<ChannelLinks, 'channelFor'>;
     /** Links to a conversation: the tab in Teams, the web app in a browser. */
     links: (conversationId: string) => { teams: string; web: string };
     log: Logger;
@@ -45,7 +48,7 @@ export class TeamsCards implements QueuedNotifier {
   /** A ladder step: the card, or an update of it, queued in the step's own transaction. */
   async queue(tx: EntityManager, notification: EscalationNotification & { noticeId: string }, now: number): Promise<boolean> {
     const service = this.deps.directory.bySlugOrUndefined(notification.serviceSlug);
-    const channelId = service?.escalation.teamsChannel;
+    const channelId = service ? await this.deps.channels.channelFor(tx, service.slug) : undefined;
     if (!service || !channelId) return false;
     if (!(await tx.findOneBy(TeamsChannel, { channelId }))) {
       this.deps.log.warn({ event: 'teams.channel_unknown', service: service.slug }, 'the duty-lead channel has not been seen by the bot yet: add the Lamplight app to it');

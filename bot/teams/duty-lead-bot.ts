@@ -6,8 +6,14 @@ import type { StaffIdentity } from '../identity';
 import { Problem } from '../problems';
 import type { EscalationLadder } from '../escalation/ladder';
 import type { TeamsCards } from './cards';
+import type { ChannelLinks } from './channel-links';
+import type { PersonalNotices } from './personal-notices';
 import { CARD_VERBS, CardVerb, escalationCard } from './escalation-card';
 
+const CHANNEL_COMMANDS: ReadonlySet<string> = new Set(['link', 'unlink']);
+const PERSONAL_COMMANDS: ReadonlySet<string> = new Set(['mute', 'unmute']);
+const CHANNEL_HELP = 'In a duty-lead channel: "@Lamplight link school-nursing" sends that service\'s escalation cards here (an admin of the service); "@Lamplight unlink school-nursing" stops them. Acknowledge and Claim are on each card.';
+const PERSONAL_HELP = 'Here Lamplight tells you when a conversation is assigned to you, when one is transferred to your service, and when an escalation alerts you. "mute" stops the notices of assignments and transfers ("unmute" brings them back); escalation alerts cannot be muted.';
 const NOT_KNOWN = 'Lamplight does not know your Teams account yet: open the Lamplight tab once, then try again.';
 
 /**
@@ -18,14 +24,30 @@ const NOT_KNOWN = 'Lamplight does not know your Teams account yet: open the Lamp
  * the `Action.Submit` fallback older clients send as a message.
  */
 export class DutyLeadBot extends TeamsActivityHandler {
-  constructor(private readonly deps: { db: Database; escalations: EscalationLadder; cards: TeamsCards; log: Logger; now: () => number }) {
+  constructor(private readonly deps: {
+    db: Database;
+    escalations: EscalationLadder;
+    cards: TeamsCards;
+    channels: Pick<ChannelLinks, 'link' | 'unlink'>;
+    notices: Pick<PersonalNotices, 'setMute'>;
+    /** The names of the channel and team the activity came from, as Teams tells them (null where it does not). */
+    channelNames: (context: TurnContext) => Promise<{ name: string | null; teamName: string | null }>;
+    log: Logger;
+    now: () => number;
+  }) {
     super();
     this.onConversationUpdate(async (context, next) => {
       await this.remember(context.activity);
       await next();
     });
     this.onInstallationUpdate(async (context, next) => {
-      await this.remember(context.activity);
+      const { activity } = context;
+      if (activity.action === 'remove' && activity.conversation?.conversationType === 'personal' && activity.from?.aadObjectId) {
+        // Uninstalled for them: the bot can no longer write to them, and the tab says so.
+        await this.deps.db.manager.update(TeamsUser, { aadObjectId: activity.from.aadObjectId }, { personalReference: null, updatedAt: this.deps.now() });
+      } else {
+        await this.remember(activity);
+      }
       await next();
     });
     this.onMessage(async (context, next) => {
@@ -34,6 +56,8 @@ export class DutyLeadBot extends TeamsActivityHandler {
       if ((value?.action === 'acknowledge' || value?.action === 'claim') && typeof value.escalationId === 'string') {
         const outcome = await this.act(context, value.action, value.escalationId);
         await context.sendActivity(outcome.words);
+      } else if (typeof context.activity.text === 'string') {
+        await this.command(context);
       }
       await next();
     });
@@ -78,6 +102,52 @@ export class DutyLeadBot extends TeamsActivityHandler {
       if (error instanceof Problem) return { ok: false, words: `Not done: ${error.message}.` };
       this.deps.log.error({ event: 'teams.card_action_failed', verb, err: { name: (error as Error).name } }, 'a card action from Teams failed');
       return { ok: false, words: 'Not done: something went wrong. Try again, or use the Lamplight tab.' };
+    }
+  }
+
+  /**
+   * A command typed to the bot. In a channel: `link <service>`, `unlink <service>` (admins of the
+   * service), `help`. In the personal chat: `mute` and `unmute` (the non-urgent notices), `help`.
+   * The command list is in the app package (teams-app/package/build-package.ts).
+   */
+  private async command(context: TurnContext): Promise<void> {
+    const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
+    const [verb = '', argument = '', ...rest] = text.replace(/&nbsp;/g, ' ').trim().split(/\s+/);
+    const channelId = (context.activity.channelData as { channel?: { id?: unknown } } | undefined)?.channel?.id;
+    const personal = context.activity.conversation?.conversationType === 'personal';
+    const word = verb.toLowerCase();
+    if (word === 'help' || (!CHANNEL_COMMANDS.has(word) && !PERSONAL_COMMANDS.has(word))) {
+      await context.sendActivity(personal ? PERSONAL_HELP : CHANNEL_HELP);
+      return;
+    }
+    const staff = await this.staffFor(context.activity.from?.aadObjectId);
+    if (!staff) {
+      await context.sendActivity(NOT_KNOWN);
+      return;
+    }
+    try {
+      if (CHANNEL_COMMANDS.has(word)) {
+        if (typeof channelId !== 'string' || !channelId) return void (await context.sendActivity(`Type "${word}" in the duty-lead channel, mentioning the bot: @Lamplight ${word} school-nursing.`));
+        if (!argument || rest.length) return void (await context.sendActivity(`Say which service: @Lamplight ${word} school-nursing.`));
+        if (word === 'link') {
+          const names = await this.deps.channelNames(context);
+          const linked = await this.deps.channels.link(staff, argument.toLowerCase(), { id: channelId, ...names });
+          await context.sendActivity(`Linked: escalation cards for ${linked.serviceName} now come to this channel${linked.replaced ? ' (instead of the channel it was linked to before)' : ''}. Add the duty leads to this channel; they acknowledge and claim from the cards.`);
+        } else {
+          const unlinked = await this.deps.channels.unlink(staff, argument.toLowerCase(), channelId);
+          await context.sendActivity(`Unlinked: escalation cards for ${unlinked.serviceName} no longer come to this channel. Until another channel is linked, alerts reach duty leads in the Lamplight tab and by personal notices only.`);
+        }
+        return;
+      }
+      if (!personal) return void (await context.sendActivity(`"${word}" is for your personal chat with Lamplight.`));
+      const settings = await this.deps.notices.setMute(staff, word === 'mute');
+      await context.sendActivity(settings.muteNonUrgent
+        ? 'Muted: no notices of assignments and transfers. Escalation alerts still come: they cannot be muted. Type "unmute" to have them again.'
+        : 'Unmuted: you will get notices of conversations assigned to you and transferred to your service, as well as escalation alerts.');
+    } catch (error) {
+      if (error instanceof Problem) return void (await context.sendActivity(`Not done: ${error.message}.`));
+      this.deps.log.error({ event: 'teams.command_failed', command: word, err: { name: (error as Error).name } }, 'a Teams command failed');
+      await context.sendActivity('Not done: something went wrong. Try again.');
     }
   }
 

@@ -14,6 +14,26 @@ export const MANIFEST_VERSION = '1.24';
 export const SCHEMA_PATH = require.resolve(`@microsoft/app-manifest/build/json-schemas/teams/v${MANIFEST_VERSION}/MicrosoftTeams.schema.json`);
 import { DEV_APP_ID, TAB_ENTITY_ID } from '../../bot/teams/links';
 
+/** The bot's commands, as Teams offers them where each works (what DutyLeadBot.command answers). */
+export const BOT_COMMANDS = [
+  {
+    scopes: ['team'],
+    commands: [
+      { title: 'link', description: 'Send a service\'s escalation cards to this channel: link school-nursing (admins of the service)' },
+      { title: 'unlink', description: 'Stop a service\'s escalation cards coming to this channel: unlink school-nursing' },
+      { title: 'help', description: 'What the Lamplight bot does in a duty-lead channel' },
+    ],
+  },
+  {
+    scopes: ['personal'],
+    commands: [
+      { title: 'mute', description: 'No notices of assignments and transfers (escalation alerts still come)' },
+      { title: 'unmute', description: 'Notices of assignments and transfers again' },
+      { title: 'help', description: 'What Lamplight tells you here' },
+    ],
+  },
+];
+
 export function buildManifest(env: NodeJS.ProcessEnv = process.env) {
   const base = new URL(env.PUBLIC_URL && env.PUBLIC_URL.startsWith('https://') ? env.PUBLIC_URL : 'https://lamplight.example.nhs.uk');
   const appId = env.MICROSOFT_APP_ID || DEV_APP_ID;
@@ -39,8 +59,12 @@ export function buildManifest(env: NodeJS.ProcessEnv = process.env) {
     staticTabs: [
       { entityId: TAB_ENTITY_ID, name: 'Inbox', contentUrl: `${base.origin}/app/?inTeams=1`, websiteUrl: `${base.origin}/app/`, scopes: ['personal'] },
     ],
-    // The duty-lead bot: added to a channel, it posts escalation cards there (escalation.teamsChannel).
-    bots: [{ botId: appId, scopes: ['team'], isNotificationOnly: false, supportsFiles: false }],
+    // The duty-lead bot. In a team: escalation cards in the channel an admin links with a command
+    // (bot/teams/duty-lead-bot.ts). Personal: notices to each member of staff who adds the app.
+    bots: [{
+      botId: appId, scopes: ['team', 'personal'], isNotificationOnly: false, supportsFiles: false,
+      commandLists: BOT_COMMANDS,
+    }],
     permissions: ['identity'],
     validDomains: [base.host],
     webApplicationInfo: { id: appId, resource: env.AUTH_AUDIENCE || `api://${base.host}/${appId}` },

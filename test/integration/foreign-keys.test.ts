@@ -13,7 +13,7 @@ import { scratchDatabase, ScratchDatabase, TEST_DIALECT } from '../support/datab
 /** Rows as stored, every column given: for the entities and for raw inserts into an older schema alike. */
 const at = 1_760_000_000_000;
 const rows = {
-  staff: (id = randomUUID()): StaffMember => ({ id, email: `${id}@example.nhs.uk`, name: 'A Nurse', oid: null, createdAt: at }),
+  staff: (id = randomUUID()): StaffMember => ({ id, email: `${id}@example.nhs.uk`, name: 'A Nurse', oid: null, createdAt: at, muteNonUrgent: false }),
   membership: (staffId: string): ServiceMembership => ({ id: randomUUID(), staffId, serviceSlug: 'school-nursing', role: 'clinician', createdAt: at }),
   contact: (id = randomUUID()): Contact => ({ id, channel: 'sms', addressHash: id.replace(/-/g, ''), addressCipher: 'sealed', keyId: 'k1', consent: 'active', consentChangedAt: null, createdAt: at, blockedAt: null }),
   conversation: (contactId: string, assignedStaffId: string | null = null, id = randomUUID()): Conversation => ({

@@ -19,7 +19,8 @@ export type InjectedFailure = number | { status: number; retryAfterSeconds?: num
  * A stand-in for the Bot Connector service (the `serviceUrl` Teams gives the bot), on loopback,
  * speaking its REST shape: POST /v3/conversations/{id}/activities (a new message; answers its id),
  * POST …/activities/{id} (a reply), PUT …/activities/{id} (an update of a message the bot posted;
- * 404 if there is no such message) and POST /v3/conversations (a new personal chat). It keeps what
+ * 404 if there is no such message), POST /v3/conversations (a new personal chat), and GET
+ * /v3/teams/{id} and /v3/teams/{id}/conversations (a team's name and channels). It keeps what
  * each message shows now, so a test reads a card as the channel would show it after its updates.
  */
 export class FakeBotConnector {
@@ -29,6 +30,9 @@ export class FakeBotConnector {
   readonly refusedAt: number[] = [];
   /** What each message the bot posted shows now, by activity id. */
   readonly messages = new Map<string, { conversationId: string; activity: any; updates: number }>();
+  /** The team's channels (besides General, whose id is the team's) and its name, as Teams lists them. */
+  channels: { id: string; name: string }[] = [];
+  teamName = 'School Nursing Team';
   private server?: Server;
   private nextId = 1;
   url = '';
@@ -55,6 +59,13 @@ export class FakeBotConnector {
           const id = `a:personal-${this.nextId++}`;
           this.calls.push({ method: 'POST', path, conversationId: id, body, at: Date.now() });
           return answer(201, { id, activityId: undefined, serviceUrl: this.url });
+        }
+        const team = /^\/v3\/teams\/([^/]+)(\/conversations)?$/.exec(path);
+        if (req.method === 'GET' && team) {
+          const id = decodeURIComponent(team[1]);
+          this.calls.push({ method: 'GET', path: decodeURIComponent(path), conversationId: id, body: {}, at: Date.now() });
+          if (team[2]) return answer(200, { conversations: [{ id, name: null }, ...this.channels.map((c) => ({ id: c.id, name: c.name }))] });
+          return answer(200, { id, name: this.teamName, aadGroupId: 'group-1' });
         }
         const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(path);
         if (!match) return answer(404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });

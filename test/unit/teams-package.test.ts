@@ -38,7 +38,14 @@ describe('Teams app package', () => {
 
   it('the manifest validates against the official Teams schema, and a broken one does not', async function () {
     this.timeout(20_000);
-    expect(await validateManifest(buildManifest({ PUBLIC_URL: 'https://lamplight.trust.nhs.uk' }))).to.deep.equal([]);
+    const manifest = buildManifest({ PUBLIC_URL: 'https://lamplight.trust.nhs.uk' });
+    expect(await validateManifest(manifest)).to.deep.equal([]);
+    // The bot in a team (the duty-lead channel) and personally (notices), each with the commands it answers there.
+    expect(manifest.bots[0].scopes).to.deep.equal(['team', 'personal']);
+    expect(manifest.bots[0].commandLists.map((l) => [l.scopes[0], l.commands.map((c) => c.title)])).to.deep.equal([['team', ['link', 'unlink', 'help']], ['personal', ['mute', 'unmute', 'help']]]);
+    // A command list Teams would refuse (a scope it does not have, a command without a description) fails the same validation.
+    const wrong = { ...manifest, bots: [{ ...manifest.bots[0], commandLists: [{ scopes: ['channel'], commands: [{ title: 'link' }] }] }] };
+    expect((await validateManifest(JSON.parse(JSON.stringify(wrong)))).join('\n')).to.contain('commandLists');
     const broken = { ...buildManifest(), name: undefined, accentColor: 'blue' };
     const problems = await validateManifest(JSON.parse(JSON.stringify(broken)));
     expect(problems.join('\n')).to.contain('name').and.contain('accentColor');
