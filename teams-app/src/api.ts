@@ -22,6 +22,10 @@ export class Api {
     return this.call<T>('POST', path, body, headers);
   }
 
+  async put<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('PUT', path, body);
+  }
+
   async download(path: string, filename: string): Promise<void> {
     const response = await fetch(path, { headers: { authorization: `Bearer ${await this.token()}` } });
     if (!response.ok) throw new ApiError(response.status, 'download_failed', 'the export failed');

@@ -46,9 +46,13 @@ export interface Counts { escalated: number; unassigned: number; mine: number; o
 export interface ServiceInfo {
   slug: string; name: string; role: string; replyPromiseMinutes: number; replyPromise: string;
   templates: { id: string; title: string; text: string }[]; colleagues: { id: string; name: string; role: string }[];
+  /** The Teams channel its escalation cards go to: linked there by a command, or set in the config; null if none. */
+  dutyLeadChannel?: { channelId: string; channelName: string | null; teamName: string | null; source: 'command' | 'config'; linkedBy: string | null; linkedAt: string | null } | null;
 }
+/** Whether Lamplight can message me in Teams (the app installed for me), and whether I muted the non-urgent notices. */
+export interface NoticeSettings { personalChat: boolean; muteNonUrgent: boolean }
 export interface Services { outcomes: string[]; riskClearReasons: { code: string; words: string }[]; all: { slug: string; name: string }[]; mine: ServiceInfo[] }
-export interface Me { id: string; email: string; name: string; memberships: { serviceSlug: string; role: string }[] }
+export interface Me { id: string; email: string; name: string; memberships: { serviceSlug: string; role: string }[]; teamsNotices?: NoticeSettings }
 /** An escalation as the server describes it (bot/escalation/view.ts). */
 export interface EscalationInfo {
   id: string; conversationId: string; service: string; serviceName: string; status: 'open' | 'exhausted' | 'acknowledged';

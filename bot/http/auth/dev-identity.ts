@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 export const DEV_AUDIENCE = 'api://lamplight-dev';
 
@@ -26,7 +26,7 @@ export class DevIdentityProvider {
   }
 
   async issue(user: { email: string; name: string }, lifetimeSeconds = 8 * 3600): Promise<string> {
-    return new SignJWT({ email: user.email, name: user.name, preferred_username: user.email })
+    return new SignJWT({ email: user.email, name: user.name, preferred_username: user.email, oid: devObjectId(user.email) })
       .setProtectedHeader({ alg: 'RS256', kid: this.publicJwk.kid })
       .setIssuer(this.issuer)
       .setAudience(DEV_AUDIENCE)
@@ -35,4 +35,14 @@ export class DevIdentityProvider {
       .setExpirationTime(`${lifetimeSeconds}s`)
       .sign(this.privateKey);
   }
+}
+
+/**
+ * A demo staff member's stable object id, as Entra ID would give one: the same email always gets
+ * the same id (the sign-in binds it to the staff row, and a restart must not change it), so the
+ * bot can know them in Teams too.
+ */
+export function devObjectId(email: string): string {
+  const h = createHash('sha256').update(`lamplight-dev:${email.toLowerCase()}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
