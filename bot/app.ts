@@ -35,6 +35,8 @@ import { readRequestBody } from './http/request-body';
 import { DEFAULT_RATE_LIMITS, RateLimitOptions, RateLimits } from './http/rate-limits';
 import { securityHeaders } from './http/security-headers';
 import { activityProblem } from './teams/activity-shape';
+import { StaffAlerts } from './escalation/staff-alerts';
+import { smtpMailer } from '../adapters/email/smtp';
 import { chatPageView, webchatServiceOf } from './config/webchat-page';
 import { renderChatPage } from '../adapters/webchat/page/render';
 import { chatAssets } from '../adapters/webchat/page/assets';
@@ -88,7 +90,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     const applied = await db.migrate();
     if (applied.length) log.info({ event: 'db.migrated', migrations: applied }, 'database migrated');
     if (settings.seedDemoData) {
-      const seeded = await seedDemoStaff(db, directory);
+      const seeded = await seedDemoStaff(db, directory, settings.keyring);
       if (seeded) log.info({ event: 'demo.seeded', memberships: seeded }, 'demo staff added');
     }
   } catch (error) {
@@ -179,6 +181,17 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   const channelLinks = new ChannelLinks({ db, directory, now: nowMs });
   const teamsCards = new TeamsCards({ db, keyring: settings.keyring, directory, log, now: nowMs, links, teams: teamsPoster, channels: channelLinks });
   const personalNotices = new PersonalNotices({ db, directory, log, now: nowMs, links, teams: teamsPoster });
+  const mailer = settings.smtp ? smtpMailer(settings.smtp) : undefined;
+  const staffAlerts = new StaffAlerts({ db, keyring: settings.keyring, directory, sms: channels.senders().sms, mailer, links, log, now: nowMs });
+  for (const service of directory.services) {
+    // Said once at startup: a ladder that will reach nobody by text or email is the operator's to know.
+    const wanted = service.escalation.alertBy;
+    const missing = [
+      wanted.includes('sms') && !staffAlerts.smsFrom(service) && 'by text (no SMS number: set channels.sms or escalation.alertSmsFrom)',
+      wanted.includes('email') && !staffAlerts.email && 'by email (SMTP_URL is not set)',
+    ].filter(Boolean);
+    if (missing.length) log.warn({ event: 'escalation.alerts_off', service: service.slug, missing }, `escalation alerts for ${service.slug} will not go ${missing.join(' or ')}`);
+  }
   /** Runs `work` in a turn on the conversation; its failure reaches the caller (the adapter would hand it to onTurnError and resolve). */
   async function inTeams(reference: Partial<ConversationReference>, work: (context: TurnContext) => Promise<void>): Promise<void> {
     let failure: unknown;
@@ -195,6 +208,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     db, keyring: settings.keyring, senders: channels.senders(), directory, log, telemetry, now: nowMs, ...overrides.outbox,
     // Escalation cards for the duty-lead channels and personal notices, sent by the Teams bot.
     cards: { send: async (item) => (await personalNotices.send(item)) ?? teamsCards.send(item) },
+    // Escalation alerts to staff by text and email.
+    alerts: staffAlerts,
     onStatus: (change) => events.publish({ type: 'delivery.updated', serviceSlug: change.serviceSlug, conversationId: change.conversationId, level: change.status }),
   });
   const escalations = new EscalationLadder({
@@ -204,7 +219,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       queue: async (tx, notification, now) => {
         const card = await teamsCards.queue(tx, notification, now);
         const notices = await personalNotices.queue(tx, notification, now);
-        return card || notices;
+        const alerts = await staffAlerts.queue(tx, notification, now);
+        return card || notices || alerts;
       },
       changed: (tx, conversationId, now) => teamsCards.changed(tx, conversationId, now),
     },
@@ -279,7 +295,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   }
   channels.webchat.register(server);
 
-  const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, notices: personalNotices, channels: channelLinks, directory, db, keyring: settings.keyring, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
+  const api = registerClinicianApi(server, { auth: () => limitedAuth!, conversations, actions, escalations, events, notices: personalNotices, alerts: staffAlerts, channels: channelLinks, directory, db, keyring: settings.keyring, publicUrl: () => publicUrl, now: nowMs, log, heartbeatMs: overrides.liveHeartbeatMs });
 
   const webSignIn = new WebSignIn(settings.webSignIn, settings.auth ? 'token-only' : 'dev', log);
   webSignIn.warm();
@@ -332,6 +348,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       });
       await outbox.stop();
       await escalations.stop();
+      mailer?.close();
       await conversations.close();
       await fanOut?.close();
       await telemetry.flush().catch(() => undefined);

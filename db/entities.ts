@@ -21,13 +21,21 @@ export const looksLikeId = (value: string): boolean => /^[0-9a-f-]{36}$/i.test(v
 
 export type Channel = ChannelName;
 /** Where outbox rows go: a contact's channel, or the duty-lead channel in Teams (escalation cards). */
-export type OutboxChannel = Channel | 'teams';
+export type OutboxChannel = Channel | StaffChannel;
+/**
+ * Outbox rows that go to staff, not to the conversation's contact: the Teams card and personal
+ * notices (`teams`), and escalation alerts by text (`alert-sms`) and email (`alert-email`).
+ */
+export type StaffChannel = 'teams' | 'alert-sms' | 'alert-email';
+export const STAFF_CHANNELS: readonly StaffChannel[] = ['teams', 'alert-sms', 'alert-email'];
+export const isStaffChannel = (channel: string): channel is StaffChannel => (STAFF_CHANNELS as readonly string[]).includes(channel);
 export type Role = 'clinician' | 'duty-lead' | 'admin';
 export type Consent = 'active' | 'opted_out';
 export type RiskLevel = 'none' | 'medium' | 'high';
 export type AuthorKind = 'contact' | 'clinician' | 'auto' | 'system';
 export type AutoReplyKind = 'welcome' | 'out_of_hours' | 'safety' | 'holding' | 'opt_out' | 'opt_in' | 'text_only';
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed';
+/** `cancelled`: a staff alert no longer needed when its turn came (the escalation was acknowledged meanwhile). */
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'cancelled';
 
 /**
  * Foreign keys are declared on the id columns themselves (`@ForeignKey`, no relation properties):
@@ -48,6 +56,9 @@ export class StaffMember {
   @Column(time) createdAt!: number;
   /** No personal Teams notices of assignments and transfers (escalation alerts cannot be muted). */
   @Column({ type: Boolean, default: false }) muteNonUrgent!: boolean;
+  /** Their work mobile for escalation alerts by text, sealed (db/sealed-fields.ts); null = none given. */
+  @Column({ type: 'text', nullable: true }) workMobileCipher!: string | null;
+  @Column({ type: 'varchar', length: 16, nullable: true }) workMobileKeyId!: string | null;
 }
 
 @Entity('service_membership')
@@ -353,6 +364,8 @@ export class StaffNotice {
   /** The ladder level and round (escalation notices), as "level 2, round 1"; null otherwise. */
   @Column({ type: 'varchar', length: 40, nullable: true }) detail!: string | null;
   @Column({ type: Boolean, default: false }) urgent!: boolean;
+  /** The ladder step that alerted them (escalation notices), for the escalations screen; null otherwise. */
+  @Index('ix_staff_notice_escalation_notice') @ForeignKey(() => EscalationNotice, { name: 'fk_staff_notice_escalation_notice', onDelete: 'CASCADE' }) @Column({ ...id, nullable: true }) escalationNoticeId!: string | null;
   @Column(time) createdAt!: number;
 }
 
@@ -434,4 +447,15 @@ export class ConversationRead {
   @Column(time) readAt!: number;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser, StaffNotice, ServiceChannel];
+
+/** An escalation alert a ladder step queued for a member of staff by text or email (sent through the outbox, whose row has this id). */
+@Entity('staff_alert')
+export class StaffAlert {
+  @PrimaryColumn(id) id!: string;
+  @Index('ix_staff_alert_notice') @ForeignKey(() => EscalationNotice, { name: 'fk_staff_alert_notice', onDelete: 'CASCADE' }) @Column(id) escalationNoticeId!: string;
+  @Index('ix_staff_alert_staff') @ForeignKey(() => StaffMember, { name: 'fk_staff_alert_staff', onDelete: 'CASCADE' }) @Column(id) staffId!: string;
+  @Column({ type: 'varchar', length: 8 }) medium!: 'sms' | 'email';
+  @Column(time) createdAt!: number;
+}
+
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser, StaffNotice, ServiceChannel, StaffAlert];

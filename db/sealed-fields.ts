@@ -8,6 +8,7 @@ import type { Channel, Contact, Message } from './entities';
 const messageBodyAad = (messageId: string) => `message:${messageId}:body`;
 const contactAddressAad = (contactId: string) => `contact:${contactId}:address`;
 const noteBodyAad = (noteId: string) => `note:${noteId}:body`;
+const workMobileAad = (staffId: string) => `staff:${staffId}:work-mobile`;
 
 export function sealNoteBody(keyring: Keyring, noteId: string, body: string): { bodyCipher: string; keyId: string } {
   const sealed = keyring.seal(body, noteBodyAad(noteId));
@@ -64,4 +65,15 @@ export function normaliseAddress(channel: Channel, address: string): string {
 
 export function contactLookupHash(keyring: Keyring, channel: Channel, address: string): string {
   return keyring.lookupHash(`${channel}:${normaliseAddress(channel, address)}`);
+}
+
+export function sealWorkMobile(keyring: Keyring, staffId: string, number: string): { workMobileCipher: string; workMobileKeyId: string } {
+  const sealed = keyring.seal(number, workMobileAad(staffId));
+  return { workMobileCipher: sealed.cipher, workMobileKeyId: sealed.keyId };
+}
+
+/** A member of staff's work mobile (E.164), or null when they gave none. */
+export function openWorkMobile(keyring: Keyring, staff: { id: string; workMobileCipher: string | null; workMobileKeyId: string | null }): string | null {
+  if (!staff.workMobileCipher || !staff.workMobileKeyId) return null;
+  return keyring.open({ cipher: staff.workMobileCipher, keyId: staff.workMobileKeyId }, workMobileAad(staff.id));
 }

@@ -135,8 +135,13 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
     return { status: response.status, body: await response.text() };
   }
 
-  private async postStatus(sms: FakeSms, status: string): Promise<void> {
-    const fields = new URLSearchParams({ SmsSid: sms.sid, SmsStatus: status, MessageStatus: status, To: sms.to, MessageSid: sms.sid, AccountSid: this.options.accountSid, From: sms.from, ApiVersion: '2010-04-01' });
+  /** Tells the sender what became of a message, as Twilio's StatusCallback does (`delivered`, `undelivered` with an error code). */
+  async report(sms: FakeSms, status: string, errorCode?: number): Promise<void> {
+    return this.postStatus(sms, status, errorCode);
+  }
+
+  private async postStatus(sms: FakeSms, status: string, errorCode?: number): Promise<void> {
+    const fields = new URLSearchParams({ SmsSid: sms.sid, SmsStatus: status, MessageStatus: status, To: sms.to, MessageSid: sms.sid, AccountSid: this.options.accountSid, From: sms.from, ApiVersion: '2010-04-01', ...(errorCode ? { ErrorCode: String(errorCode) } : {}) });
     await this.postSigned(sms.statusCallback!, fields);
   }
 }

@@ -1,7 +1,7 @@
 import { In } from 'typeorm';
 import type { Keyring } from '../../db/crypto';
 import type { Database } from '../../db/database';
-import { Contact, Conversation, looksLikeId, Message, OutboxItem } from '../../db/entities';
+import { Contact, Conversation, looksLikeId, Message, OutboxItem, isStaffChannel } from '../../db/entities';
 import { openContactAddress } from '../../db/sealed-fields';
 import type { StaffIdentity } from '../identity';
 import type { ServiceDirectory } from '../config/services';
@@ -97,7 +97,7 @@ export class OutboxAdministration {
       if (!adminServices(staff, this.deps.directory, 'retry a send').includes(conversation.serviceSlug)) throw notFound('send not found', [conversation.serviceSlug]);
       return found;
     });
-    if (item.channel === 'teams') throw conflict('not_retryable', 'an escalation card is not retried here: the escalation ladder sends the next notification itself');
+    if (isStaffChannel(item.channel)) throw conflict('not_retryable', 'an escalation card, notice or alert to staff is not retried here: the escalation ladder sends the next alert itself');
     const result = await this.deps.actions.retry(staff, item.conversationId, { messageId: item.messageId });
     return { id: item.id, conversationId: item.conversationId, status: result.delivery.status };
   }
@@ -107,7 +107,7 @@ export class OutboxAdministration {
     const { manager } = this.deps.db;
     const conversations = new Map((await manager.findBy(Conversation, { id: In([...new Set(rows.map((r) => r.conversationId))]) })).map((c) => [c.id, c]));
     const contacts = new Map((await manager.findBy(Contact, { id: In([...new Set([...conversations.values()].map((c) => c.contactId))]) })).map((c) => [c.id, c]));
-    const messageIds = rows.filter((r) => r.channel !== 'teams').map((r) => r.messageId);
+    const messageIds = rows.filter((r) => !isStaffChannel(r.channel)).map((r) => r.messageId);
     // Who wrote each message: its author only (the body stays sealed).
     const authors = new Map(messageIds.length
       ? (await manager.find(Message, { select: { id: true, authorKind: true }, where: { id: In(messageIds) } })).map((m) => [m.id, m.authorKind])
@@ -116,7 +116,7 @@ export class OutboxAdministration {
       const conversation = conversations.get(r.conversationId)!;
       const contact = contacts.get(conversation.contactId);
       const author = authors.get(r.messageId);
-      const kind: SendKind = r.channel === 'teams' || r.consentNotice || author === 'system' ? 'notice' : r.templateName ? 'template' : author === 'auto' ? 'auto-reply' : 'clinician';
+      const kind: SendKind = isStaffChannel(r.channel) || r.consentNotice || author === 'system' ? 'notice' : r.templateName ? 'template' : author === 'auto' ? 'auto-reply' : 'clinician';
       return {
         id: r.id,
         conversationId: r.conversationId,
@@ -132,7 +132,7 @@ export class OutboxAdministration {
         createdAt: new Date(r.createdAt).toISOString(),
         updatedAt: new Date(r.updatedAt).toISOString(),
         nextAttemptAt: r.status === 'pending' ? new Date(r.nextAttemptAt).toISOString() : null,
-        retryable: r.status === 'failed' && r.channel !== 'teams',
+        retryable: r.status === 'failed' && !isStaffChannel(r.channel),
       };
     });
   }

@@ -166,6 +166,13 @@ const serviceSchema = z.strictObject({
     fallback: z.array(recipient).min(1),
     /** The duty-lead Teams channel id (19:...@thread.tacv2) where the bot posts escalation cards. */
     teamsChannel: z.string().regex(/^19:[^\s]+$/, 'must be a Teams channel id like 19:...@thread.tacv2').optional(),
+    /**
+     * Besides the tab and Teams, each ladder step alerts the people it names by text to their work
+     * mobile (from the service's SMS number, or `alertSmsFrom`) and by email (when SMTP_URL is set).
+     */
+    alertBy: z.array(z.enum(['sms', 'email'])).max(2).refine((m) => new Set(m).size === m.length, 'each of sms and email at most once').default(['sms', 'email']),
+    /** The number alerts by text come from, when it is not the service's own SMS number (E.164). */
+    alertSmsFrom: z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be a number in E.164 form, like +447700900123').optional(),
   }),
   /** Reply templates: typing "/" in the reply box opens them. */
   templates: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().trim().min(1).max(60), text: z.string().trim().min(1).max(4096) })).default([]),

@@ -20,6 +20,8 @@ export interface Settings {
   whatsapp?: { appSecret: string; verifyToken: string; accessToken: string; apiBaseUrl: string };
   /** The Teams bot's identity; undefined = the bot runs unauthenticated, for local testing only (demo mode only). */
   microsoftApp?: { appId: string; password: string; tenantId?: string };
+  /** The mail relay for escalation alerts by email; undefined = no email alerts. */
+  smtp?: { url: string; from: string };
   /** Undefined = the dev identity provider signs tokens (demo mode only). */
   auth: TokenSettings | undefined;
   /**
@@ -66,7 +68,7 @@ export class SettingsError extends Error {
 /** Settings that name a real provider or identity provider: any of them ends demo mode. */
 const REAL_CREDENTIALS = [
   'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_CLIENT_ID',
-  'MICROSOFT_APP_ID', 'MICROSOFT_APP_PASSWORD', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN',
+  'MICROSOFT_APP_ID', 'MICROSOFT_APP_PASSWORD', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN', 'SMTP_URL',
 ] as const;
 const DEVELOPMENT_ENVIRONMENTS = new Set(['', 'development', 'test']);
 
@@ -120,6 +122,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       scope: env.AUTH_SCOPE || (auth ? `openid profile offline_access ${auth.audience.replace(/\/$/, '')}/access_as_user` : ''),
     }
     : undefined;
+  const smtp = env.SMTP_URL ? { url: env.SMTP_URL, from: required(env, 'ALERT_EMAIL_FROM') } : undefined;
+  if (smtp && !/^smtps?:\/\//.test(smtp.url)) throw new SettingsError('SMTP_URL must start with smtp:// or smtps://');
+  if (smtp && !/^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/.test(smtp.from.trim())) throw new SettingsError('ALERT_EMAIL_FROM must be an email address (optionally "Name <address>")');
   if (webSignIn && !auth) throw new SettingsError('AUTH_CLIENT_ID needs AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL: it signs in to the same identity provider');
   if (webSignIn && !/^https?:\/\//.test(webSignIn.authority)) throw new SettingsError('AUTH_AUTHORITY must be an http(s) URL');
   if (webSignIn && production && !webSignIn.authority.startsWith('https://')) throw new SettingsError('AUTH_AUTHORITY (or AUTH_ISSUER) must be https:// in production: tokens travel through it');
@@ -150,6 +155,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     auth,
     webSignIn,
     appInsightsConnectionString: env.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
+    smtp,
     microsoftApp: env.MICROSOFT_APP_ID ? { appId: env.MICROSOFT_APP_ID, password: required(env, 'MICROSOFT_APP_PASSWORD'), tenantId: env.MICROSOFT_APP_TENANT_ID || undefined } : undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisChannel: env.LAMPLIGHT_REDIS_CHANNEL || undefined,

@@ -3,6 +3,8 @@ import type { EntityManager } from 'typeorm';
 import { Database } from '../../db/database';
 import { Role, ServiceMembership, StaffMember } from '../../db/entities';
 import { recordAudit } from '../audit/record';
+import type { Keyring } from '../../db/crypto';
+import { sealWorkMobile } from '../../db/sealed-fields';
 import { invalid } from '../problems';
 import type { ServiceDirectory } from './services';
 
@@ -55,7 +57,7 @@ export async function writeStaffMembership(tx: EntityManager, input: StaffInput 
   let staff = await tx.findOneBy(StaffMember, { email: input.email });
   const created = !staff;
   if (!staff) {
-    staff = { id: randomUUID(), email: input.email, name: input.name, oid: null, createdAt: now, muteNonUrgent: false };
+    staff = { id: randomUUID(), email: input.email, name: input.name, oid: null, createdAt: now, muteNonUrgent: false, workMobileCipher: null, workMobileKeyId: null };
     await tx.insert(StaffMember, staff);
   }
   const membership = await tx.findOneBy(ServiceMembership, { staffId: staff.id, serviceSlug: input.service });
@@ -80,11 +82,14 @@ export async function addStaff(db: Database, directory: ServiceDirectory, input:
     return { staffId, created };
   });
 }
-export const DEMO_STAFF: StaffInput[] = [
+/** The demo duty lead's work mobile (a drama-range number): open it on the simulator's phone page to see their alerts. */
+export const DEMO_DUTY_PHONE = '+447700900900';
+
+export const DEMO_STAFF: (StaffInput & { workMobile?: string })[] = [
   { email: 'sam.patel@lamplight.example', name: 'Sam Patel', role: 'clinician', service: 'school-nursing' },
   { email: 'jo.evans@lamplight.example', name: 'Jo Evans', role: 'clinician', service: 'health-visiting' },
   { email: 'chris.lee@lamplight.example', name: 'Chris Lee', role: 'clinician', service: 'sexual-health' },
-  { email: 'alex.morgan@lamplight.example', name: 'Alex Morgan', role: 'duty-lead', service: 'school-nursing' },
+  { email: 'alex.morgan@lamplight.example', name: 'Alex Morgan', role: 'duty-lead', service: 'school-nursing', workMobile: DEMO_DUTY_PHONE },
   { email: 'alex.morgan@lamplight.example', name: 'Alex Morgan', role: 'duty-lead', service: 'health-visiting' },
   { email: 'alex.morgan@lamplight.example', name: 'Alex Morgan', role: 'duty-lead', service: 'sexual-health' },
   { email: 'admin@lamplight.example', name: 'Dev Admin', role: 'admin', service: 'school-nursing' },
@@ -93,12 +98,14 @@ export const DEMO_STAFF: StaffInput[] = [
 ];
 
 /** Demo staff for the embedded default, only into an empty staff table and only for services the config has. */
-export async function seedDemoStaff(db: Database, directory: ServiceDirectory): Promise<number> {
+export async function seedDemoStaff(db: Database, directory: ServiceDirectory, keyring: Keyring): Promise<number> {
   if ((await db.manager.count(StaffMember)) > 0) return 0;
   let added = 0;
   for (const person of DEMO_STAFF) {
     if (!directory.bySlugOrUndefined(person.service)) continue;
-    await addStaff(db, directory, person);
+    const { staffId } = await addStaff(db, directory, person);
+    // The demo duty lead's work mobile: the simulator's phone page at this number shows their escalation alerts.
+    if (person.workMobile) await db.manager.update(StaffMember, { id: staffId }, sealWorkMobile(keyring, staffId, person.workMobile));
     added++;
   }
   return added;

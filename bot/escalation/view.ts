@@ -1,6 +1,6 @@
 import { EntityManager, In } from 'typeorm';
 import type { Keyring } from '../../db/crypto';
-import { Contact, Conversation, Escalation, EscalationNotice, Note, OutboxItem, StaffMember } from '../../db/entities';
+import { Contact, Conversation, Escalation, EscalationNotice, Note, OutboxItem, OutboxStatus, StaffAlert, StaffMember, StaffNotice } from '../../db/entities';
 import { openContactAddress, openNoteBody } from '../../db/sealed-fields';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { openingState } from '../gateway/hours';
@@ -28,9 +28,22 @@ export interface EscalationView {
   rounds: { reached: number; of: number };
   /** The last level alerted: who holds it now. Null before the first alert. */
   holder: { level: number; final: boolean; label: string; names: string[] } | null;
-  alerts: { at: string; level: number; round: number; final: boolean; to: string[]; routes: string[] }[];
+  alerts: { at: string; level: number; round: number; final: boolean; to: string[]; routes: string[]; deliveries: AlertDelivery[] }[];
+  /** Alerts to people (texts, emails, Teams notices) that failed: the screen flags them. */
+  undelivered: number;
   nextStep: { at: string; description: string } | null;
   acknowledgement: { by: string | null; at: string; outcome: string | null } | null;
+}
+
+/** One way a ladder step reached (or failed to reach) someone: the channel's card, or a person by Teams, text or email. */
+export interface AlertDelivery {
+  route: 'teams-channel' | 'teams-chat' | 'sms' | 'email';
+  /** The person; null for the channel's card. */
+  to: string | null;
+  /** `retrying` while a failed attempt waits for the next one. */
+  status: OutboxStatus | 'retrying';
+  /** Why it failed or is retrying (the provider's answer, never an address). */
+  problem: string | null;
 }
 
 const ROLE_WORDS = new Map([['duty-lead', 'duty leads'], ['admin', 'admins'], ['clinician', 'clinicians']]);
@@ -64,6 +77,12 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
   const notices = await manager.find(EscalationNotice, { where: { escalationId: In(ids) }, order: { step: 'ASC' } });
   const cards = notices.length ? await manager.find(OutboxItem, { where: { messageId: In(notices.map((n) => n.id)), channel: 'teams' } }) : [];
   const cardByNotice = new Map(cards.map((c) => [c.messageId, c]));
+  // Each person's alerts by text and email, and their notices in Teams: the outbox row of each says how it went.
+  const noticeIds = notices.map((n) => n.id);
+  const staffAlerts = noticeIds.length ? await manager.find(StaffAlert, { where: { escalationNoticeId: In(noticeIds) } }) : [];
+  const teamsNotices = noticeIds.length ? await manager.find(StaffNotice, { where: { escalationNoticeId: In(noticeIds) } }) : [];
+  const personalIds = [...staffAlerts.map((a) => a.id), ...teamsNotices.map((t) => t.id)];
+  const personalRows = new Map((personalIds.length ? await manager.find(OutboxItem, { where: { id: In(personalIds) } }) : []).map((o) => [o.id, o]));
   const conversations = new Map((await manager.findBy(Conversation, { id: In(conversationIds) })).map((c) => [c.id, c]));
   const contactIds = [...new Set([...conversations.values()].map((c) => c.contactId))];
   const contacts = new Map((contactIds.length ? await manager.findBy(Contact, { id: In(contactIds) }) : []).map((c) => [c.id, c]));
@@ -72,6 +91,7 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
   const staffIds = new Set<string>();
   for (const n of notices) for (const id of n.recipients.split(',').filter(Boolean)) staffIds.add(id);
   for (const e of escalations) if (e.acknowledgedBy) staffIds.add(e.acknowledgedBy);
+  for (const a of [...staffAlerts, ...teamsNotices]) staffIds.add(a.staffId);
   const staff = staffIds.size ? await manager.findBy(StaffMember, { id: In([...staffIds]) }) : [];
   const names = new Map(staff.map((s) => [s.id, s.name]));
   // Named people in a ladder ("staff:someone@trust.nhs.uk") by name where we know them.
@@ -92,7 +112,14 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
     const mine = notices.filter((n) => n.escalationId === e.id);
     const alerts = mine.map((n) => {
       const card = cardByNotice.get(n.id);
+      const personal = [
+        ...teamsNotices.filter((t) => t.escalationNoticeId === n.id).map((t) => ({ route: 'teams-chat' as const, staffId: t.staffId, row: personalRows.get(t.id) })),
+        ...staffAlerts.filter((a) => a.escalationNoticeId === n.id).map((a) => ({ route: a.medium, staffId: a.staffId, row: personalRows.get(a.id) })),
+      ].map((d) => ({ ...delivery(d.route, names.get(d.staffId) ?? 'a former staff member', d.row) }))
+        .sort((a, b) => (a.to ?? '').localeCompare(b.to ?? '', 'en-GB') || ROUTE_ORDER.indexOf(a.route) - ROUTE_ORDER.indexOf(b.route));
+      const deliveries = [...(card ? [delivery('teams-channel', null, card)] : []), ...personal];
       return {
+        deliveries,
         at: iso(n.createdAt),
         level: n.level,
         round: n.round,
@@ -126,6 +153,7 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
       rounds: { reached: mine.filter((n) => !n.final).reduce((max, n) => Math.max(max, n.round), 0), of: rounds },
       holder,
       alerts,
+      undelivered: alerts.reduce((count, a) => count + a.deliveries.filter((d) => d.route !== 'teams-channel' && d.status === 'failed').length, 0),
       nextStep: e.status === 'open' && e.nextDueAt !== null && service ? { at: iso(e.nextDueAt), description: nextStepWords(service, e.step, e.nextDueAt, now, namesByEmail) } : null,
       acknowledgement: e.acknowledgedAt === null ? null : {
         by: e.acknowledgedBy ? names.get(e.acknowledgedBy) ?? 'a former staff member' : 'a former staff member',
@@ -147,3 +175,11 @@ function nextStepWords(service: ServiceConfig, step: number, dueAt: number, now:
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+const ROUTE_ORDER: AlertDelivery['route'][] = ['teams-channel', 'teams-chat', 'sms', 'email'];
+
+function delivery(route: AlertDelivery['route'], to: string | null, row: OutboxItem | undefined): AlertDelivery {
+  if (!row) return { route, to, status: 'failed', problem: 'its record is gone' };
+  const retrying = row.status === 'pending' && row.attempts > 0;
+  return { route, to, status: retrying ? 'retrying' : row.status, problem: row.status === 'failed' || row.status === 'cancelled' || retrying ? row.lastError : null };
+}

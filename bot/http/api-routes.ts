@@ -21,6 +21,7 @@ import { registerEventStream } from '../http/event-streams';
 import { invalid } from '../problems';
 import { openApiDocument } from './openapi';
 import type { PersonalNotices } from '../teams/personal-notices';
+import type { StaffAlerts } from '../escalation/staff-alerts';
 import type { ChannelLinks } from '../teams/channel-links';
 
 export interface ApiDependencies {
@@ -37,6 +38,8 @@ export interface ApiDependencies {
   log: Logger;
   /** Personal notices in Teams: whether the bot can reach this person, and their mute. */
   notices: Pick<PersonalNotices, 'settings' | 'setMute'>;
+  /** Escalation alerts by text and email: my work mobile, and what my services send. */
+  alerts: Pick<StaffAlerts, 'settings' | 'setWorkMobile'>;
   /** Which Teams channel each service's escalation cards go to. */
   channels: Pick<ChannelLinks, 'linked'>;
   /** How often an idle event stream gets a comment line, so a client can tell a dead connection from a quiet one. */
@@ -66,8 +69,16 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
 
   server.get('/api/v1/openapi.json', jsonRoute(log, async () => openApiDocument(deps.publicUrl())));
   server.get('/api/v1/me', jsonRoute(log, async (req) => {
-    const { id: staffId, email, name, memberships } = await staffOf(req);
-    return { id: staffId, email, name, memberships, teamsNotices: await deps.notices.settings(staffId) };
+    const staff = await staffOf(req);
+    const { id: staffId, email, name, memberships } = staff;
+    return { id: staffId, email, name, memberships, teamsNotices: await deps.notices.settings(staffId), escalationAlerts: await deps.alerts.settings(staff) };
+  }));
+  // My work mobile for escalation alerts by text (null removes it); kept sealed, audited without the number.
+  server.put('/api/v1/me/work-mobile', jsonRoute(log, async (req) => {
+    const staff = await staffOf(req);
+    const body = json(req) as { workMobile?: unknown } | null;
+    if (!body || typeof body !== 'object' || !('workMobile' in body)) throw invalid('the body must be JSON with "workMobile" (a phone number, or null to remove it)');
+    return deps.alerts.setWorkMobile(staff, body.workMobile);
   }));
   // Mute or unmute my non-urgent Teams notices (assignments, transfers); escalation alerts cannot be muted.
   server.put('/api/v1/me/notices', jsonRoute(log, async (req) => {

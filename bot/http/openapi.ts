@@ -28,7 +28,8 @@ export function openApiDocument(serverUrl: string) {
     servers: [{ url: `${serverUrl}/api/v1` }],
     security: [{ bearer: [] }],
     paths: {
-      '/me': { get: { summary: 'The signed-in staff member, their service memberships, and their personal Teams notices (teamsNotices: personalChat, muteNonUrgent)', responses: responses({ 200: { description: 'staff member' } }) } },
+      '/me': { get: { summary: 'The signed-in staff member, their service memberships, their personal Teams notices (teamsNotices: personalChat, muteNonUrgent) and their escalation alerts by text and email (escalationAlerts: onLadder, workMobile masked, bySms, byEmail, email)', responses: responses({ 200: { description: 'staff member' } }) } },
+      '/me/work-mobile': { put: { summary: 'Set my work mobile for escalation alerts by text, or remove it. Body {"workMobile": "07700 900123" | "+447700900123" | null}. Kept sealed; audited without the number', responses: responses({ 200: { description: 'my alert settings (escalationAlerts)' }, 400: { description: 'not a phone number' } }) } },
       '/me/notices': { put: { summary: 'Mute or unmute my non-urgent Teams notices (assignments, transfers); escalation alerts cannot be muted. Body {"muteNonUrgent": true|false}', responses: responses({ 200: { description: 'my notice settings' }, 400: { description: 'not a boolean' } }) } },
       '/conversations': {
         get: {

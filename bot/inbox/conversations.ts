@@ -5,7 +5,7 @@ import { replyTemplateFor, replyWindowOf, templatePreview, templateReplyLimit } 
 import { In, Not } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
-import { Contact, Conversation, ConversationRead, Escalation, Message, Note, OutboxItem, StaffMember, WebchatSession } from '../../db/entities';
+import { Contact, Conversation, ConversationRead, Escalation, Message, Note, OutboxItem, StaffMember, WebchatSession, STAFF_CHANNELS } from '../../db/entities';
 import { filtersUsed, searchConversations, searchQueryFrom } from './search';
 import type { EntityManager } from 'typeorm';
 import { PAGE_PRESENT_MS } from '../../adapters/webchat/policy';
@@ -156,7 +156,7 @@ export class ClinicianConversations {
   private async undelivered(ids: string[]): Promise<Map<string, { held: boolean }>> {
     const found = new Map<string, { held: boolean }>();
     for (let i = 0; i < ids.length; i += 500) {
-      const failed = await this.deps.db.manager.find(OutboxItem, { select: { conversationId: true, holdsLater: true }, where: { conversationId: In(ids.slice(i, i + 500)), status: 'failed', channel: Not('teams') } });
+      const failed = await this.deps.db.manager.find(OutboxItem, { select: { conversationId: true, holdsLater: true }, where: { conversationId: In(ids.slice(i, i + 500)), status: 'failed', channel: Not(In(STAFF_CHANNELS)) } });
       for (const f of failed) found.set(f.conversationId, { held: (found.get(f.conversationId)?.held ?? false) || f.holdsLater });
     }
     return found;

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
 import { Database } from '../../db/database';
 import { WINDOW_CLOSED_CODES, type DeliveryStatusUpdate } from '../../adapters/channel';
+import { In } from 'typeorm';
 import { Conversation, looksLikeId, OutboxItem, OutboxStatus } from '../../db/entities';
 
 // Providers' callbacks can arrive out of order; a status only ever moves forwards.
-const RANK: Record<OutboxStatus, number> = { pending: 0, sending: 1, sent: 2, delivered: 3, failed: 3 };
+const RANK: Record<OutboxStatus, number> = { pending: 0, sending: 1, sent: 2, delivered: 3, failed: 3, cancelled: 4 };
+/** The outbox channels a provider's callback may be about: an SMS callback can be for an escalation alert to staff. */
+const rowChannels = (channel: string) => (channel === 'sms' ? ['sms', 'alert-sms'] : [channel]);
 
 function toOutboxStatus(providerStatus: string): OutboxStatus | undefined {
   switch (providerStatus) {
@@ -36,9 +39,9 @@ export async function recordDeliveryStatus(
   templateFor?: (item: OutboxItem) => Promise<string | undefined>,
 ): Promise<{ conversationId: string; serviceSlug: string; status: string } | undefined> {
   const byOutboxId = update.outboxItemId && looksLikeId(update.outboxItemId)
-    ? await db.manager.findOneBy(OutboxItem, { id: update.outboxItemId, channel: update.channel })
+    ? await db.manager.findOneBy(OutboxItem, { id: update.outboxItemId, channel: In(rowChannels(update.channel)) })
     : null;
-  const item = byOutboxId ?? (await db.manager.findOneBy(OutboxItem, { channel: update.channel, providerMessageId: update.providerMessageId }));
+  const item = byOutboxId ?? (await db.manager.findOneBy(OutboxItem, { channel: In(rowChannels(update.channel)), providerMessageId: update.providerMessageId }));
   if (!item) {
     log.warn({ event: 'delivery.unknown_message', channel: update.channel }, 'delivery status for a message Lamplight did not send');
     return undefined;

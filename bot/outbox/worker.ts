@@ -13,9 +13,16 @@ import { change, columnsOf, rowOf, sql } from '../../db/rows';
 /** OutboxWorker.claim's one statement (exported for the schema test that checks it is read off indexes). */
 export const CLAIM_SQL = `UPDATE outbox_item SET status = 'sending', "lockedUntil" = ?, attempts = ?, "updatedAt" = ?
   WHERE id = ? AND attempts = ? AND ((status = 'pending' AND "nextAttemptAt" <= ?) OR (status = 'sending' AND "lockedUntil" < ?))
-  AND NOT EXISTS (SELECT 1 FROM outbox_item earlier WHERE earlier."conversationId" = ? AND earlier.channel = ? AND earlier.id <> ?
+  AND (? = 1 OR NOT EXISTS (SELECT 1 FROM outbox_item earlier WHERE earlier."conversationId" = ? AND earlier.channel = ? AND earlier.id <> ?
     AND (earlier."createdAt" < ? OR (earlier."createdAt" = ? AND earlier.id < ?))
-    AND (earlier.status IN ('pending', 'sending') OR (earlier.status = 'failed' AND earlier."holdsLater" = ?)))`;
+    AND (earlier.status IN ('pending', 'sending') OR (earlier.status = 'failed' AND earlier."holdsLater" = ?))))`;
+
+/**
+ * Escalation alerts to staff by text and email go in no order: each is its own lane, so one
+ * person's alert that waits for a retry (their mail domain saying "try later") never holds up
+ * another's. Everything else goes in order within its conversation and channel.
+ */
+const UNORDERED: ReadonlySet<string> = new Set(['alert-sms', 'alert-email']);
 
 export interface OutboxWorkerOptions {
   db: Database;
@@ -49,6 +56,8 @@ export interface OutboxWorkerOptions {
   urgentConcurrency?: number;
   /** Posts escalation cards to Teams (rows with channel `teams`); absent = such rows fail. */
   cards?: { send(item: OutboxItem): Promise<{ providerMessageId: string }> };
+  /** Sends escalation alerts to staff by text and email (rows with channel `alert-sms`, `alert-email`); absent = such rows fail. */
+  alerts?: { send(item: OutboxItem): Promise<{ providerMessageId: string } | { cancelled: string }> };
   /** Told after a row's status is recorded (sent, retrying, failed), for live updates. */
   onStatus?: (change: { conversationId: string; serviceSlug: string; status: string }) => void;
 }
@@ -60,7 +69,7 @@ export interface OutboxWorkerOptions {
  * case that can repeat: providers offer no idempotency key for new messages.
  */
 export class OutboxWorker {
-  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'directory'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'directory'>;
+  private readonly o: Required<Omit<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'alerts' | 'directory'>> & Pick<OutboxWorkerOptions, 'senders' | 'onStatus' | 'cards' | 'alerts' | 'directory'>;
   private readonly poller: Poller;
   /** Set while stop() waits: the lanes in flight finish their current send and take no more. */
   private draining = false;
@@ -137,14 +146,14 @@ export class OutboxWorker {
     const { entities: heads, raw } = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
       .addSelect(`(SELECT MAX(u.priority) FROM outbox_item u WHERE u."conversationId" = o."conversationId" AND u.channel = o.channel AND u.status IN ('pending', 'sending'))`, 'lane_priority')
       .where(`((o.status = 'pending' AND o."nextAttemptAt" <= :now) OR (o.status = 'sending' AND o."lockedUntil" < :now))`, { now })
-      .andWhere(`NOT EXISTS (SELECT 1 FROM outbox_item b WHERE b."conversationId" = o."conversationId" AND b.channel = o.channel
+      .andWhere(`(o.channel IN (:...unordered) OR NOT EXISTS (SELECT 1 FROM outbox_item b WHERE b."conversationId" = o."conversationId" AND b.channel = o.channel
         AND (b."createdAt" < o."createdAt" OR (b."createdAt" = o."createdAt" AND b.id < o.id))
-        AND (b.status IN ('pending', 'sending') OR (b.status = 'failed' AND b."holdsLater" = :held)))`, { held: true })
+        AND (b.status IN ('pending', 'sending') OR (b.status = 'failed' AND b."holdsLater" = :held))))`, { held: true, unordered: [...UNORDERED] })
       // Safety and holding texts first, then escalation cards, then the rest, oldest first.
       .orderBy('lane_priority', 'DESC').addOrderBy('o.createdAt', 'ASC')
       .take(this.o.batchSize)
       .getRawAndEntities();
-    const lanes = heads.map((head, i) => ({ key: `${head.conversationId}:${head.channel}`, head, urgent: Number(raw[i]?.lane_priority ?? head.priority) > 0 }));
+    const lanes = heads.map((head, i) => ({ key: `${head.conversationId}:${head.channel}${UNORDERED.has(head.channel) ? `:${head.id}` : ''}`, head, urgent: Number(raw[i]?.lane_priority ?? head.priority) > 0 }));
     const counter = { attempted: 0 };
     const waiting = [...lanes];
     const runners: Promise<void>[] = [];
@@ -189,6 +198,8 @@ export class OutboxWorker {
       if (!(await this.claim(item))) return;
       counter.attempted++;
       await this.deliver(item).catch((error) => this.o.log.error({ event: 'outbox.lane_failed', outboxItemId: item!.id, err: { name: (error as Error).name } }, 'a send failed unexpectedly; the row is taken up again after its lease'));
+      // An alert to staff is a lane of its own: the next one has its own lane too.
+      if (UNORDERED.has(item.channel)) return;
       item = await this.nextInLane(item);
     }
   }
@@ -225,7 +236,7 @@ export class OutboxWorker {
     // The time of the claim itself: a lane's later rows are claimed long after its pass began, and
     // a lease counted from then could run out mid-send and let another worker send the row again.
     const now = this.o.now();
-    const claimed = await this.write(CLAIM_SQL, [now + this.o.leaseMs, item.attempts + 1, now, item.id, item.attempts, now, now, item.conversationId, item.channel, item.id, item.createdAt, item.createdAt, item.id, true]);
+    const claimed = await this.write(CLAIM_SQL, [now + this.o.leaseMs, item.attempts + 1, now, item.id, item.attempts, now, now, UNORDERED.has(item.channel) ? 1 : 0, item.conversationId, item.channel, item.id, item.createdAt, item.createdAt, item.id, true]);
     if (claimed !== 1) return false;
     item.attempts += 1;
     return true;
@@ -236,6 +247,11 @@ export class OutboxWorker {
       const cards = this.o.cards;
       if (!cards) return this.fail(item, 'the Teams bot is not configured');
       return this.attempt(item, () => cards.send(item), { authorKind: 'system', kind: 'escalation-card' }, () => undefined);
+    }
+    if (item.channel === 'alert-sms' || item.channel === 'alert-email') {
+      const alerts = this.o.alerts;
+      if (!alerts) return this.fail(item, 'escalation alerts by text and email are not set up');
+      return this.attempt(item, () => alerts.send(item), { authorKind: 'system', kind: item.channel }, () => undefined);
     }
     const { manager } = this.o.db;
     const [raw] = await sql(manager, `SELECT ${columnsOf(manager, Message, 'm', 'm_')}, ${columnsOf(manager, Conversation, 'v', 'v_')}, ${columnsOf(manager, Contact, 'c', 'c_')}
@@ -281,10 +297,17 @@ export class OutboxWorker {
   }
 
   /** One provider call for a claimed row, and what it means for the row: sent, retry later, or failed. */
-  private async attempt(item: OutboxItem, send: () => Promise<{ providerMessageId: string; templateName?: string }>, telemetry: Record<string, string>, announce: (status: string) => void): Promise<void> {
+  private async attempt(item: OutboxItem, send: () => Promise<{ providerMessageId: string; templateName?: string } | { cancelled: string }>, telemetry: Record<string, string>, announce: (status: string) => void): Promise<void> {
     let sent: { providerMessageId: string; templateName?: string };
     try {
-      sent = await send();
+      const result = await send();
+      if ('cancelled' in result) {
+        // Not needed any more when its turn came (a staff alert for an escalation acknowledged meanwhile): nothing went.
+        await this.write(`UPDATE outbox_item SET status = 'cancelled', "lockedUntil" = NULL, "lastError" = ?, "updatedAt" = ? WHERE id = ? AND status = 'sending'`, [result.cancelled.slice(0, 500), this.o.now(), item.id]);
+        this.o.log.info({ event: 'outbox.cancelled', outboxItemId: item.id, channel: item.channel }, 'not sent: no longer needed');
+        return;
+      }
+      sent = result;
     } catch (error) {
       const retryable = !(error instanceof ProviderError) || error.retryable;
       const reason = error instanceof Error ? error.message.slice(0, 300) : 'send failed';

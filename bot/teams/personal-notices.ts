@@ -41,7 +41,7 @@ export class PersonalNotices implements QueuedNotifier {
   async queue(tx: EntityManager, n: EscalationNotification & { noticeId: string }, now: number): Promise<boolean> {
     return this.queueFor(tx, n.recipientStaffIds, {
       conversationId: n.conversationId, serviceSlug: n.serviceSlug, kind: n.final ? 'final-alert' : 'escalation', urgent: true,
-      actorStaffId: null, detail: n.final ? null : `level ${n.level}, round ${n.round}`,
+      actorStaffId: null, detail: n.final ? null : `level ${n.level}, round ${n.round}`, escalationNoticeId: n.noticeId,
     }, now);
   }
 
@@ -61,7 +61,7 @@ export class PersonalNotices implements QueuedNotifier {
     return this.queueFor(tx, leads.map((m) => m.staffId).filter((id) => id !== input.by), { conversationId: input.conversationId, serviceSlug: input.to, kind: 'transferred', urgent: false, actorStaffId: input.by, detail: null }, now);
   }
 
-  private async queueFor(tx: EntityManager, staffIds: string[], notice: Omit<StaffNotice, 'id' | 'staffId' | 'createdAt'>, now: number): Promise<boolean> {
+  private async queueFor(tx: EntityManager, staffIds: string[], notice: Omit<StaffNotice, 'id' | 'staffId' | 'createdAt' | 'escalationNoticeId'> & { escalationNoticeId?: string }, now: number): Promise<boolean> {
     if (!staffIds.length) return false;
     const staff = await tx.find(StaffMember, { where: { id: In([...new Set(staffIds)]) } });
     const wanted = staff.filter((s) => s.oid && (notice.urgent || !s.muteNonUrgent));
@@ -70,7 +70,7 @@ export class PersonalNotices implements QueuedNotifier {
     let queued = false;
     for (const person of wanted.filter((s) => reachable.has(s.oid!)).sort((a, b) => a.id.localeCompare(b.id))) {
       const id = randomUUID();
-      await tx.insert(StaffNotice, { ...notice, id, staffId: person.id, createdAt: now });
+      await tx.insert(StaffNotice, { escalationNoticeId: null, ...notice, id, staffId: person.id, createdAt: now });
       await tx.insert(OutboxItem, {
         id, messageId: id, conversationId: notice.conversationId, channel: 'teams', status: 'pending', consentNotice: false, holdsLater: false, retryFrom: null,
         priority: notice.urgent ? 1 : 0, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,

@@ -47,17 +47,20 @@ export class TeamsCards1765200000000 implements MigrationInterface {
         { name: 'actorStaffId', type: 'varchar', length: '36', isNullable: true },
         { name: 'detail', type: 'varchar', length: '40', isNullable: true },
         { name: 'urgent', type: bool, default: no },
+        { name: 'escalationNoticeId', type: 'varchar', length: '36', isNullable: true },
         { name: 'createdAt', type: 'bigint' },
       ],
       indices: [
         { name: 'ix_staff_notice_staff', columnNames: ['staffId', 'createdAt'] },
         { name: 'ix_staff_notice_conversation', columnNames: ['conversationId'] },
+        { name: 'ix_staff_notice_escalation_notice', columnNames: ['escalationNoticeId'] },
       ],
       // A notice goes with the person it was for and with its conversation (two cascade paths to
       // the notice from staff, as for conversation_read; not tried on SQL Server).
       foreignKeys: [
         { name: 'fk_staff_notice_staff', columnNames: ['staffId'], referencedTableName: 'staff_member', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
         { name: 'fk_staff_notice_conversation', columnNames: ['conversationId'], referencedTableName: 'conversation', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
+        { name: 'fk_staff_notice_escalation_notice', columnNames: ['escalationNoticeId'], referencedTableName: 'escalation_notice', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
       ],
     }));
     await q.createTable(new Table({

@@ -4,7 +4,7 @@ import {
 } from '@fluentui/react-components';
 import { ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Api, ApiError } from './api';
-import type { EscalationInfo as EscalationItem } from './types';
+import type { AlertDelivery, EscalationInfo as EscalationItem } from './types';
 
 type EscalationFilter = 'open' | 'acknowledged' | 'all';
 type EscalationHolder = NonNullable<EscalationItem['holder']>;
@@ -38,6 +38,8 @@ const useStyles = makeStyles({
   term: { fontWeight: tokens.fontWeightSemibold, color: tokens.colorNeutralForeground1, '@media (max-width: 599px)': { marginTop: '6px' } },
   value: { margin: 0, minWidth: 0, overflowWrap: 'anywhere' },
   alerts: { margin: 0, paddingLeft: '20px', display: 'flex', flexDirection: 'column', gap: '4px' },
+  deliveries: { margin: '2px 0 0', paddingLeft: '18px', listStyleType: 'disc' },
+  failed: { color: tokens.colorPaletteRedForeground1, fontWeight: tokens.fontWeightSemibold },
   outcome: { display: 'block', marginTop: '2px', padding: '4px 8px', borderLeft: `3px solid ${tokens.colorNeutralStroke1}`, backgroundColor: tokens.colorNeutralBackground3 },
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap' },
 });
@@ -79,6 +81,17 @@ export function categoryWords(categories: string[]): string {
 
 /** Where an alert went, as the server names it: "the Lamplight tab and the Teams channel (sent)". */
 export const routeWords = (routes: string[]) => `the ${routes.join(' and the ')}`;
+
+const ROUTE_WORDS: Record<AlertDelivery['route'], string> = { 'teams-channel': 'Teams channel card', 'teams-chat': 'Teams message', sms: 'Text', email: 'Email' };
+const DELIVERY_WORDS: Record<AlertDelivery['status'], string> = {
+  pending: 'queued', sending: 'sending', sent: 'sent', delivered: 'delivered', retrying: 'not through yet, retrying', failed: 'NOT DELIVERED', cancelled: 'not sent: acknowledged first',
+};
+
+/** "Text to Alex Morgan: delivered", "Email to Dev Admin: NOT DELIVERED (the mail relay answered 550)". */
+export function deliveryLine(d: AlertDelivery): string {
+  const why = d.problem && (d.status === 'failed' || d.status === 'retrying') ? ` (${d.problem})` : '';
+  return `${ROUTE_WORDS[d.route]}${d.to ? ` to ${d.to}` : ''}: ${DELIVERY_WORDS[d.status]}${why}`;
+}
 
 /** Waiting ones first, the longest wait first (the most urgent); then acknowledged, the latest first. */
 export function sortEscalations(items: EscalationItem[]): EscalationItem[] {
@@ -250,6 +263,14 @@ function EscalationCard({ item: e, now, canAcknowledge, onAcknowledge, onOpenCon
         <Badge appearance={waiting ? 'filled' : 'tint'} color={e.status === 'acknowledged' ? 'success' : 'danger'} shape="rounded">{STATUS_WORDS[e.status]}</Badge>
         <Badge appearance="tint" color={e.riskLevel === 'high' ? 'danger' : e.riskLevel === 'medium' ? 'warning' : 'informative'} shape="rounded">{RISK_WORDS[e.riskLevel]}</Badge>
       </div>
+      {(e.undelivered ?? 0) > 0 && (
+        <MessageBar intent="error" layout="multiline" data-undelivered>
+          <MessageBarBody>
+            {e.undelivered === 1 ? 'An alert did not reach its person' : `${e.undelivered} alerts did not reach their people`} (see Alerts sent). Make sure someone has this
+            escalation; then check their work mobile in Settings, or the email set-up.
+          </MessageBarBody>
+        </MessageBar>
+      )}
       <dl className={styles.facts}>
         {fact('Categories', categoryWords(e.categories))}
         {fact('Raised', <>{dateTime(e.raisedAt)} · {e.messageCount} high-risk message{e.messageCount === 1 ? '' : 's'}</>)}
@@ -261,6 +282,13 @@ function EscalationCard({ item: e, now, canAcknowledge, onAcknowledge, onOpenCon
               <li key={i}>
                 {dateTime(a.at)}: {a.final ? 'Final alert' : `Level ${a.level}, round ${a.round}`} to {a.to.length ? a.to.join(', ') : 'nobody (no one holds that role)'}
                 {a.routes.length > 0 && <span className={styles.muted}> · in {routeWords(a.routes)}</span>}
+                {(a.deliveries ?? []).some((d) => d.route !== 'teams-channel') && (
+                  <ul className={styles.deliveries} aria-label="How it reached each person">
+                    {(a.deliveries ?? []).filter((d) => d.route !== 'teams-channel').map((d, j) => (
+                      <li key={j} data-delivery={d.status} className={d.status === 'failed' ? styles.failed : undefined}>{deliveryLine(d)}</li>
+                    ))}
+                  </ul>
+                )}
               </li>
             ))}
           </ol>

@@ -52,14 +52,25 @@ export interface ServiceInfo {
 /** Whether Lamplight can message me in Teams (the app installed for me), and whether I muted the non-urgent notices. */
 export interface NoticeSettings { personalChat: boolean; muteNonUrgent: boolean }
 export interface Services { outcomes: string[]; riskClearReasons: { code: string; words: string }[]; all: { slug: string; name: string }[]; mine: ServiceInfo[] }
-export interface Me { id: string; email: string; name: string; memberships: { serviceSlug: string; role: string }[]; teamsNotices?: NoticeSettings }
+export interface Me { id: string; email: string; name: string; memberships: { serviceSlug: string; role: string }[]; teamsNotices?: NoticeSettings; escalationAlerts?: AlertSettings }
+/** One way a ladder step reached someone (bot/escalation/view.ts AlertDelivery). */
+export interface AlertDelivery {
+  route: 'teams-channel' | 'teams-chat' | 'sms' | 'email';
+  to: string | null;
+  status: 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'cancelled' | 'retrying';
+  problem: string | null;
+}
+/** My escalation alerts by text and email (bot/escalation/staff-alerts.ts AlertSettings). */
+export interface AlertSettings { onLadder: boolean; workMobile: string | null; bySms: boolean; byEmail: boolean; email: string }
 /** An escalation as the server describes it (bot/escalation/view.ts). */
 export interface EscalationInfo {
   id: string; conversationId: string; service: string; serviceName: string; status: 'open' | 'exhausted' | 'acknowledged';
   categories: string[]; riskLevel: Risk; contactLabel: string | null; raisedAt: string; messageCount: number;
   rounds: { reached: number; of: number };
   holder: { level: number; final: boolean; label: string; names: string[] } | null;
-  alerts: { at: string; level: number; round: number; final: boolean; to: string[]; routes: string[] }[];
+  alerts: { at: string; level: number; round: number; final: boolean; to: string[]; routes: string[]; deliveries?: AlertDelivery[] }[];
+  /** Alerts to people that failed. */
+  undelivered?: number;
   nextStep: { at: string; description: string } | null;
   acknowledgement: { by: string | null; at: string; outcome: string | null } | null;
 }

@@ -21,7 +21,7 @@ async function seed(db: Database, keyring: Keyring): Promise<void> {
   const now = Date.now();
   const levels = ['none', 'none', 'none', 'none', 'none', 'none', 'medium', 'medium', 'high', 'none'] as const;
   // Assigned conversations name real staff: conversation.assignedStaffId is a foreign key.
-  const staff: StaffMember[] = [1, 2, 3, 4].map((n) => ({ id: randomUUID(), email: `bench${n}@example.nhs.uk`, name: `Bench ${n}`, oid: null, createdAt: now, muteNonUrgent: false }));
+  const staff: StaffMember[] = [1, 2, 3, 4].map((n) => ({ id: randomUUID(), email: `bench${n}@example.nhs.uk`, name: `Bench ${n}`, oid: null, createdAt: now, muteNonUrgent: false, workMobileCipher: null, workMobileKeyId: null }));
   await db.transaction((tx) => tx.insert(StaffMember, staff));
   for (let start = 0; start < OPEN; start += 250) {
     const contacts: Contact[] = [];

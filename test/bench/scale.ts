@@ -166,7 +166,7 @@ export function seed(path: string, keyring: Keyring, directory: ServiceDirectory
       const ids: string[] = [];
       for (let n = 1; n <= STAFF_PER_SERVICE; n++) {
         const id = randomUUID();
-        insert.staff({ id, email: `${slug}.${n}@example.nhs.uk`, name: `${slug} clinician ${n}`, oid: null, createdAt: SEED_END - SEED_SPAN - 86_400_000, muteNonUrgent: false });
+        insert.staff({ id, email: `${slug}.${n}@example.nhs.uk`, name: `${slug} clinician ${n}`, oid: null, createdAt: SEED_END - SEED_SPAN - 86_400_000, muteNonUrgent: false, workMobileCipher: null, workMobileKeyId: null });
         insert.membership({ id: randomUUID(), staffId: id, serviceSlug: slug, role: n === 2 ? 'duty-lead' : 'clinician', createdAt: SEED_END - SEED_SPAN - 86_400_000 });
         ids.push(id);
       }

@@ -5,6 +5,7 @@ import type { Lamplight } from '../../bot/app';
 import type { EscalationInfo as EscalationItem } from '../../teams-app/src/types';
 import { SCREENSHOTS, seriousAxeViolations, startBrowserSession } from '../support/browser';
 import { IN_HOURS } from '../support/harness';
+import { OutboxItem } from '../../db/entities';
 
 const LEAD = 'alex.morgan@lamplight.example';
 const ADMIN = 'admin@lamplight.example';
@@ -130,9 +131,11 @@ describe('escalations screen (headless Chromium)', function () {
     expect(await card.getByRole('heading', { level: 3 }).textContent()).to.equal('School Nursing: •••• 0501');
     expect(await card.locator('[data-holder]').textContent()).to.equal('Level 1: duty leads (Alex Morgan)');
     expect(text).to.contain('Round 1 of 2');
-    const alerts = card.locator('[data-alerts] li');
+    const alerts = card.locator('[data-alerts] > li');
     expect(await alerts.count()).to.equal(1);
     expect(await alerts.first().textContent()).to.match(/^24 Nov 2026, 1\d:\d\d: Level 1, round 1 to Alex Morgan · in the Lamplight tab/);
+    // And by text to the demo duty lead's work mobile.
+    expect(await alerts.first().locator('[data-delivery]').textContent()).to.match(/^Text to Alex Morgan: (queued|sending|sent|delivered)$/);
     const next = await card.locator('[data-next-step]').textContent();
     expect(next).to.contain('(in 7 min)').and.contain('Level 2: duty leads, admins alerted if not acknowledged');
 
@@ -260,6 +263,33 @@ describe('escalations screen (headless Chromium)', function () {
       await page.context().close();
     });
   }
+
+  it('an alert that did not reach its person is flagged on the card, in words, in every theme', async () => {
+    // The demo duty lead's work mobile gets a text at each step (the simulator's phone +447700900900).
+    const raised = await raise('+447700900530');
+    const alertRow = async () => (await app.db.manager.findBy(OutboxItem, { conversationId: raised.conversationId, channel: 'alert-sms' }))[0];
+    const deadline = Date.now() + 10_000;
+    // The simulator reports it delivered, as Twilio would; only then does the test say otherwise.
+    while ((await alertRow())?.status !== 'delivered') {
+      if (Date.now() > deadline) throw new Error('the text alert to the duty lead was not sent');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Twilio then says the phone could not be reached (the path from its callback is tested in integration).
+    await app.db.manager.update(OutboxItem, { id: (await alertRow()).id }, { status: 'failed', lastError: 'provider reported undelivered (code 30003)' });
+    for (const [theme, query] of [['default', ''], ['contrast', '?theme=contrast']] as const) {
+      const page = await newPage();
+      await signIn(page, LEAD, query);
+      await openEscalations(page);
+      const card = page.locator(`[data-escalation="${raised.id}"]`);
+      await card.locator('[data-undelivered]').waitFor();
+      expect(await card.locator('[data-undelivered]').innerText()).to.contain('An alert did not reach its person');
+      expect(await card.locator('[data-delivery="failed"]').innerText()).to.equal('Text to Alex Morgan: NOT DELIVERED (provider reported undelivered (code 30003))');
+      const violations = await seriousAxeViolations(page);
+      await card.screenshot({ path: join(SCREENSHOTS, `escalations-undelivered-${theme}.png`) });
+      expect(violations, theme).to.deep.equal([]);
+      await page.context().close();
+    }
+  });
 
   it('at 390 px it fits without sideways scroll and stays accessible, the dialog too', async () => {
     // The others are dealt with, so the screen shows this one: climbed to the admins.

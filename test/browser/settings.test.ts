@@ -80,6 +80,8 @@ describe('settings screen (headless Chromium)', function () {
     expect((await app.db.manager.findOneByOrFail(StaffMember, { email: CLINICIAN })).oid).to.equal(devObjectId(CLINICIAN));
     // The school nursing card: no channel linked, and the command that would link one.
     expect(await page.locator('[data-service-channel="school-nursing"]').innerText()).to.contain('Not linked').and.contain('@Lamplight link school-nursing');
+    // A clinician is on no escalation ladder: nothing about alerts by text.
+    expect(await page.locator('[data-settings="alerts"]').count()).to.equal(0);
     await expectAccessible(page, 'settings-not-set-up');
 
     // Teams tells the bot the app was added for them: their personal chat.
@@ -107,6 +109,32 @@ describe('settings screen (headless Chromium)', function () {
     await mute.click();
     await page.getByRole('status').filter({ hasText: 'Saved: you get notices of assignments and transfers.' }).waitFor();
     expect((await app.db.manager.findOneByOrFail(StaffMember, { email: CLINICIAN })).muteNonUrgent).to.equal(false);
+    await page.context().close();
+  });
+
+  it('a duty lead sees the work mobile their alerts by text go to, is told plainly when a number will not do, and changes it', async () => {
+    const page = await newPage();
+    await signIn(page, 'alex.morgan@lamplight.example');
+    await openSettings(page);
+    const alerts = page.locator('[data-settings="alerts"]');
+    // The demo duty lead's work mobile, masked.
+    expect(await alerts.locator('[data-work-mobile]').innerText()).to.equal('Your work mobile: •••• 0900');
+    expect(await alerts.innerText()).to.contain('When an escalation alerts you, Lamplight also texts your work mobile.').and.not.contain('+447700900900');
+    const field = alerts.getByRole('textbox', { name: 'New work mobile' });
+    await field.fill('ring the office');
+    await alerts.getByRole('button', { name: 'Save' }).click();
+    await alerts.getByText('that is not a mobile number: write it as 07700 900123, or in international form like +447700900123').waitFor();
+    await expectAccessible(page, 'settings-alerts-refused');
+    await field.fill('07700 900901');
+    await alerts.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved: alerts by text go to •••• 0901.' }).waitFor();
+    expect(await alerts.locator('[data-work-mobile]').innerText()).to.equal('Your work mobile: •••• 0901');
+    await expectAccessible(page, 'settings-alerts-saved');
+    expect(await app.db.manager.countBy(AuditEvent, { action: 'staff.work_mobile_set' })).to.equal(1);
+    // Put back as the demo has it, for the screens that follow.
+    await alerts.getByRole('textbox', { name: 'New work mobile' }).fill('+447700900900');
+    await alerts.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved: alerts by text go to •••• 0900.' }).waitFor();
     await page.context().close();
   });
 
@@ -138,6 +166,10 @@ describe('settings screen (headless Chromium)', function () {
       await openSettings(page);
       const card = page.locator('[data-service-channel="school-nursing"]');
       await card.getByText(/^Duty leads in School Nursing Team: linked by Dev Admin on \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d\.$/).waitFor();
+      // An admin is on the ladder: the alerts section shows, with no work mobile yet (the demo has no mail relay).
+      const alerts = page.locator('[data-settings="alerts"]');
+      await alerts.locator('[data-work-mobile="none"]').waitFor();
+      expect(await alerts.innerText()).to.contain('No work mobile: alerts by text cannot reach you').and.contain('Alerts by email are not set up here');
       expect(await page.locator('[data-service-channel="health-visiting"]').innerText()).to.contain('Not linked');
       await expectAccessible(page, `settings-channels-${theme}`);
       await page.context().close();

@@ -64,7 +64,11 @@ describe('clinician API: identity', () => {
     expect((await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'duty@example.nhs.uk' })).oid).to.equal('00000000-0000-0000-0000-00000000bbbb');
     const again = await h.api('GET', '/api/v1/me', { token: await h.idp.token('duty@example.nhs.uk', { claims: { oid: '00000000-0000-0000-0000-00000000bbbb' } }) });
     expect(again.status).to.equal(200);
-    expect(again.body).to.deep.equal({ id: again.body.id, email: 'duty@example.nhs.uk', name: 'duty', memberships: [{ serviceSlug: 'school-nursing', role: 'duty-lead' }] });
+    expect(again.body).to.deep.equal({
+      id: again.body.id, email: 'duty@example.nhs.uk', name: 'duty', memberships: [{ serviceSlug: 'school-nursing', role: 'duty-lead' }],
+      teamsNotices: { personalChat: false, muteNonUrgent: false },
+      escalationAlerts: { onLadder: true, workMobile: null, bySms: true, byEmail: false, email: 'duty@example.nhs.uk' },
+    });
   });
 
   it('serves the OpenAPI description of the routes', async () => {

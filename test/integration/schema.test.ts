@@ -80,7 +80,7 @@ describe(`the schema (${TEST_DIALECT})`, () => {
       const id = randomUUID();
       const statements = [
         { name: 'inbound lookup', text: inboundLookupSql(db.manager), parameters: ['sms', 'SM1', 'sms', 'hash', ':school-nursing:sms'], indexes: ['uq_message_external', 'uq_contact_address', 'uq_conversation_open'] },
-        { name: 'outbox claim', text: CLAIM_SQL, parameters: [1, 1, 1, id, 0, 1, 1, id, 'sms', id, 1, 1, id, true], indexes: ['ix_outbox_conversation'] },
+        { name: 'outbox claim', text: CLAIM_SQL, parameters: [1, 1, 1, id, 0, 1, 1, 0, id, 'sms', id, 1, 1, id, true], indexes: ['ix_outbox_conversation'] },
       ];
       for (const { name, text, parameters, indexes } of statements) {
         const bound = parameters.map((p) => (typeof p === 'boolean' && db.dialect === 'sqlite' ? Number(p) : p));

@@ -54,6 +54,8 @@ export interface HarnessOptions {
   webSignIn?: boolean;
   /** The identity provider answers 503 to OpenID Connect requests until `idp.down` is cleared. */
   identityProviderDown?: boolean;
+  /** Escalation alerts by email through this SMTP relay (SMTP_URL, ALERT_EMAIL_FROM). */
+  smtp?: { url: string; from: string };
   /** Where the app's logs go (default: nowhere), for tests that inspect them. */
   logDestination?: { write(line: string): void };
 }
@@ -115,6 +117,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     trustProxyHops: 0,
     logLevel: 'silent',
     seedDemoData: false,
+    smtp: options.smtp,
   };
   const app = await startLamplight(settings, {
     now: clock.now,

@@ -39,6 +39,28 @@ describe('settings from the environment: browser sign-in', () => {
   });
 });
 
+describe('settings from the environment: the mail relay for escalation alerts', () => {
+  const base = {
+    DATA_KEY: randomBytes(32).toString('base64'), DATABASE_URL: 'postgres://127.0.0.1/none', PUBLIC_URL: 'https://lamplight.example.nhs.uk',
+    TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'twilio-token',
+    AUTH_ISSUER: 'https://idp.example/v2.0', AUTH_AUDIENCE: 'api://lamplight', AUTH_JWKS_URL: 'https://idp.example/keys',
+  };
+
+  it('when SMTP_URL and ALERT_EMAIL_FROM are set, then alerts go by email through that relay; unset, none do', () => {
+    expect(readSettings({ ...base, SMTP_URL: 'smtps://user:pass@smtp.example.nhs.uk:465', ALERT_EMAIL_FROM: 'Lamplight alerts <alerts@trust.nhs.uk>' }).smtp)
+      .to.deep.equal({ url: 'smtps://user:pass@smtp.example.nhs.uk:465', from: 'Lamplight alerts <alerts@trust.nhs.uk>' });
+    expect(readSettings({ ...base, SMTP_URL: 'smtp://relay.internal:25', ALERT_EMAIL_FROM: 'alerts@trust.nhs.uk' }).smtp?.from).to.equal('alerts@trust.nhs.uk');
+    expect(readSettings(base).smtp).to.equal(undefined);
+  });
+
+  it('when the relay or the sender is not usable, then the start stops and says why; and the demo never runs beside a relay', () => {
+    expect(() => readSettings({ ...base, SMTP_URL: 'smtp://relay.internal:25' })).to.throw(/ALERT_EMAIL_FROM/);
+    expect(() => readSettings({ ...base, SMTP_URL: 'https://relay.internal', ALERT_EMAIL_FROM: 'alerts@trust.nhs.uk' })).to.throw(/SMTP_URL must start with smtp:\/\/ or smtps:\/\//);
+    expect(() => readSettings({ ...base, SMTP_URL: 'smtp://relay.internal:25', ALERT_EMAIL_FROM: 'Lamplight' })).to.throw(/ALERT_EMAIL_FROM must be an email address/);
+    expect(() => readSettings({ LAMPLIGHT_MODE: 'demo', SMTP_URL: 'smtp://relay.internal:25', ALERT_EMAIL_FROM: 'alerts@trust.nhs.uk' })).to.throw(/cannot run with real credentials \(SMTP_URL set\)/);
+  });
+});
+
 describe('settings from the environment: demo mode fails closed', () => {
   const key = randomBytes(32).toString('base64');
   const complete = {
