@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CONFIG_PATH } from '../../bot/config/services';
-import { AuditEvent, Conversation, Escalation, EscalationNotice, Note, StaffMember } from '../../db/entities';
+import { AuditEvent, Conversation, Escalation, EscalationNotice, Note, StaffMember, TeamsCard } from '../../db/entities';
 import { FakeBotConnector } from '../support/bot-connector';
 import { eventually, Harness, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
 
@@ -223,5 +223,38 @@ describe('Teams escalation cards update in place (Universal Actions)', () => {
     const everything = JSON.stringify(connector.calls.map((c) => c.body));
     for (const secret of ['pills', 'mums', PHONE, PHONE.slice(1), '7700900655', '0655']) expect(everything, secret).not.to.contain(secret);
     expect(texts(connector.cardNow(connector.updates()[0].activityId!)).length).to.be.greaterThan(3);
+  });
+  it('a burst of escalations while Teams throttles: each card is posted once, every update comes after its post, and each shows its acknowledgement in the end', async () => {
+    const phones = ['+447700900670', '+447700900671', '+447700900672', '+447700900673', '+447700900674', '+447700900675'];
+    // Teams answers the first calls 429 (502 and 412 among them), without Retry-After: the outbox backs off.
+    connector.failures.push(429, 429, 502, 412, 429, 429, 504, 429);
+    for (const phone of phones) await h.sendSms({ from: phone, to: SCHOOL_NURSING_SMS, body: WORDS });
+    const escalations = await eventually(async () => {
+      const all = await h.app.db.manager.find(Escalation);
+      return all.length === phones.length ? all : undefined;
+    }, 'six escalations');
+    // Acknowledged in the tab at once, most of them before their card could be posted.
+    for (const e of escalations) {
+      expect((await h.api('POST', `/api/v1/escalations/${e.id}/acknowledge`, { token: leadToken, body: { outcome: 'Rang back; safe' } })).status).to.equal(200);
+    }
+    const deadline = Date.now() + 15_000;
+    const cardsShowing = () => connector.cardPosts().map((post) => post.postedId!);
+    while (!(connector.cardPosts().length === phones.length && cardsShowing().every((id) => headline(connector.cardNow(id)).startsWith('Acknowledged')))) {
+      if (Date.now() > deadline) throw new Error(`cards: ${connector.cardPosts().length} posted; ${connector.failures.length} failures left`);
+      h.clock.advance(5_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(connector.failures).to.have.length(0);
+    // Once each: one post per escalation, in no conversation twice.
+    const rows = await h.app.db.manager.find(TeamsCard);
+    expect(rows.map((r) => r.escalationId).sort()).to.deep.equal(escalations.map((e) => e.id).sort());
+    expect(new Set(rows.map((r) => r.activityId)).size).to.equal(phones.length);
+    expect(connector.cardPosts().map((p) => p.postedId).sort()).to.deep.equal(rows.map((r) => r.activityId).sort());
+    // An update never comes before the post it updates (the lane keeps them in order).
+    for (const update of connector.updates()) {
+      const post = connector.cardPosts().find((c) => c.postedId === update.activityId);
+      expect(post, 'an update of a message that was posted').to.not.equal(undefined);
+      expect(connector.calls.indexOf(post!)).to.be.lessThan(connector.calls.indexOf(update));
+    }
   });
 });

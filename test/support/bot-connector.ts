@@ -9,6 +9,8 @@ export interface ConnectorCall {
   conversationId: string;
   /** The activity id in the path: the message updated (PUT) or replied to (POST …/activities/<id>). */
   activityId?: string;
+  /** For a new message (POST): the id the connector gave it. */
+  postedId?: string;
   body: any;
   at: number;
 }
@@ -71,7 +73,8 @@ export class FakeBotConnector {
         if (!match) return answer(404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
         const conversationId = decodeURIComponent(match[1]);
         const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
-        this.calls.push({ method: req.method ?? '', path: decodeURIComponent(path), conversationId, activityId, body, at: Date.now() });
+        const postedId = req.method === 'POST' ? `activity-${this.nextId++}` : undefined;
+        this.calls.push({ method: req.method ?? '', path: decodeURIComponent(path), conversationId, activityId, postedId, body, at: Date.now() });
         if (req.method === 'PUT') {
           const message = activityId ? this.messages.get(activityId) : undefined;
           if (!message) return answer(404, { error: { code: 'ActivityNotFoundInConversation', message: 'no such message' } });
@@ -80,9 +83,8 @@ export class FakeBotConnector {
           return answer(200, { id: activityId });
         }
         if (req.method !== 'POST') return answer(405, { error: { code: 'MethodNotAllowed', message: req.method } });
-        const id = `activity-${this.nextId++}`;
-        this.messages.set(id, { conversationId, activity: body, updates: 0 });
-        return answer(200, { id });
+        this.messages.set(postedId!, { conversationId, activity: body, updates: 0 });
+        return answer(200, { id: postedId });
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
