@@ -16,6 +16,8 @@ import type { LiveEvents } from '../live/live-events';
 import { registerAuditRoutes } from './audit-routes';
 import { registerEscalationRoutes } from './escalation-routes';
 import { registerAdminRoutes } from './admin-routes';
+import { registerReportRoutes } from './report-routes';
+import { Reports } from '../reports/reports';
 import { AuthenticationRefused, ClinicianAuth, StaffIdentity, TokenHolder } from './auth/clinician-auth';
 import { registerEventStream } from '../http/event-streams';
 import { invalid } from '../problems';
@@ -174,6 +176,7 @@ export function registerClinicianApi(server: Server, deps: ApiDependencies): { c
   registerEscalationRoutes(server, { staffOf, escalations, log });
   registerAdminRoutes(server, { ...deps, staffOf });
   registerAuditRoutes(server, { staffOf, trail: new AuditTrail({ db: deps.db, now: deps.now }), log });
+  registerReportRoutes(server, { staffOf, reports: new Reports({ db: deps.db, directory: deps.directory, now: deps.now }), log });
   const streams = registerEventStream(server, { staffOf, events: deps.events, directory: deps.directory, log, heartbeatMs: deps.heartbeatMs });
 
   return { closeStreams: streams.closeAll };

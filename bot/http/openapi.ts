@@ -29,6 +29,19 @@ export function openApiDocument(serverUrl: string) {
     security: [{ bearer: [] }],
     paths: {
       '/me': { get: { summary: 'The signed-in staff member, their service memberships, their personal Teams notices (teamsNotices: personalChat, muteNonUrgent) and their escalation alerts by text and email (escalationAlerts: onLadder, workMobile masked, bySms, byEmail, email)', responses: responses({ 200: { description: 'staff member' } }) } },
+      '/reports': {
+        get: {
+          summary: 'What my services (duty lead or admin) did over a period of UK days: totals, channels, first replies, escalations, a series by day, week or month, busiest hours. Audited',
+          parameters: [
+            { name: 'from', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string', format: 'date' }, description: 'included; at most 367 days after from' },
+            { name: 'bucket', in: 'query', schema: { type: 'string', enum: ['day', 'week', 'month'], default: 'day' } },
+            { name: 'service', in: 'query', schema: { type: 'string' }, description: 'slugs, comma-separated; default every service where I am a duty lead or admin' },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+          ],
+          responses: responses({ 200: { description: 'the report (JSON), or its series and totals as text/csv' }, 400: { description: 'bad period, bucket or format' }, 403: { description: 'not a duty lead or admin of the service' } }),
+        },
+      },
       '/me/work-mobile': { put: { summary: 'Set my work mobile for escalation alerts by text, or remove it. Body {"workMobile": "07700 900123" | "+447700900123" | null}. Kept sealed; audited without the number', responses: responses({ 200: { description: 'my alert settings (escalationAlerts)' }, 400: { description: 'not a phone number' } }) } },
       '/me/notices': { put: { summary: 'Mute or unmute my non-urgent Teams notices (assignments, transfers); escalation alerts cannot be muted. Body {"muteNonUrgent": true|false}', responses: responses({ 200: { description: 'my notice settings' }, 400: { description: 'not a boolean' } }) } },
       '/conversations': {
