@@ -23,11 +23,12 @@ export type Channel = ChannelName;
 /** Where outbox rows go: a contact's channel, or the duty-lead channel in Teams (escalation cards). */
 export type OutboxChannel = Channel | StaffChannel;
 /**
- * Outbox rows that go to staff, not to the conversation's contact: the Teams card and personal
- * notices (`teams`), and escalation alerts by text (`alert-sms`) and email (`alert-email`).
+ * Outbox rows that go to staff, not to the conversation's contact: the duty-lead channel's card
+ * (`teams`), a person's notice in their Teams chat with the bot (`teams-notice`), and escalation
+ * alerts by text (`alert-sms`) and email (`alert-email`).
  */
-export type StaffChannel = 'teams' | 'alert-sms' | 'alert-email';
-export const STAFF_CHANNELS: readonly StaffChannel[] = ['teams', 'alert-sms', 'alert-email'];
+export type StaffChannel = 'teams' | 'teams-notice' | 'alert-sms' | 'alert-email';
+export const STAFF_CHANNELS: readonly StaffChannel[] = ['teams', 'teams-notice', 'alert-sms', 'alert-email'];
 export const isStaffChannel = (channel: string): channel is StaffChannel => (STAFF_CHANNELS as readonly string[]).includes(channel);
 export type Role = 'clinician' | 'duty-lead' | 'admin';
 export type Consent = 'active' | 'opted_out';

@@ -22,7 +22,8 @@ export interface Mailer {
  * fails the alert at once, visible on the escalations screen.
  */
 export function smtpMailer(settings: { url: string; from: string; timeoutMs?: number }): Mailer {
-  const timeout = settings.timeoutMs ?? 15_000;
+  // At most about 30 s in all (connect, then the whole conversation) before the outbox tries again later.
+  const timeout = settings.timeoutMs ?? 10_000;
   const url = new URL(settings.url);
   const secure = url.protocol === 'smtps:';
   const transport = nodemailer.createTransport({
@@ -41,7 +42,9 @@ export function smtpMailer(settings: { url: string; from: string; timeoutMs?: nu
         const code = (error as { responseCode?: number }).responseCode;
         // Only the relay's reply code and nodemailer's error code: a reply's text can quote the address.
         const what = code ? `the mail relay answered ${code}` : `the mail relay could not be reached (${(error as { code?: string }).code ?? (error as Error).name})`;
-        throw new ProviderError(what, code === undefined || code < 500, code, code ? String(code) : undefined, code && code >= 500 ? 'permanent' : 'transient');
+        // No reply code: the connection (retried), or nodemailer refusing the message itself (an address it cannot use: not retried).
+        const refusedHere = code === undefined && ['EENVELOPE', 'EMESSAGE'].includes(String((error as { code?: string }).code));
+        throw new ProviderError(what, !refusedHere && (code === undefined || code < 500), code, code ? String(code) : undefined, refusedHere || (code && code >= 500) ? 'permanent' : 'transient');
       }
     },
     close: () => transport.close(),

@@ -128,7 +128,8 @@ export class OutboxAdministration {
         attempts: r.attempts,
         lastError: r.lastError,
         errorCode: /\bcode (\w+)/.exec(r.lastError ?? '')?.[1] ?? null,
-        contactLabel: contact ? maskedAddress(openContactAddress(this.deps.keyring, contact)) : null,
+        // A card, notice or alert went to staff, not to the young person: no contact to name.
+        contactLabel: contact && !isStaffChannel(r.channel) ? maskedAddress(openContactAddress(this.deps.keyring, contact)) : null,
         createdAt: new Date(r.createdAt).toISOString(),
         updatedAt: new Date(r.updatedAt).toISOString(),
         nextAttemptAt: r.status === 'pending' ? new Date(r.nextAttemptAt).toISOString() : null,

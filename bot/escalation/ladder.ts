@@ -5,6 +5,8 @@ import { Database } from '../../db/database';
 import type { Keyring } from '../../db/crypto';
 import { Conversation, Escalation, EscalationNotice, looksLikeId, Note, Role, ServiceMembership, StaffMember } from '../../db/entities';
 import { sealNoteBody } from '../../db/sealed-fields';
+import { change } from '../../db/rows';
+import { CANCELLED_ACKNOWLEDGED } from './staff-alerts';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, invalid, notFound } from '../problems';
 import { auditingRefusals, recordAudit } from '../audit/record';
@@ -257,6 +259,10 @@ export class EscalationLadder {
       .where('id = :id AND status IN (:...statuses)', { id: escalation.id, statuses: ['open', 'exhausted'] })
       .execute();
     if (claimed.affected !== 1) return false;
+    // Alerts by text and email still waiting for their turn (or a retry) are not needed now: nobody
+    // should be told "URGENT" about what someone has in hand. One already being sent goes.
+    await change(tx, `UPDATE outbox_item SET status = 'cancelled', "lastError" = ?, "updatedAt" = ? WHERE status = 'pending' AND "conversationId" = ? AND channel IN ('alert-sms', 'alert-email')
+      AND id IN (SELECT a.id FROM staff_alert a JOIN escalation_notice n ON n.id = a."escalationNoticeId" WHERE n."escalationId" = ?)`, [CANCELLED_ACKNOWLEDGED, now, escalation.conversationId, escalation.id]);
     const noteId = randomUUID();
     await tx.insert(Note, { id: noteId, conversationId: escalation.conversationId, authorStaffId: staff.id, kind: 'acknowledged', ...sealNoteBody(this.deps.keyring, noteId, text), createdAt: now });
     await recordAudit(tx, now, { actorType: 'staff', actorId: staff.id, action: 'escalation.acknowledge', subjectType: 'escalation', subjectId: escalation.id, services: [escalation.serviceSlug], detail: { conversationId: escalation.conversationId, afterSteps: escalation.step, noteId, via: via === 'tab' ? 'tab' : 'teams', ...(via === 'claim' ? { claim: true } : {}) } });

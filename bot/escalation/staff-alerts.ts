@@ -14,6 +14,9 @@ import { invalid } from '../problems';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import type { EscalationNotification, QueuedNotifier } from './ladder';
 
+/** Why an alert did not go: someone acknowledged the escalation first. */
+export const CANCELLED_ACKNOWLEDGED = 'not sent: the escalation was acknowledged before the alert could go';
+
 /** How a staff alert goes: by text to a work mobile, or by email. */
 export type AlertMedium = 'sms' | 'email';
 
@@ -63,7 +66,7 @@ export class StaffAlerts implements QueuedNotifier, AlertRoutes {
     const person = await this.deps.db.manager.findOneByOrFail(StaffMember, { id: staff.id });
     const services = staff.memberships.map((m) => this.deps.directory.bySlugOrUndefined(m.serviceSlug)).filter((s): s is ServiceConfig => !!s);
     const named = (service: ServiceConfig) => [...service.escalation.inHours.levels.flat(), ...service.escalation.outOfHours.levels.flat(), ...service.escalation.fallback]
-      .some((r) => r === `staff:${person.email}` || (r.startsWith('role:') && staff.memberships.some((m) => m.serviceSlug === service.slug && `role:${m.role}` === r)));
+      .some((r) => r.toLowerCase() === `staff:${person.email.toLowerCase()}` || (r.startsWith('role:') && staff.memberships.some((m) => m.serviceSlug === service.slug && `role:${m.role}` === r)));
     const ladders = services.filter(named);
     const mobile = openWorkMobile(this.deps.keyring, person);
     return {
@@ -114,10 +117,10 @@ export class StaffAlerts implements QueuedNotifier, AlertRoutes {
     let queued = false;
     for (const person of staff) {
       for (const medium of media) {
-        // No work mobile on record: nothing to text (the screen says so for that person).
-        if (medium === 'sms' && !person.workMobileCipher) continue;
         const id = randomUUID();
         await tx.insert(StaffAlert, { id, escalationNoticeId: n.noticeId, staffId: person.id, medium, createdAt: now });
+        // No work mobile on record: nothing to text. The alert is kept unsent, so the escalations screen says so for that person.
+        if (medium === 'sms' && !person.workMobileCipher) continue;
         await tx.insert(OutboxItem, {
           id, messageId: id, conversationId: n.conversationId, channel: medium === 'sms' ? 'alert-sms' : 'alert-email', status: 'pending', consentNotice: false, holdsLater: false, retryFrom: null,
           priority: 1, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
@@ -140,7 +143,8 @@ export class StaffAlerts implements QueuedNotifier, AlertRoutes {
     const escalation = notice ? await manager.findOneBy(Escalation, { id: notice.escalationId }) : null;
     const staff = alert ? await manager.findOneBy(StaffMember, { id: alert.staffId }) : null;
     if (!alert || !notice || !escalation || !staff) throw new ProviderError('the alert, its escalation or its person is gone', false);
-    if (escalation.status !== 'open') return { cancelled: 'not sent: the escalation was acknowledged before the alert could go' };
+    // Acknowledged meanwhile: not needed. (The final alert's step leaves it exhausted, not acknowledged: that alert goes.)
+    if (escalation.acknowledgedAt !== null) return { cancelled: CANCELLED_ACKNOWLEDGED };
     const service = this.deps.directory.bySlugOrUndefined(escalation.serviceSlug);
     if (!service) throw new ProviderError(`the service ${escalation.serviceSlug} is no longer in the config`, false);
     const words = alertWords(service.name, notice, this.deps.links(escalation.conversationId));

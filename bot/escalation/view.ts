@@ -40,8 +40,8 @@ export interface AlertDelivery {
   route: 'teams-channel' | 'teams-chat' | 'sms' | 'email';
   /** The person; null for the channel's card. */
   to: string | null;
-  /** `retrying` while a failed attempt waits for the next one. */
-  status: OutboxStatus | 'retrying';
+  /** `retrying` while a failed attempt waits for the next one; `skipped` when it could not be sent at all (no work mobile). */
+  status: OutboxStatus | 'retrying' | 'skipped';
   /** Why it failed or is retrying (the provider's answer, never an address). */
   problem: string | null;
 }
@@ -114,7 +114,7 @@ export async function describeEscalations(manager: EntityManager, keyring: Keyri
       const card = cardByNotice.get(n.id);
       const personal = [
         ...teamsNotices.filter((t) => t.escalationNoticeId === n.id).map((t) => ({ route: 'teams-chat' as const, staffId: t.staffId, row: personalRows.get(t.id) })),
-        ...staffAlerts.filter((a) => a.escalationNoticeId === n.id).map((a) => ({ route: a.medium, staffId: a.staffId, row: personalRows.get(a.id) })),
+        ...staffAlerts.filter((a) => a.escalationNoticeId === n.id).map((a) => ({ route: a.medium, staffId: a.staffId, row: personalRows.get(a.id) ?? (a.medium === 'sms' ? NO_WORK_MOBILE : undefined) })),
       ].map((d) => ({ ...delivery(d.route, names.get(d.staffId) ?? 'a former staff member', d.row) }))
         .sort((a, b) => (a.to ?? '').localeCompare(b.to ?? '', 'en-GB') || ROUTE_ORDER.indexOf(a.route) - ROUTE_ORDER.indexOf(b.route));
       const deliveries = [...(card ? [delivery('teams-channel', null, card)] : []), ...personal];
@@ -178,7 +178,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 const ROUTE_ORDER: AlertDelivery['route'][] = ['teams-channel', 'teams-chat', 'sms', 'email'];
 
-function delivery(route: AlertDelivery['route'], to: string | null, row: OutboxItem | undefined): AlertDelivery {
+/** An alert by text a step could not send: the person had no work mobile on record. */
+const NO_WORK_MOBILE = 'no work mobile' as const;
+
+function delivery(route: AlertDelivery['route'], to: string | null, row: OutboxItem | typeof NO_WORK_MOBILE | undefined): AlertDelivery {
+  if (row === NO_WORK_MOBILE) return { route, to, status: 'skipped', problem: 'no work mobile on record' };
   if (!row) return { route, to, status: 'failed', problem: 'its record is gone' };
   const retrying = row.status === 'pending' && row.attempts > 0;
   return { route, to, status: retrying ? 'retrying' : row.status, problem: row.status === 'failed' || row.status === 'cancelled' || retrying ? row.lastError : null };

@@ -18,11 +18,13 @@ export const CLAIM_SQL = `UPDATE outbox_item SET status = 'sending', "lockedUnti
     AND (earlier.status IN ('pending', 'sending') OR (earlier.status = 'failed' AND earlier."holdsLater" = ?))))`;
 
 /**
- * Escalation alerts to staff by text and email go in no order: each is its own lane, so one
- * person's alert that waits for a retry (their mail domain saying "try later") never holds up
- * another's. Everything else goes in order within its conversation and channel.
+ * What goes to a person (a notice in their Teams chat, an escalation alert by text or email) goes
+ * in no order: each is its own lane, so one person's message that waits for a retry (their mail
+ * domain saying "try later", Teams throttling their chat) never holds up another's, nor the
+ * duty-lead channel's card. Everything else goes in order within its conversation and channel
+ * (the card's post before its updates; a young person's replies in the order written).
  */
-const UNORDERED: ReadonlySet<string> = new Set(['alert-sms', 'alert-email']);
+const UNORDERED: ReadonlySet<string> = new Set(['teams-notice', 'alert-sms', 'alert-email']);
 
 export interface OutboxWorkerOptions {
   db: Database;
@@ -54,6 +56,12 @@ export interface OutboxWorkerOptions {
    * hangs on every ordinary slot, the next text to someone at risk still goes at once.
    */
   urgentConcurrency?: number;
+  /**
+   * Slots of their own for what goes to people (notices in Teams, alerts by text and email), apart
+   * from the others: however many a step alerts, and however long a mail relay hangs, the contacts'
+   * lanes keep theirs.
+   */
+  staffConcurrency?: number;
   /** Posts escalation cards to Teams (rows with channel `teams`); absent = such rows fail. */
   cards?: { send(item: OutboxItem): Promise<{ providerMessageId: string }> };
   /** Sends escalation alerts to staff by text and email (rows with channel `alert-sms`, `alert-email`); absent = such rows fail. */
@@ -75,6 +83,8 @@ export class OutboxWorker {
   private draining = false;
   /** Lanes sending now, by conversation and channel. */
   private readonly sending = new Map<string, Promise<void>>();
+  /** Of those, the lanes to people (each one row: a notice or an alert). */
+  private readonly sendingToPeople = new Set<string>();
 
   constructor(options: OutboxWorkerOptions) {
     this.o = {
@@ -90,6 +100,7 @@ export class OutboxWorker {
       batchSize: 25,
       concurrency: 4,
       urgentConcurrency: 2,
+      staffConcurrency: 3,
       ...options,
     };
     this.poller = new Poller(() => this.dispatch(), this.o.pollIntervalMs, (error) => this.o.log.error({ event: 'outbox.poll_failed', err: { name: (error as Error).name } }, 'outbox poll failed'));
@@ -143,17 +154,30 @@ export class OutboxWorker {
     // their lane, so a safety text queued behind a nurse's reply moves that lane up without
     // overtaking the reply. Taking rows instead let blocked rows fill the batch: held
     // conversations, or safety texts behind due replies that were not in it, stopped the outbox.
-    const { entities: heads, raw } = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
+    // Ordered lanes (contacts' texts, the duty-lead channel's card), and apart from them the rows to
+    // people (notices, alerts), each its own lane: a step that alerts many people must neither fill
+    // the batch nor every send slot, or a young person's reply or safety text would wait behind it.
+    const ordered = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
       .addSelect(`(SELECT MAX(u.priority) FROM outbox_item u WHERE u."conversationId" = o."conversationId" AND u.channel = o.channel AND u.status IN ('pending', 'sending'))`, 'lane_priority')
       .where(`((o.status = 'pending' AND o."nextAttemptAt" <= :now) OR (o.status = 'sending' AND o."lockedUntil" < :now))`, { now })
-      .andWhere(`(o.channel IN (:...unordered) OR NOT EXISTS (SELECT 1 FROM outbox_item b WHERE b."conversationId" = o."conversationId" AND b.channel = o.channel
+      .andWhere('o.channel NOT IN (:...unordered)', { unordered: [...UNORDERED] })
+      .andWhere(`NOT EXISTS (SELECT 1 FROM outbox_item b WHERE b."conversationId" = o."conversationId" AND b.channel = o.channel
         AND (b."createdAt" < o."createdAt" OR (b."createdAt" = o."createdAt" AND b.id < o.id))
-        AND (b.status IN ('pending', 'sending') OR (b.status = 'failed' AND b."holdsLater" = :held))))`, { held: true, unordered: [...UNORDERED] })
+        AND (b.status IN ('pending', 'sending') OR (b.status = 'failed' AND b."holdsLater" = :held)))`, { held: true })
       // Safety and holding texts first, then escalation cards, then the rest, oldest first.
       .orderBy('lane_priority', 'DESC').addOrderBy('o.createdAt', 'ASC')
       .take(this.o.batchSize)
       .getRawAndEntities();
-    const lanes = heads.map((head, i) => ({ key: `${head.conversationId}:${head.channel}${UNORDERED.has(head.channel) ? `:${head.id}` : ''}`, head, urgent: Number(raw[i]?.lane_priority ?? head.priority) > 0 }));
+    const toPeople = await this.o.db.manager.createQueryBuilder(OutboxItem, 'o')
+      .where(`((o.status = 'pending' AND o."nextAttemptAt" <= :now) OR (o.status = 'sending' AND o."lockedUntil" < :now))`, { now })
+      .andWhere('o.channel IN (:...unordered)', { unordered: [...UNORDERED] })
+      .orderBy('o.priority', 'DESC').addOrderBy('o.createdAt', 'ASC')
+      .take(this.o.staffConcurrency * 2)
+      .getMany();
+    const lanes = [
+      ...ordered.entities.map((head, i) => ({ key: `${head.conversationId}:${head.channel}`, head, urgent: Number(ordered.raw[i]?.lane_priority ?? head.priority) > 0, toPerson: false })),
+      ...toPeople.map((head) => ({ key: `${head.conversationId}:${head.channel}:${head.id}`, head, urgent: false, toPerson: true })),
+    ];
     const counter = { attempted: 0 };
     const waiting = [...lanes];
     const runners: Promise<void>[] = [];
@@ -161,17 +185,20 @@ export class OutboxWorker {
     // Lanes start while slots are free; each lane's end frees its slot for the next that waits.
     const fill = (): void => {
       for (let i = 0; i < waiting.length && !this.draining;) {
-        const { key, head, urgent } = waiting[i];
-        if (this.sending.size >= ordinary + (urgent ? this.o.urgentConcurrency : 0)) {
-          // No ordinary slot: only an urgent lane further down may still start.
+        const { key, head, urgent, toPerson } = waiting[i];
+        const toPeopleSending = this.sendingToPeople.size;
+        if (toPerson ? toPeopleSending >= this.o.staffConcurrency : this.sending.size - toPeopleSending >= ordinary + (urgent ? this.o.urgentConcurrency : 0)) {
+          // No slot of its kind: a lane further down (of the other kind, or urgent) may still start.
           i++;
           continue;
         }
         waiting.splice(i, 1);
         // A lane already sending in this conversation keeps its place; what it did not take waits for its end.
         if (this.sending.has(key)) continue;
+        if (toPerson) this.sendingToPeople.add(key);
         const run = this.sendLane(head, counter).finally(() => {
           this.sending.delete(key);
+          this.sendingToPeople.delete(key);
           this.poller.wake();
         });
         this.sending.set(key, run);
@@ -243,7 +270,7 @@ export class OutboxWorker {
   }
 
   private async deliver(item: OutboxItem): Promise<void> {
-    if (item.channel === 'teams') {
+    if (item.channel === 'teams' || item.channel === 'teams-notice') {
       const cards = this.o.cards;
       if (!cards) return this.fail(item, 'the Teams bot is not configured');
       return this.attempt(item, () => cards.send(item), { authorKind: 'system', kind: 'escalation-card' }, () => undefined);

@@ -28,7 +28,7 @@ export class DutyLeadBot extends TeamsActivityHandler {
     db: Database;
     escalations: EscalationLadder;
     cards: TeamsCards;
-    channels: Pick<ChannelLinks, 'link' | 'unlink'>;
+    channels: Pick<ChannelLinks, 'link' | 'unlink' | 'channelFor'>;
     notices: Pick<PersonalNotices, 'setMute'>;
     /** The names of the channel and team the activity came from, as Teams tells them (null where it does not). */
     channelNames: (context: TurnContext) => Promise<{ name: string | null; teamName: string | null }>;
@@ -135,7 +135,12 @@ export class DutyLeadBot extends TeamsActivityHandler {
           await context.sendActivity(`Linked: escalation cards for ${linked.serviceName} now come to this channel${linked.replaced ? ' (instead of the channel it was linked to before)' : ''}. Add the duty leads to this channel; they acknowledge and claim from the cards.`);
         } else {
           const unlinked = await this.deps.channels.unlink(staff, argument.toLowerCase(), channelId);
-          await context.sendActivity(`Unlinked: escalation cards for ${unlinked.serviceName} no longer come to this channel. Until another channel is linked, alerts reach duty leads in the Lamplight tab and by personal notices only.`);
+          // Where they go now: the config's channel, if it names one, or no channel at all.
+          const fallback = await this.deps.channels.channelFor(this.deps.db.manager, argument.toLowerCase());
+          await context.sendActivity(`Unlinked: escalation cards for ${unlinked.serviceName} no longer come to this channel. ${fallback && fallback !== channelId
+            ? 'They go to the channel named in the services config again.'
+            : fallback ? 'The services config names this channel too, so they keep coming here until it is taken out of the config.'
+              : 'Until another channel is linked, escalations reach duty leads in the Lamplight tab, by personal notices in Teams, and by text and email where set up.'}`);
         }
         return;
       }

@@ -72,7 +72,7 @@ export class PersonalNotices implements QueuedNotifier {
       const id = randomUUID();
       await tx.insert(StaffNotice, { escalationNoticeId: null, ...notice, id, staffId: person.id, createdAt: now });
       await tx.insert(OutboxItem, {
-        id, messageId: id, conversationId: notice.conversationId, channel: 'teams', status: 'pending', consentNotice: false, holdsLater: false, retryFrom: null,
+        id, messageId: id, conversationId: notice.conversationId, channel: 'teams-notice', status: 'pending', consentNotice: false, holdsLater: false, retryFrom: null,
         priority: notice.urgent ? 1 : 0, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
       });
       queued = true;

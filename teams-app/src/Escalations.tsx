@@ -84,12 +84,13 @@ export const routeWords = (routes: string[]) => `the ${routes.join(' and the ')}
 
 const ROUTE_WORDS: Record<AlertDelivery['route'], string> = { 'teams-channel': 'Teams channel card', 'teams-chat': 'Teams message', sms: 'Text', email: 'Email' };
 const DELIVERY_WORDS: Record<AlertDelivery['status'], string> = {
-  pending: 'queued', sending: 'sending', sent: 'sent', delivered: 'delivered', retrying: 'not through yet, retrying', failed: 'NOT DELIVERED', cancelled: 'not sent: acknowledged first',
+  pending: 'queued', sending: 'sending', sent: 'sent', delivered: 'delivered', retrying: 'not through yet, retrying', failed: 'NOT DELIVERED', cancelled: 'not sent: acknowledged first', skipped: 'NOT SENT: no work mobile on record',
 };
 
 /** "Text to Alex Morgan: delivered", "Email to Dev Admin: NOT DELIVERED (the mail relay answered 550)". */
 export function deliveryLine(d: AlertDelivery): string {
   const why = d.problem && (d.status === 'failed' || d.status === 'retrying') ? ` (${d.problem})` : '';
+  // (A skipped one says why in its own words.)
   return `${ROUTE_WORDS[d.route]}${d.to ? ` to ${d.to}` : ''}: ${DELIVERY_WORDS[d.status]}${why}`;
 }
 
@@ -267,7 +268,7 @@ function EscalationCard({ item: e, now, canAcknowledge, onAcknowledge, onOpenCon
         <MessageBar intent="error" layout="multiline" data-undelivered>
           <MessageBarBody>
             {e.undelivered === 1 ? 'An alert did not reach its person' : `${e.undelivered} alerts did not reach their people`} (see Alerts sent). Make sure someone has this
-            escalation; then check their work mobile in Settings, or the email set-up.
+            escalation; then ask them to check the work mobile in their Settings, or whoever runs Lamplight to check the email set-up.
           </MessageBarBody>
         </MessageBar>
       )}
@@ -285,7 +286,7 @@ function EscalationCard({ item: e, now, canAcknowledge, onAcknowledge, onOpenCon
                 {(a.deliveries ?? []).some((d) => d.route !== 'teams-channel') && (
                   <ul className={styles.deliveries} aria-label="How it reached each person">
                     {(a.deliveries ?? []).filter((d) => d.route !== 'teams-channel').map((d, j) => (
-                      <li key={j} data-delivery={d.status} className={d.status === 'failed' ? styles.failed : undefined}>{deliveryLine(d)}</li>
+                      <li key={j} data-delivery={d.status} className={d.status === 'failed' || d.status === 'skipped' ? styles.failed : undefined}>{deliveryLine(d)}</li>
                     ))}
                   </ul>
                 )}

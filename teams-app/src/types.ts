@@ -57,7 +57,7 @@ export interface Me { id: string; email: string; name: string; memberships: { se
 export interface AlertDelivery {
   route: 'teams-channel' | 'teams-chat' | 'sms' | 'email';
   to: string | null;
-  status: 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'cancelled' | 'retrying';
+  status: 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'cancelled' | 'retrying' | 'skipped';
   problem: string | null;
 }
 /** My escalation alerts by text and email (bot/escalation/staff-alerts.ts AlertSettings). */

@@ -296,7 +296,7 @@ describe('the escalation ladder', () => {
       id: escalation.id, status: 'open', categories: ['suicide'], riskLevel: 'high', contactLabel: '•••• 0555', messageCount: 1,
       rounds: { reached: 1, of: 2 }, holder: { level: 1, final: false, label: 'Level 1: duty leads', names: ['lead'] }, acknowledgement: null,
     });
-    expect(first.alerts).to.deep.equal([{ at: TUESDAY_10AM.replace('Z', '.000Z'), level: 1, round: 1, final: false, to: ['lead'], routes: ['Lamplight tab'], deliveries: [] }]);
+    expect(first.alerts).to.deep.equal([{ at: TUESDAY_10AM.replace('Z', '.000Z'), level: 1, round: 1, final: false, to: ['lead'], routes: ['Lamplight tab'], deliveries: [{ route: 'sms', to: 'lead', status: 'skipped', problem: 'no work mobile on record' }] }]);
     expect(first.nextStep).to.deep.equal({ at: new Date(Date.parse(TUESDAY_10AM) + 10 * MINUTE).toISOString(), description: 'Level 2: duty leads, admins alerted if not acknowledged' });
 
     // The banner used to say "duty lead" after the ladder had climbed to the admin: it now names who holds it.

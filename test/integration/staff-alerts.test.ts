@@ -92,6 +92,8 @@ describe('escalation alerts by text and email', () => {
       { route: 'email', to: 'lead', status: 'sent', problem: null },
     ]);
     expect(view.alerts[1].deliveries).to.deep.equal([
+      // The admin gave no work mobile: the screen says the text could not go.
+      { route: 'sms', to: 'boss', status: 'skipped', problem: 'no work mobile on record' },
       { route: 'email', to: 'boss', status: 'sent', problem: null },
       { route: 'sms', to: 'lead', status: 'failed', problem: 'provider reported undelivered (code 30003)' },
       { route: 'email', to: 'lead', status: 'sent', problem: null },
@@ -112,7 +114,10 @@ describe('escalation alerts by text and email', () => {
       const [e] = await escalations();
       return e?.undelivered === 1 && e;
     }, 'the refused email flagged');
-    expect(failed.alerts[0].deliveries).to.deep.equal([{ route: 'email', to: 'lead', status: 'failed', problem: 'the mail relay answered 550' }]);
+    expect(failed.alerts[0].deliveries).to.deep.equal([
+      { route: 'sms', to: 'lead', status: 'skipped', problem: 'no work mobile on record' },
+      { route: 'email', to: 'lead', status: 'failed', problem: 'the mail relay answered 550' },
+    ]);
     expect(smtp.mails).to.have.length(0);
 
     // Level 2 while the relay is busy: the admin's email waits and is retried, then goes.
@@ -139,16 +144,49 @@ describe('escalation alerts by text and email', () => {
       return list[0]?.alerts[0]?.deliveries.some((d: any) => d.status === 'retrying') ? list : undefined;
     }, 'the email retrying');
     expect((await h.api('POST', `/api/v1/escalations/${waiting.id}/acknowledge`, { token: lead, body: { outcome: 'Rang her; mum with her now' } })).status).to.equal(200);
+    // Cancelled with the acknowledgement itself, not left "retrying" until its next turn.
+    const [done] = await escalations();
+    expect(done.alerts[0].deliveries.find((d: any) => d.route === 'email')).to.deep.equal({ route: 'email', to: 'lead', status: 'cancelled', problem: 'not sent: the escalation was acknowledged before the alert could go' });
     smtp.busy = false;
     h.clock.advance(10_000);
-    const [done] = await eventually(async () => {
-      const list = await escalations();
-      return list[0].alerts[0].deliveries[0].status === 'cancelled' ? list : undefined;
-    }, 'the alert cancelled');
-    expect(done.alerts[0].deliveries[0].problem).to.equal('not sent: the escalation was acknowledged before the alert could go');
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(done.undelivered).to.equal(0);
     expect(smtp.mails).to.have.length(0);
     expect(await h.app.db.manager.countBy(OutboxItem, { channel: 'alert-email', status: 'cancelled' })).to.equal(1);
+  });
+
+  it('the final alert goes by text and email to the fallback contacts too, though the ladder has stopped', async () => {
+    await start();
+    await h.api('PUT', '/api/v1/me/work-mobile', { token: admin, body: { workMobile: '+447700900661' } });
+    await h.sendSms({ from: YOUNG_PERSON, to: SCHOOL_NURSING_SMS, body: RISK_TEXT });
+    await eventually(async () => (await escalations())[0]?.alerts.length === 1, 'level 1');
+    // The demo ladder in hours: two levels, two rounds, then the final alert to the admins.
+    for (let step = 2; step <= 5; step++) {
+      await climb();
+      await eventually(async () => (await escalations())[0].alerts.length === step, `step ${step}`);
+    }
+    const final = await eventually(() => textsTo('+447700900661').find((t) => t.body.includes('FINAL ALERT')), 'the final alert by text');
+    expect(final.body).to.equal(`Lamplight FINAL ALERT: a high-risk message to School Nursing has not been acknowledged by the duty-lead ladder. You are a fallback contact. Open it to acknowledge: ${h.app.publicUrl}/app/#/conversations/${(await escalations())[0].conversationId} (Do not reply to this text.)`);
+    await eventually(() => mailsTo('boss@example.nhs.uk').some((m) => m.subject === 'FINAL ALERT: high-risk message to School Nursing not acknowledged'), 'the final alert by email');
+    const [e] = await escalations();
+    expect(e.status).to.equal('exhausted');
+    expect(e.alerts.at(-1).deliveries.filter((d: any) => d.status === 'cancelled')).to.deep.equal([]);
+  });
+
+  it('a step that alerts many people while the mail relay hangs leaves a young person\'s texts their own send slots', async () => {
+    await start();
+    // Twelve more duty leads: level 1 alerts thirteen people by email (and the lead by text).
+    for (let i = 0; i < 12; i++) await h.staff(`lead${i}@example.nhs.uk`, 'duty-lead', 'school-nursing');
+    smtp.hold = true;
+    await h.sendSms({ from: YOUNG_PERSON, to: SCHOOL_NURSING_SMS, body: RISK_TEXT });
+    await eventually(() => smtp.waiting >= 3, 'emails stuck on the relay');
+    // Another young person texts: their welcome goes at once, though the relay holds every email.
+    await h.sendSms({ from: '+447700900663', to: SCHOOL_NURSING_SMS, body: 'hello can i ask about the nurse drop in' });
+    await eventually(() => textsTo('+447700900663').length === 1, 'the welcome to the second young person', 3000);
+    expect(smtp.waiting, 'at most the slots for people are held').to.be.at.most(3);
+    smtp.release();
+    await eventually(() => smtp.mails.length === 13, 'every email once the relay answers', 15_000);
+    expect(new Set(smtp.mails.map((m) => m.to[0])).size).to.equal(13);
   });
 
   it('a service that alerts by neither queues none, and tells the duty lead so', async () => {

@@ -1,3 +1,4 @@
+import { In } from 'typeorm';
 import { expect } from 'chai';
 import { AuditEvent, Escalation, OutboxItem, ServiceChannel, StaffMember, StaffNotice, TeamsUser } from '../../db/entities';
 import { FakeBotConnector } from '../support/bot-connector';
@@ -85,7 +86,7 @@ describe('Teams: personal notices and linking the duty-lead channel', () => {
     const id = await conversationOf(PHONE, 'hello');
     const nurse = await h.app.db.manager.findOneByOrFail(StaffMember, { email: 'nurse@example.nhs.uk' });
     await h.api('POST', `/api/v1/conversations/${id}/assign`, { token: tokens.get('lead'), body: { staffId: nurse.id } });
-    expect(await h.app.db.manager.count(OutboxItem, { where: { channel: 'teams' } })).to.equal(0);
+    expect(await h.app.db.manager.count(OutboxItem, { where: { channel: In(['teams', 'teams-notice']) } })).to.equal(0);
 
     await install('oid-nurse');
     expect((await toBot(personal('oid-nurse', { type: 'installationUpdate', action: 'remove' }))).status).to.equal(200);
@@ -152,6 +153,22 @@ describe('Teams: personal notices and linking the duty-lead channel', () => {
     await h.sendSms({ from: '+447700900659', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself' });
     await eventually(async () => (await h.app.db.manager.count(Escalation)) === 2 && (await h.app.db.manager.findOneByOrFail(Escalation, { status: 'open' })).step === 1, 'the second escalation notified in the app');
     expect(connector.cardPosts()).to.have.length(1);
+  });
+
+  it('when Teams keeps refusing a person\'s chat, their notice waits for its retries while the channel\'s card is posted and updated', async () => {
+    await install('oid-lead');
+    await inChannel('oid-boss', 'link school-nursing');
+    await eventually(() => repliesInChannel().some((t) => t.startsWith('Linked:')), 'linked');
+    connector.failuresFor.set('a:chat-oid-lead', [503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503]);
+    await h.sendSms({ from: '+447700900676', to: SCHOOL_NURSING_SMS, body: 'i am going to kill myself tonight' });
+    const card = await eventually(() => connector.cardPosts().find((c) => c.conversationId === CHANNEL), 'the card in the channel');
+    const escalation = await h.app.db.manager.findOneByOrFail(Escalation, {});
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: tokens.get('lead'), body: { outcome: 'Rang back' } })).status).to.equal(200);
+    await eventually(() => connector.updates().some((u) => u.activityId === card.postedId), 'the card updated');
+    const notice = await h.app.db.manager.findOneByOrFail(OutboxItem, { channel: 'teams-notice' });
+    expect(notice.status, 'the notice still waiting for Teams').to.be.oneOf(['pending', 'sending']);
+    expect(connector.refusedAt.length, 'Teams refused the chat').to.be.greaterThan(0);
+    expect(sentTo('oid-lead').filter((c) => c.body.attachments)).to.have.length(0);
   });
 
   it('anything else said to the bot gets the help for where it was said', async () => {

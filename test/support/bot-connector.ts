@@ -30,6 +30,8 @@ export class FakeBotConnector {
   /** Statuses to answer the next calls with instead of taking them (Bot Connector error shape), with a Retry-After if given. */
   readonly failures: InjectedFailure[] = [];
   readonly refusedAt: number[] = [];
+  /** Like `failures`, but only for calls to one conversation (a person's chat, a channel). */
+  readonly failuresFor = new Map<string, InjectedFailure[]>();
   /** What each message the bot posted shows now, by activity id. */
   readonly messages = new Map<string, { conversationId: string; activity: any; updates: number }>();
   /** The team's channels (besides General, whose id is the team's) and its name, as Teams lists them. */
@@ -73,6 +75,12 @@ export class FakeBotConnector {
         if (!match) return answer(404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
         const conversationId = decodeURIComponent(match[1]);
         const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
+        const refused = this.failuresFor.get(conversationId)?.shift();
+        if (refused !== undefined) {
+          const failure = typeof refused === 'number' ? { status: refused, retryAfterSeconds: undefined } : refused;
+          this.refusedAt.push(Date.now());
+          return answer(failure.status, { error: { code: 'ServiceError', message: 'injected' } }, failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
+        }
         const postedId = req.method === 'POST' ? `activity-${this.nextId++}` : undefined;
         this.calls.push({ method: req.method ?? '', path: decodeURIComponent(path), conversationId, activityId, postedId, body, at: Date.now() });
         if (req.method === 'PUT') {

@@ -23,6 +23,17 @@ export class FakeSmtp {
   readonly refuse = new Set<string>();
   /** While true, every RCPT TO is answered 451. */
   busy = false;
+  /** While true, RCPT TO gets no answer at all (a relay that hangs) until `release()`. */
+  hold = false;
+  private readonly held: (() => void)[] = [];
+  /** How many recipients are waiting on a held relay now. */
+  get waiting(): number {
+    return this.held.length;
+  }
+  release(): void {
+    this.hold = false;
+    for (const go of this.held.splice(0)) go();
+  }
   private server?: SMTPServer;
   private port = 0;
 
@@ -32,9 +43,13 @@ export class FakeSmtp {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onRcptTo: (address, _session, callback) => {
-        if (this.busy) return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
-        if (this.refuse.has(address.address.toLowerCase())) return callback(Object.assign(new Error('no such mailbox'), { responseCode: 550 }));
-        callback();
+        const answer = () => {
+          if (this.busy) return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+          if (this.refuse.has(address.address.toLowerCase())) return callback(Object.assign(new Error('no such mailbox'), { responseCode: 550 }));
+          callback();
+        };
+        if (this.hold) this.held.push(answer);
+        else answer();
       },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
@@ -76,6 +91,7 @@ export class FakeSmtp {
   }
 
   close(): Promise<void> {
+    this.release();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
