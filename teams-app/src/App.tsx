@@ -8,6 +8,7 @@ import { ConversationView } from './ConversationView';
 import { Inbox } from './Inbox';
 import { Escalations } from './Escalations';
 import { Settings } from './Settings';
+import { Reports } from './Reports';
 import { Admin } from './admin/Admin';
 import { beginSignIn, completeSignIn, hasSession, isReturnFromProvider, OidcConfig, SignInError, signOut, tokenSource } from './oidc';
 import { detectHost, Host, Theme } from './teams';
@@ -169,7 +170,7 @@ function Workspace({ api, onSignOut, linked }: { api: Api; onSignOut?: () => voi
   const [searchParams, setSearchParams] = useState<SearchParams>();
   const [searchResult, setSearchResult] = useState<SearchResult>();
   // Which screen: the inbox for everyone; escalations for duty leads and admins; admin for admins.
-  const [view, setView] = useState<'inbox' | 'escalations' | 'admin' | 'settings'>('inbox');
+  const [view, setView] = useState<'inbox' | 'escalations' | 'reports' | 'admin' | 'settings'>('inbox');
   // Below 700 px (a phone, Teams' side panel) the list and the conversation take turns.
   const [narrow, setNarrow] = useState(() => window.matchMedia('(max-width: 699px)').matches);
   useEffect(() => {
@@ -276,10 +277,12 @@ function Workspace({ api, onSignOut, linked }: { api: Api; onSignOut?: () => voi
       <TabList selectedValue={view} onTabSelect={(_, d) => setView(d.value as typeof view)} aria-label="Screens" className={styles.screens}>
         <Tab value="inbox">Inbox</Tab>
         {(leads || admins) && <Tab value="escalations">Escalations</Tab>}
+        {(leads || admins) && <Tab value="reports">Reports</Tab>}
         {admins && <Tab value="admin">Admin</Tab>}
         <Tab value="settings">Settings</Tab>
       </TabList>
       {view === 'escalations' && <main className={styles.panel} aria-label="Escalations"><Escalations api={api} me={me} services={services} onOpenConversation={openConversation} /></main>}
+      {view === 'reports' && <main className={styles.panel} aria-label="Reports"><Reports api={api} me={me} services={services} /></main>}
       {view === 'settings' && <main className={styles.panel} aria-label="Settings"><Settings api={api} me={me} services={services} /></main>}
       {view === 'admin' && <main className={styles.panel} aria-label="Admin"><Admin api={api} me={me} services={services} onOpenConversation={openConversation} /></main>}
       <div className={view === 'inbox' ? styles.grid : styles.hidden}>

@@ -74,3 +74,16 @@ export interface EscalationInfo {
   nextStep: { at: string; description: string } | null;
   acknowledgement: { by: string | null; at: string; outcome: string | null } | null;
 }
+
+/** A report as the server gives it (bot/reports/reports.ts Report). */
+export interface ReportInfo {
+  services: { slug: string; name: string }[];
+  from: string; to: string; bucket: 'day' | 'week' | 'month'; zone: string;
+  totals: { conversations: number; inbound: number; outbound: number; highRisk: number; mediumRisk: number; escalations: number; repeatContacts: number; optOuts: number; answeredOutOfHours: number };
+  byChannel: { channel: string; inbound: number; outbound: number; failed: number }[];
+  firstReply: { count: number; median: number | null; p90: number | null; worst: number | null; withinPromise: number | null; unanswered: number };
+  escalations: { raised: number; acknowledged: number; timeToAcknowledge: { count: number; median: number | null; p90: number | null; worst: number | null }; roundsReached: { round: number; escalations: number }[]; finalAlerts: number };
+  deliveryFailures: { channel: string; failed: number }[];
+  series: { bucket: string; start: string; conversations: number; inbound: number; outbound: number; highRisk: number; escalations: number }[];
+  busiestHours: { weekday: string; hours: number[] }[];
+}

@@ -10,6 +10,8 @@ import { Database } from '../../db/database';
 import type { Contact, Conversation, ConversationRead, Escalation, Message, OutboxItem, ServiceMembership, StaffMember } from '../../db/entities';
 import { contactLookupHash, sealContactAddress, sealMessageBody, sealTriage } from '../../db/sealed-fields';
 import { buildTriageEngine } from '../../triage';
+import { DateTime } from 'luxon';
+import { REPORT_ZONE, Reports } from '../../bot/reports/reports';
 import { load, Load, signedSms, startTarget, stopTarget } from './drive';
 
 /**
@@ -25,6 +27,9 @@ const PER_CONVERSATION = Number(process.env.BENCH_SCALE_MESSAGES_PER_CONVERSATIO
 /** Timed calls of each read, after WARMUP_ROUNDS untimed ones: enough for a p95. */
 const ROUNDS = 100;
 const WARMUP_ROUNDS = 10;
+/** Timed year-long reports (each reads every message of the year). */
+const REPORT_ROUNDS = 5;
+const REPORT_GOAL_MS = 1000;
 /** Ingest as run.ts drives it: signed Twilio posts, a fixed number, from CONTACTS numbers. */
 const INGEST_REQUESTS = 2000;
 const INGEST_WARMUP = 300;
@@ -338,7 +343,16 @@ async function reads(url: string, keyring: Keyring, directory: ServiceDirectory,
       const view = await conversations.get(staff, picks[n]);
       if (view.messages.length !== Math.min(MESSAGE_PAGE, PER_CONVERSATION)) throw new Error(`the scale bench opened a conversation with ${view.messages.length} messages, not ${PER_CONVERSATION}`);
     });
-    return { listOpen, listClosed, opening };
+    // Reports (issue 15): the seeded year, for the bench service and for all three, by month.
+    const reports = new Reports({ db, directory, now: Date.now });
+    const year = { from: DateTime.fromMillis(SEED_END - SEED_SPAN, { zone: REPORT_ZONE }).toISODate()!, to: DateTime.fromMillis(SEED_END, { zone: REPORT_ZONE }).toISODate()!, bucket: 'month' as const };
+    const one = directory.services.filter((x) => x.slug === BENCH_SERVICE);
+    const yearOne = await reports.compute({ ...year, services: [BENCH_SERVICE] }, one);
+    const yearAll = await reports.compute({ ...year, services: directory.services.map((x) => x.slug) }, directory.services);
+    if (yearAll.totals.inbound + yearAll.totals.outbound !== seeded.rows.messages) throw new Error(`the year's report counted ${yearAll.totals.inbound + yearAll.totals.outbound} messages, not the ${seeded.rows.messages} seeded`);
+    const reportOne = await timed(1, REPORT_ROUNDS, () => reports.compute({ ...year, services: [BENCH_SERVICE] }, one));
+    const reportAll = await timed(1, REPORT_ROUNDS, () => reports.compute({ ...year, services: directory.services.map((x) => x.slug) }, directory.services));
+    return { listOpen, listClosed, opening, reportOne, reportAll, reportMessages: { one: yearOne.totals.inbound + yearOne.totals.outbound, all: yearAll.totals.inbound + yearAll.totals.outbound } };
   } finally {
     await conversations.close();
     await db.close();
@@ -383,7 +397,7 @@ export async function scaleBench(): Promise<string> {
     const seeded = seed(file, keyring, directory);
     const megabytes = statSync(file).size / 1024 / 1024;
 
-    const { listOpen, listClosed, opening } = await reads(url, keyring, directory, seeded);
+    const { listOpen, listClosed, opening, reportOne, reportAll, reportMessages } = await reads(url, keyring, directory, seeded);
     // The same load on an empty database, then on the seeded one (closed by this process by now), in turn.
     const pairs: { empty: Awaited<ReturnType<typeof ingest>>; seeded: Awaited<ReturnType<typeof ingest>> }[] = [];
     for (let run = 0; run < INGEST_RUNS; run++) pairs.push({ empty: await ingest(join(dir, `empty-${run}.sqlite`), run), seeded: await ingest(file, run) });
@@ -407,6 +421,8 @@ export async function scaleBench(): Promise<string> {
       `| inbox list, open queue (${Math.min(OPEN_LIMIT, seeded.open.length)} rows shown of ${seeded.open.length}) | p95 <= ${LIST_P95_GOAL_MS} ms | ${ms(listOpen)} | ${met(listOpen.p95 <= LIST_P95_GOAL_MS)} |`,
       `| inbox list, closed queue (newest ${Math.min(CLOSED_LIMIT, seeded.closed.length)} of ${seeded.closed.length}) | p95 <= ${LIST_P95_GOAL_MS} ms | ${ms(listClosed)} | ${met(listClosed.p95 <= LIST_P95_GOAL_MS)} |`,
       `| opening a conversation (${PER_CONVERSATION} messages) | <= ${OPEN_P95_GOAL_MS} ms | ${ms(opening)} | ${met(opening.p95 <= OPEN_P95_GOAL_MS)} |`,
+      `| report, the year by month, ${BENCH_SERVICE} (${reportMessages.one.toLocaleString('en-GB')} messages) | < ${REPORT_GOAL_MS} ms | ${ms(reportOne)} | ${met(reportOne.p95 < REPORT_GOAL_MS)} |`,
+      `| report, the year by month, all services (${reportMessages.all.toLocaleString('en-GB')} messages) | < ${REPORT_GOAL_MS} ms | ${ms(reportAll)} | ${met(reportAll.p95 < REPORT_GOAL_MS)} |`,
       ...(['empty', 'seeded'] as const).map((which) => {
         const runs = pairs.map((p) => p[which]);
         return `| ingest, ${which} database | ${which === 'empty' ? '(reference)' : ''} | ${median(runs.map((x) => x.rps)).toFixed(0)} posts/s (runs: ${runs.map((x) => x.rps.toFixed(0)).join(', ')}; p50 ${median(runs.map((x) => x.p50)).toFixed(1)} ms, p99 ${median(runs.map((x) => x.p99)).toFixed(1)} ms) | |`;
