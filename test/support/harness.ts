@@ -84,7 +84,7 @@ export const WHATSAPP_ACCESS_TOKEN = 'whatsapp-access-token-for-tests';
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new TestClock(Date.parse(options.clockStart ?? IN_HOURS));
-  const database = options.database ?? (await scratchDatabase());
+  const database = options.database ?? (await scratchDatabase({ migrated: true }));
   const twilio = new FakeTwilio({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN });
   const twilioUrl = await twilio.listen();
   // Meta's rules, on: the demo config's approved reply template, and the 24-hour window by the test's clock.
