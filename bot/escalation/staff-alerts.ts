@@ -13,6 +13,7 @@ import { maskedAddress } from '../inbox/masked-address';
 import { invalid } from '../problems';
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import type { EscalationNotification, QueuedNotifier } from './ladder';
+import { staffOutboxRow } from '../outbox/queue';
 
 /** Why an alert did not go: someone acknowledged the escalation first. */
 export const CANCELLED_ACKNOWLEDGED = 'not sent: the escalation was acknowledged before the alert could go';
@@ -121,10 +122,7 @@ export class StaffAlerts implements QueuedNotifier, AlertRoutes {
         await tx.insert(StaffAlert, { id, escalationNoticeId: n.noticeId, staffId: person.id, medium, createdAt: now });
         // No work mobile on record: nothing to text. The alert is kept unsent, so the escalations screen says so for that person.
         if (medium === 'sms' && !person.workMobileCipher) continue;
-        await tx.insert(OutboxItem, {
-          id, messageId: id, conversationId: n.conversationId, channel: medium === 'sms' ? 'alert-sms' : 'alert-email', status: 'pending', consentNotice: false, holdsLater: false, retryFrom: null,
-          priority: 1, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
-        });
+        await tx.insert(OutboxItem, staffOutboxRow({ id, messageId: id, conversationId: n.conversationId, channel: medium === 'sms' ? 'alert-sms' : 'alert-email', priority: 1, now }));
         queued = true;
       }
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Keyring } from '../../db/crypto';
-import { AuthorKind, AutoReplyKind, Conversation, Message, OutboxItem } from '../../db/entities';
+import { AuthorKind, AutoReplyKind, Conversation, Message, OutboxItem, StaffChannel } from '../../db/entities';
 import { sealMessageBody } from '../../db/sealed-fields';
 import { insertRow } from '../../db/rows';
 
@@ -64,4 +64,17 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
   };
   await insertRow(manager, OutboxItem, item);
   return message;
+}
+
+/**
+ * An outbox row for staff (the channel's card, a person's notice, an alert by text or email): due
+ * now, about `conversationId`, sending what `messageId` names (not a message: the card's notice or
+ * escalation, a notice, an alert). Priority 1 sends it before ordinary replies, after safety texts.
+ */
+export function staffOutboxRow(input: { id?: string; messageId: string; conversationId: string; channel: StaffChannel; priority: number; now: number }): OutboxItem {
+  const { id = randomUUID(), messageId, conversationId, channel, priority, now } = input;
+  return {
+    id, messageId, conversationId, channel, status: 'pending', consentNotice: false, holdsLater: false, retryFrom: null, priority,
+    attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
+  };
 }

@@ -1,8 +1,8 @@
 import type { Activity, ConversationReference } from 'botbuilder';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EntityManager, In } from 'typeorm';
 import { ProviderError } from '../../adapters/channel';
+import { staffOutboxRow } from '../outbox/queue';
 import type { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Conversation, Escalation, EscalationNotice, OutboxItem, ServiceMembership, StaffMember, TeamsCard, TeamsChannel, TeamsUser } from '../../db/entities';
@@ -73,10 +73,7 @@ export class TeamsCards implements QueuedNotifier {
   }
 
   private row(messageId: string, conversationId: string, now: number): OutboxItem {
-    return {
-      id: randomUUID(), messageId, conversationId, channel: 'teams', status: 'pending',
-      consentNotice: false, holdsLater: false, retryFrom: null, priority: 1, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
-    };
+    return staffOutboxRow({ messageId, conversationId, channel: 'teams', priority: 1, now });
   }
 
   /** The card as it should look now, for the escalation with this id; undefined if there is no such escalation. */
@@ -168,7 +165,7 @@ export class TeamsCards implements QueuedNotifier {
 }
 
 /** A call to the Bot Connector, its failure as the outbox reads it: 429 and 5xx (or no answer) may pass; 401/403/404 will not. */
-async function teamsCall<T>(call: () => Promise<T>): Promise<T> {
+export async function teamsCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

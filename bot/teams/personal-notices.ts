@@ -8,7 +8,8 @@ import { Database } from '../../db/database';
 import { OutboxItem, ServiceMembership, StaffMember, StaffNotice, StaffNoticeKind, TeamsUser } from '../../db/entities';
 import type { ServiceDirectory } from '../config/services';
 import type { EscalationNotification, QueuedNotifier } from '../escalation/ladder';
-import type { TeamsPoster } from './cards';
+import { teamsCall, type TeamsPoster } from './cards';
+import { staffOutboxRow } from '../outbox/queue';
 import type { StaffIdentity } from '../identity';
 import { recordAudit } from '../audit/record';
 
@@ -71,10 +72,7 @@ export class PersonalNotices implements QueuedNotifier {
     for (const person of wanted.filter((s) => reachable.has(s.oid!)).sort((a, b) => a.id.localeCompare(b.id))) {
       const id = randomUUID();
       await tx.insert(StaffNotice, { escalationNoticeId: null, ...notice, id, staffId: person.id, createdAt: now });
-      await tx.insert(OutboxItem, {
-        id, messageId: id, conversationId: notice.conversationId, channel: 'teams-notice', status: 'pending', consentNotice: false, holdsLater: false, retryFrom: null,
-        priority: notice.urgent ? 1 : 0, attempts: 0, nextAttemptAt: now, lockedUntil: null, lastError: null, providerMessageId: null, providerStatus: null, templateName: null, createdAt: now, updatedAt: now,
-      });
+      await tx.insert(OutboxItem, staffOutboxRow({ id, messageId: id, conversationId: notice.conversationId, channel: 'teams-notice', priority: notice.urgent ? 1 : 0, now }));
       queued = true;
     }
     return queued;
@@ -100,13 +98,7 @@ export class PersonalNotices implements QueuedNotifier {
         actions: [{ type: 'Action.OpenUrl', title: 'Open conversation', url: links.teams }, { type: 'Action.OpenUrl', title: 'Open in a browser', url: links.web }],
       })],
     };
-    let id: string | undefined;
-    try {
-      id = await this.deps.teams.post(JSON.parse(user.personalReference) as Partial<ConversationReference>, activity);
-    } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      throw new ProviderError(`Teams answered ${status ?? (error as Error).name}`, status === undefined || status === 429 || status === 412 || status >= 500, status);
-    }
+    const id = await teamsCall(() => this.deps.teams.post(JSON.parse(user.personalReference!) as Partial<ConversationReference>, activity));
     this.deps.log.info({ event: 'teams.notice_sent', kind: notice.kind, service: notice.serviceSlug }, 'personal notice sent');
     return { providerMessageId: id ?? `teams:${item.id}` };
   }

@@ -90,7 +90,6 @@ const DELIVERY_WORDS: Record<AlertDelivery['status'], string> = {
 /** "Text to Alex Morgan: delivered", "Email to Dev Admin: NOT DELIVERED (the mail relay answered 550)". */
 export function deliveryLine(d: AlertDelivery): string {
   const why = d.problem && (d.status === 'failed' || d.status === 'retrying') ? ` (${d.problem})` : '';
-  // (A skipped one says why in its own words.)
   return `${ROUTE_WORDS[d.route]}${d.to ? ` to ${d.to}` : ''}: ${DELIVERY_WORDS[d.status]}${why}`;
 }
 
