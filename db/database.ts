@@ -3,6 +3,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSource, DataSourceOptions, EntityManager, ObjectLiteral } from 'typeorm';
 import { appendingAuditRows } from './audit-chain';
+import { countingMessages } from './report-hours';
 import { entities } from './entities';
 import { migrations } from './migrations';
 
@@ -124,7 +125,8 @@ export class Database {
    * others commit. Every unit's promise settles after the group's commit, never before.
    */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const withAudit = (tx: EntityManager) => appendingAuditRows(tx, work);
+    // A unit's message counts for reports, then its audit rows, are written at its end.
+    const withAudit = (tx: EntityManager) => appendingAuditRows(tx, (inner) => countingMessages(inner, work));
     if (this.dialect !== 'sqlite') return this.dataSource.transaction(withAudit);
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work: withAudit, resolve: resolve as (value: unknown) => void, reject });

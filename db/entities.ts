@@ -74,6 +74,7 @@ export class ServiceMembership {
 
 @Entity('contact')
 @Index('uq_contact_address', ['channel', 'addressHash'], { unique: true })
+@Index('ix_contact_consent', ['consent', 'consentChangedAt'])
 export class Contact {
   @PrimaryColumn(id) id!: string;
   @Column({ type: 'varchar', length: 16 }) channel!: Channel;
@@ -93,6 +94,7 @@ export class Contact {
 @Index('ix_conversation_contact', ['contactId', 'createdAt'])
 @Index('ix_conversation_assigned_staff', ['assignedStaffId'])
 @Index('ix_conversation_closed', ['serviceSlug', 'status', 'closedAt'])
+@Index('ix_conversation_report', ['serviceSlug', 'createdAt', 'firstReplyAt', 'outOfHoursAt', 'repeatContact'])
 @Index('ix_conversation_open_queue', ['serviceSlug', 'status', 'riskLevel', 'awaitingReplySince', 'lastMessageAt', 'assignedStaffId', 'recordedAt', 'lastInboundAt', 'id'])
 export class Conversation {
   @PrimaryColumn(id) id!: string;
@@ -122,6 +124,10 @@ export class Conversation {
   @Column(optionalTime) recordedAt!: number | null;
   /** The last time a clinician opened it: later inbound messages are unread. */
   @Column(optionalTime) lastReadAt!: number | null;
+  /** For reports (db/report-hours.ts): a clinician's first reply, the first out-of-hours auto-reply, and whether the contact had a conversation before. */
+  @Column(optionalTime) firstReplyAt!: number | null;
+  @Column(optionalTime) outOfHoursAt!: number | null;
+  @Column({ type: Boolean, default: false }) repeatContact!: boolean;
 }
 
 /** An internal note: staff only, never sent; encrypted like a message body. */
@@ -459,4 +465,19 @@ export class StaffAlert {
   @Column(time) createdAt!: number;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser, StaffNotice, ServiceChannel, StaffAlert];
+
+/**
+ * Messages per service, UTC hour (epoch ms / 3,600,000), direction, channel and risk (inbound:
+ * none, medium or high; outbound ''): what reports read (db/report-hours.ts). Counts only.
+ */
+@Entity('report_hour')
+export class ReportHour {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) serviceSlug!: string;
+  @PrimaryColumn({ type: 'integer' }) hour!: number;
+  @PrimaryColumn({ type: 'varchar', length: 3 }) direction!: string;
+  @PrimaryColumn({ type: 'varchar', length: 16 }) channel!: string;
+  @PrimaryColumn({ type: 'varchar', length: 8 }) risk!: string;
+  @Column({ type: 'integer' }) messages!: number;
+}
+
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser, StaffNotice, ServiceChannel, StaffAlert, ReportHour];

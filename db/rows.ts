@@ -27,7 +27,7 @@ export function native(dialect: Dialect, sql: string): string {
   return converted;
 }
 
-function dialectOf(tx: EntityManager): Dialect {
+export function dialectOf(tx: EntityManager): Dialect {
   const type = tx.connection.options.type;
   return type === 'better-sqlite3' ? 'sqlite' : type === 'postgres' ? 'postgres' : 'mssql';
 }

@@ -13,6 +13,7 @@ import { AutoReplyDecision, consentKeyword, decideAutoReplies } from './auto-rep
 import type { ServiceConfig, ServiceDirectory } from '../config/services';
 import { queueOutbound } from '../outbox/queue';
 import { change, columnsOf, concat, insertRow, rowOf, sql } from '../../db/rows';
+import { countMessage } from '../../db/report-hours';
 import { INBOUND_TEXT_LIMITS } from '../../adapters/channel';
 
 /** An inbound message as every channel delivers it to the gateway, free of provider and SDK types. */
@@ -110,7 +111,7 @@ export class InboundMessages {
       const contact = found.contact ?? await this.createContact(tx, inbound, at);
       const { conversation, isNew, returning } = found.conversation
         ? { conversation: found.conversation, isNew: false, returning: undefined }
-        : await this.openConversation(tx, contact, service, inbound, at);
+        : await this.openConversation(tx, contact, !found.contact, service, inbound, at);
       const assessment = this.triageSafely(service.slug, inbound.text);
       const message = await this.storeInboundMessage(tx, conversation, inbound, assessment, at);
       const risk = await this.actOnRisk(tx, conversation, message, assessment, at);
@@ -188,7 +189,7 @@ export class InboundMessages {
     return contact;
   }
 
-  private async openConversation(tx: EntityManager, contact: Contact, service: ServiceConfig, inbound: InboundMessage, at: number): Promise<{ conversation: Conversation; isNew: boolean; returning?: Conversation }> {
+  private async openConversation(tx: EntityManager, contact: Contact, contactIsNew: boolean, service: ServiceConfig, inbound: InboundMessage, at: number): Promise<{ conversation: Conversation; isNew: boolean; returning?: Conversation }> {
     const openKey = `open:${contact.id}:${service.slug}:${inbound.channel}`;
     const returning = await this.recentlyClosed(tx, contact, service, at);
     const clinician = returning?.assignedStaffId && await tx.existsBy(ServiceMembership, { staffId: returning.assignedStaffId, serviceSlug: service.slug })
@@ -211,6 +212,10 @@ export class InboundMessages {
       outcome: null,
       recordedAt: null,
       lastReadAt: null,
+      firstReplyAt: null,
+      outOfHoursAt: null,
+      // For reports: a contact who has been in touch before, with any service.
+      repeatContact: !contactIsNew && await tx.existsBy(Conversation, { contactId: contact.id }),
     };
     await insertRow(tx, Conversation, conversation);
     if (returning) await this.noteReturn(tx, conversation, returning, at);
@@ -271,6 +276,7 @@ export class InboundMessages {
       triageCipher: assessment.reasons.length ? sealTriage(this.deps.keyring, id, assessment.reasons) : null,
     };
     await insertRow(tx, Message, message);
+    await countMessage(tx, { ...message, serviceSlug: conversation.serviceSlug });
     return message;
   }
 

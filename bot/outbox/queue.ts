@@ -4,6 +4,7 @@ import { Keyring } from '../../db/crypto';
 import { AuthorKind, AutoReplyKind, Conversation, Message, OutboxItem, StaffChannel } from '../../db/entities';
 import { sealMessageBody } from '../../db/sealed-fields';
 import { insertRow } from '../../db/rows';
+import { countMessage, noteReplyForReports } from '../../db/report-hours';
 
 export interface OutboundDraft {
   conversation: Conversation;
@@ -41,6 +42,8 @@ export async function queueOutbound(manager: EntityManager, keyring: Keyring, dr
     triageCipher: null,
   };
   await insertRow(manager, Message, message);
+  await countMessage(manager, { ...message, serviceSlug: draft.conversation.serviceSlug });
+  await noteReplyForReports(manager, draft.conversation.id, message);
   const item: OutboxItem = {
     id: randomUUID(),
     messageId: id,

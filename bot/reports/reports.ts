@@ -13,6 +13,7 @@ export const BUCKETS = ['day', 'week', 'month'] as const;
 export type Bucket = (typeof BUCKETS)[number];
 /** The longest period one report covers: a year and a day (a leap year's 1 April to 1 April). */
 const MAX_DAYS = 367;
+const HOUR_MS = 3_600_000;
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 
 export interface ReportQuery {
@@ -123,17 +124,14 @@ export class Reports {
     const inList = slugs.map(() => '?').join(', ') || 'NULL';
     const period = [...slugs, fromMs, toMs];
 
-    // Messages by UTC hour (UK hours are whole hours off UTC, so each UTC hour is one UK hour).
-    const messages = await sql(manager, `SELECT m.direction AS direction, m.channel AS channel, m."riskLevel" AS risk, m."createdAt" / 3600000 AS hour, COUNT(*) AS n
-      FROM message m JOIN conversation c ON c.id = m."conversationId"
-      WHERE c."serviceSlug" IN (${inList}) AND m."createdAt" >= ? AND m."createdAt" < ?
-      GROUP BY m.direction, m.channel, m."riskLevel", m."createdAt" / 3600000`, period);
-    // Each conversation started in the period: its first message in and first clinician reply.
-    const conversations = await sql(manager, `SELECT c."serviceSlug" AS service, c."createdAt" AS created,
-        (SELECT MIN(m."createdAt") FROM message m WHERE m."conversationId" = c.id AND m.direction = 'in') AS first_in,
-        (SELECT MIN(m."createdAt") FROM message m WHERE m."conversationId" = c.id AND m."authorKind" = 'clinician') AS first_reply,
-        (SELECT COUNT(*) FROM message m WHERE m."conversationId" = c.id AND m."autoReplyKind" = 'out_of_hours') AS out_of_hours,
-        (SELECT COUNT(*) FROM conversation p WHERE p."contactId" = c."contactId" AND p."createdAt" < c."createdAt") AS earlier
+    // Messages by UTC hour, as kept with each message (db/report-hours.ts). UK days start on whole
+    // UTC hours, so the period is whole hours and each UTC hour is one UK hour.
+    const messages = await sql(manager, `SELECT "direction" AS direction, "channel" AS channel, "risk" AS risk, "hour" AS hour, SUM("messages") AS n
+      FROM report_hour WHERE "serviceSlug" IN (${inList}) AND "hour" >= ? AND "hour" < ?
+      GROUP BY "direction", "channel", "risk", "hour"`, [...slugs, fromMs / HOUR_MS, toMs / HOUR_MS]);
+    // Each conversation started in the period (by its first message in), with its report columns, from one covering index.
+    const conversations = await sql(manager, `SELECT c."serviceSlug" AS service, c."createdAt" AS created, c."firstReplyAt" AS first_reply,
+        c."outOfHoursAt" AS out_of_hours, c."repeatContact" AS repeat
       FROM conversation c WHERE c."serviceSlug" IN (${inList}) AND c."createdAt" >= ? AND c."createdAt" < ?`, period);
     const escalations = await sql(manager, `SELECT e."createdAt" AS created, e."acknowledgedAt" AS acknowledged,
         (SELECT MAX(n.round) FROM escalation_notice n WHERE n."escalationId" = e.id AND n.level > 0) AS rounds,
@@ -146,13 +144,24 @@ export class Reports {
       WHERE c."serviceSlug" IN (${inList}) AND o.status = 'failed' AND o."createdAt" >= ? AND o."createdAt" < ? GROUP BY o.channel`, period);
 
     const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-    const bucketOf = (ms: number) => bucketKey(DateTime.fromMillis(ms, { zone: REPORT_ZONE }), query.bucket);
     const series = new Map<string, SeriesPoint>();
+    // Where each UK day of the period starts (epoch ms), with its point: a time finds its day by binary search, not by a time-zone conversion each.
+    const days: { startsAt: number; point: SeriesPoint }[] = [];
     for (let at = start; at < end; at = at.plus({ days: 1 })) {
       const key = bucketKey(at, query.bucket);
       if (!series.has(key)) series.set(key, { bucket: key, start: bucketStart(at, query.bucket).toISODate()!, conversations: 0, inbound: 0, outbound: 0, highRisk: 0, escalations: 0 });
+      days.push({ startsAt: at.toMillis(), point: series.get(key)! });
     }
-    const point = (ms: number) => series.get(bucketOf(ms));
+    const point = (ms: number): SeriesPoint | undefined => {
+      if (ms < fromMs || ms >= toMs) return undefined;
+      let [lo, hi] = [0, days.length - 1];
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (days[mid].startsAt <= ms) lo = mid;
+        else hi = mid - 1;
+      }
+      return days[lo].point;
+    };
     const busiest = WEEKDAYS.map(() => new Array<number>(24).fill(0));
     const channels = new Map<string, { inbound: number; outbound: number; failed: number }>();
     const channel = (name: string) => channels.get(name) ?? channels.set(name, { inbound: 0, outbound: 0, failed: 0 }).get(name)!;
@@ -187,11 +196,11 @@ export class Reports {
       totals.conversations++;
       const p = point(Number(row.created));
       if (p) p.conversations++;
-      if (Number(row.out_of_hours) > 0) totals.answeredOutOfHours++;
-      if (Number(row.earlier) > 0) totals.repeatContacts++;
-      const firstIn = num(row.first_in);
+      if (row.out_of_hours !== null && row.out_of_hours !== undefined) totals.answeredOutOfHours++;
+      if (row.repeat === true || Number(row.repeat) === 1) totals.repeatContacts++;
+      // A conversation starts with its contact's first message.
+      const firstIn = Number(row.created);
       const firstReply = num(row.first_reply);
-      if (firstIn === null) continue;
       if (firstReply === null || firstReply < firstIn) {
         unanswered++;
         continue;

@@ -37,7 +37,7 @@ async function seed(db: Database, keyring: Keyring): Promise<void> {
         id: conversationId, serviceSlug: 'school-nursing', contactId: id, channel: 'sms', endpointAddress: '+447700900101', status: 'open',
         openKey: `open:${id}:school-nursing:sms`, riskLevel, assignedStaffId: i % 3 === 0 ? null : staff[i % staff.length].id, createdAt: now - i * 1000,
         lastMessageAt: now - i * 1000, lastInboundAt: now - i * 1000, awaitingReplySince: i % 4 === 0 ? null : now - i * 1000,
-        closedAt: null, outcome: null, recordedAt: null, lastReadAt: i % 2 ? now : null,
+        closedAt: null, outcome: null, recordedAt: null, lastReadAt: i % 2 ? now : null, firstReplyAt: null, outOfHoursAt: null, repeatContact: false,
       });
       if (riskLevel === 'high') {
         escalations.push({ id: randomUUID(), conversationId, serviceSlug: 'school-nursing', messageId: randomUUID(), status: 'open', step: 1, nextDueAt: now + 600_000, categories: 'suicide', messageCount: 1, createdAt: now, acknowledgedAt: null, acknowledgedBy: null });

@@ -288,7 +288,7 @@ const answers = (host: string, port: number) => new Promise<boolean>((resolve) =
 });
 
 /** Runs `work` against a scratch PostgreSQL database, dropped after (as run.ts does). */
-async function withPostgres<T>(work: (url: string) => Promise<T>): Promise<T> {
+export async function withPostgres<T>(work: (url: string) => Promise<T>): Promise<T> {
   const name = `lamplight_bench_live_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();

@@ -54,7 +54,7 @@ async function queueReplies(file: string, at: number): Promise<Queued> {
         id: randomUUID(), serviceSlug: 'school-nursing', contactId: id, channel: 'sms', endpointAddress: SERVICE_NUMBER, status: 'open',
         openKey: `open:${id}:school-nursing:sms`, riskLevel: 'none', assignedStaffId: null, createdAt: at - 60_000,
         lastMessageAt: at - 60_000, lastInboundAt: at - 60_000, awaitingReplySince: at - 60_000,
-        closedAt: null, outcome: null, recordedAt: null, lastReadAt: null,
+        closedAt: null, outcome: null, recordedAt: null, lastReadAt: null, firstReplyAt: null, outOfHoursAt: null, repeatContact: false,
       });
     }
     await tx.insert(Contact, contacts);

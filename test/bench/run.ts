@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { inboxBench } from './inbox';
 import { triageBench } from './triage';
 import { scaleBench } from './scale';
+import { reportsBench } from './reports';
 import { outboxBench } from './outbox';
 import { liveBench } from './live';
 import { bigConversationBench } from './big-conversation';
@@ -116,6 +117,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   inbox: async () => { process.stdout.write(`${await inboxBench(await inboxDatabases())}\n\n`); },
   inbound,
   scale: async () => { process.stdout.write(`${await scaleBench()}\n\n`); },
+  reports: async () => { process.stdout.write(`${await reportsBench()}\n\n`); },
   outbox: async () => { process.stdout.write(`${await outboxBench()}\n\n`); },
   live: async () => { process.stdout.write(`${await liveBench()}\n\n`); },
   'big-conversation': async () => { process.stdout.write(`${await bigConversationBench()}\n\n`); },

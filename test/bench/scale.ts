@@ -8,6 +8,7 @@ import type { StaffIdentity } from '../../bot/http/auth/clinician-auth';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import type { Contact, Conversation, ConversationRead, Escalation, Message, OutboxItem, ServiceMembership, StaffMember } from '../../db/entities';
+import { rebuildStatements } from '../../db/report-hours';
 import { contactLookupHash, sealContactAddress, sealMessageBody, sealTriage } from '../../db/sealed-fields';
 import { buildTriageEngine } from '../../triage';
 import { DateTime } from 'luxon';
@@ -123,6 +124,8 @@ interface Seeded {
   /** Seeding from the first row to the file flushed to disk, ANALYZE included. */
   seedMs: number;
   analyzeMs: number;
+  /** Working out the report figures (report_hour, the conversations' report columns) from the seeded rows. */
+  figuresMs: number;
 }
 
 /**
@@ -216,7 +219,7 @@ export function seed(path: string, keyring: Keyring, directory: ServiceDirectory
           id, serviceSlug: service.slug, contactId, channel: 'sms', endpointAddress: service.sms, status: isOpen ? 'open' : 'closed',
           openKey: isOpen ? `open:${contactId}:${service.slug}:sms` : `closed:${id}`, riskLevel: risk, assignedStaffId: assigned, createdAt,
           lastMessageAt, lastInboundAt, awaitingReplySince: awaiting ? lastInboundAt : null, closedAt, outcome: isOpen ? null : outcomes[i % outcomes.length],
-          recordedAt: closedAt, lastReadAt: assigned ? readAt : null,
+          recordedAt: closedAt, lastReadAt: assigned ? readAt : null, firstReplyAt: null, outOfHoursAt: null, repeatContact: false,
         });
         rows.conversations++;
         if (service.slug === BENCH_SERVICE) (isOpen ? open : closed).push(id);
@@ -268,6 +271,10 @@ export function seed(path: string, keyring: Keyring, directory: ServiceDirectory
   }
   const stored = file.prepare('SELECT COUNT(*) AS n FROM message').get() as { n: number };
   if (stored.n !== CONVERSATIONS * PER_CONVERSATION) throw new Error(`the scale bench stored ${stored.n} messages, not ${CONVERSATIONS * PER_CONVERSATION}`);
+  // The report figures a year of service would have kept as it went (db/report-hours.ts), worked out from the rows.
+  const figuring = performance.now();
+  file.transaction(() => { for (const statement of rebuildStatements('sqlite')) file.exec(statement); })();
+  const figuresMs = performance.now() - figuring;
   // A database in service has planner statistics.
   const analyzing = performance.now();
   file.exec('ANALYZE');
@@ -281,7 +288,7 @@ export function seed(path: string, keyring: Keyring, directory: ServiceDirectory
   closeSync(fd);
   const seedMs = performance.now() - started;
   return {
-    open, closed, rows, seedMs, analyzeMs,
+    open, closed, rows, seedMs, analyzeMs, figuresMs,
     staff: { id: benchStaffId, email: `${BENCH_SERVICE}.1@example.nhs.uk`, name: `${BENCH_SERVICE} clinician 1`, memberships: [{ serviceSlug: BENCH_SERVICE, role: 'clinician' }] },
   };
 }
@@ -411,7 +418,7 @@ export async function scaleBench(): Promise<string> {
     return [
       `## Scale on SQLite: ${CONVERSATIONS.toLocaleString('en-GB')} conversations, ${r.messages.toLocaleString('en-GB')} messages (issue 13)`,
       '',
-      `A scratch SQLite file, migrated by Lamplight's own migrations, then filled with better-sqlite3 using Lamplight's sealing: ${r.contacts.toLocaleString('en-GB')} contacts, ${r.conversations.toLocaleString('en-GB')} conversations over a year across the demo services (${seeded.open.length.toLocaleString('en-GB')} open and ${seeded.closed.length.toLocaleString('en-GB')} closed in ${BENCH_SERVICE}; one in ten open overall), ${PER_CONVERSATION} messages each (${r.messages.toLocaleString('en-GB')}), ${r.outbox.toLocaleString('en-GB')} sent outbox rows, ${r.reads.toLocaleString('en-GB')} read receipts and ${r.escalations} open escalations, then ANALYZE and a flush to disk: **seeding took ${(seeded.seedMs / 1000).toFixed(1)} s** in all (ANALYZE ${(seeded.analyzeMs / 1000).toFixed(1)} s of it), ${megabytes.toFixed(0)} MB. `
+      `A scratch SQLite file, migrated by Lamplight's own migrations, then filled with better-sqlite3 using Lamplight's sealing: ${r.contacts.toLocaleString('en-GB')} contacts, ${r.conversations.toLocaleString('en-GB')} conversations over a year across the demo services (${seeded.open.length.toLocaleString('en-GB')} open and ${seeded.closed.length.toLocaleString('en-GB')} closed in ${BENCH_SERVICE}; one in ten open overall), ${PER_CONVERSATION} messages each (${r.messages.toLocaleString('en-GB')}), ${r.outbox.toLocaleString('en-GB')} sent outbox rows, ${r.reads.toLocaleString('en-GB')} read receipts and ${r.escalations} open escalations, then the report figures worked out from those rows as "npm run cli -- reports rebuild" does, ANALYZE and a flush to disk: **seeding took ${(seeded.seedMs / 1000).toFixed(1)} s** in all (report figures ${(seeded.figuresMs / 1000).toFixed(1)} s and ANALYZE ${(seeded.analyzeMs / 1000).toFixed(1)} s of it), ${megabytes.toFixed(0)} MB. `
         + `The inbox list (ClinicianConversations.list, every queue's count included) and opening a conversation (get, read receipt and audit row included; random ${BENCH_SERVICE} conversations, open and closed alternately) are timed in process as a ${BENCH_SERVICE} clinician, ${WARMUP_ROUNDS} warm-up calls then ${ROUNDS} timed. `
         + `Ingest is the real server in a child process (as \`npm run bench\`): ${INGEST_REQUESTS} signed Twilio posts after ${INGEST_WARMUP} warm-up, ${CONCURRENCY} connections, ${CONTACTS} contacts not among the seeded ones, on an empty database and on the seeded one in turn, ${INGEST_RUNS} times (new contacts each time); posts/s are the median of the runs, the ratio the median of the pairs' ratios. `
         + `The opening goal is read as p95. ${cpus().length} cores, Node ${process.version}.`,

@@ -19,7 +19,7 @@ const rows = {
   conversation: (contactId: string, assignedStaffId: string | null = null, id = randomUUID()): Conversation => ({
     id, serviceSlug: 'school-nursing', contactId, channel: 'sms', endpointAddress: '+447700900101', status: 'open', openKey: `open:${id}`,
     riskLevel: 'none', assignedStaffId, createdAt: at, lastMessageAt: at, lastInboundAt: null, awaitingReplySince: null, closedAt: null,
-    outcome: null, recordedAt: null, lastReadAt: null,
+    outcome: null, recordedAt: null, lastReadAt: null, firstReplyAt: null, outOfHoursAt: null, repeatContact: false,
   }),
   message: (conversationId: string, authorStaffId: string | null = null, id = randomUUID()): Message => ({
     id, conversationId, channel: 'sms', externalId: `out:${id}`, direction: 'out', authorKind: authorStaffId ? 'clinician' : 'contact', authorStaffId,

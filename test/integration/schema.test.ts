@@ -6,6 +6,7 @@ import { verifyAuditChain } from '../../db/audit-chain';
 import { Database, describeDatabaseUrl } from '../../db/database';
 import { AuditEvent, AuditEventService, Contact, Conversation, Escalation } from '../../db/entities';
 import { ClinicianConversations } from '../../bot/inbox/conversations';
+import { Reports } from '../../bot/reports/reports';
 import { loadConfig, ServiceDirectory } from '../../bot/config/services';
 import { Keyring } from '../../db/crypto';
 import { sealContactAddress } from '../../db/sealed-fields';
@@ -136,6 +137,40 @@ describe(`the schema (${TEST_DIALECT})`, () => {
         // The page itself comes off the open-queue index.
         const plans = await Promise.all(ran.map((r) => planOf(db, r.sql, r.parameters)));
         expect(plans.filter((p) => p.includes('ix_conversation_open_queue')).length, queue).to.be.at.least(1);
+      }
+    } finally {
+      await db.close();
+      await scratch.drop();
+    }
+  });
+
+  it('a report reads the kept figures off indexes (report_hour by its key, conversations off ix_conversation_report alone), never the messages (EXPLAIN of what compute() ran)', async () => {
+    const scratch = await scratchDatabase({ migrated: true });
+    const db = await Database.open(scratch.url);
+    try {
+      await db.migrate();
+      const directory = new ServiceDirectory(loadConfig());
+      const reports = new Reports({ db, directory, now: Date.now });
+      const ran: { sql: string; parameters: unknown[] }[] = [];
+      const logQuery = db.dataSource.logger.logQuery.bind(db.dataSource.logger);
+      db.dataSource.logger.logQuery = (sql, parameters, runner) => {
+        if (/^\s*SELECT/i.test(sql)) ran.push({ sql, parameters: (parameters as unknown[] | undefined) ?? [] });
+        return logQuery(sql, parameters, runner);
+      };
+      const services = directory.services.filter((s) => s.slug === 'school-nursing');
+      await reports.compute({ services: ['school-nursing'], from: '2025-12-01', to: '2026-11-30', bucket: 'month' }, services);
+      const plans = await Promise.all(ran.map(async (r) => ({ sql: r.sql, plan: await planOf(db, r.sql, r.parameters) })));
+      if (process.env.SHOW_PLANS) for (const p of plans) console.log(`${p.sql}\n${p.plan}`);
+      expect(plans.some((p) => /FROM message\b/.test(p.sql)), 'a report reads no messages').to.equal(false);
+      const hours = plans.find((p) => /FROM report_hour/.test(p.sql))!;
+      const started = plans.find((p) => /"repeatContact"/.test(p.sql))!;
+      if (TEST_DIALECT === 'sqlite') {
+        expect(hours.plan).to.match(/SEARCH report_hour USING (COVERING )?INDEX/);
+        expect(started.plan).to.contain('USING COVERING INDEX ix_conversation_report');
+        expect(plans.find((p) => /FROM contact/.test(p.sql))!.plan).to.contain('ix_contact_consent');
+      } else {
+        expect(hours.plan).to.match(/Index (Only )?Scan using .*report_hour/);
+        expect(started.plan).to.match(/Index Only Scan using ix_conversation_report/);
       }
     } finally {
       await db.close();
