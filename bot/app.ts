@@ -1,3 +1,4 @@
+import { Retention, RetentionJob } from './governance/retention';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import restify, { Request, Response, Server } from 'restify';
@@ -70,6 +71,8 @@ export interface Lamplight {
   directory: ServiceDirectory;
   outbox: OutboxWorker;
   escalations: EscalationLadder;
+  /** The daily retention run (issue 15); `runDue()` runs it now if a day has passed since the last. */
+  retention: RetentionJob;
   events: LiveEvents;
   /** Every channel module, and whether stand-in providers run (demo mode: the simulator). */
   channels: Channels;
@@ -325,6 +328,8 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
   limitedAuth = countingRequests(auth, rateLimits);
   outbox.start();
   escalations.start();
+  const retention = new RetentionJob({ db, retention: new Retention({ db, directory, now: nowMs }), now: nowMs, log });
+  retention.start();
 
   return {
     url,
@@ -333,6 +338,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
     directory,
     outbox,
     escalations,
+    retention,
     events,
     channels,
     devIdentity,
@@ -348,6 +354,7 @@ export async function startLamplight(settings: Settings, overrides: Overrides = 
       });
       await outbox.stop();
       await escalations.stop();
+      await retention.stop();
       mailer?.close();
       await conversations.close();
       await fanOut?.close();

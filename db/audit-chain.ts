@@ -108,11 +108,17 @@ export type ChainVerdict =
  */
 export async function verifyAuditChain(manager: EntityManager, options: { batch?: number; anchor?: { seq: number; hash: string } } = {}): Promise<ChainVerdict> {
   const batch = options.batch ?? 1000;
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-  let last: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
-  let anchorSeen = false;
-  const broken = (seq: number, id: string | null, problem: string): ChainVerdict => ({ intact: false, count: expectedSeq - 1, broken: { seq, id, problem } });
+  // The trail starts where retention last cut its old end (seq 0 and the genesis hash before any cut).
+  const start = await manager.findOneBy(AuditChainHead, { id: AUDIT_CHAIN });
+  const startSeq = start ? Number(start.startSeq) : 0;
+  let expectedSeq = startSeq + 1;
+  let prevHash = start?.startHash ?? GENESIS_HASH;
+  let last: { seq: number; hash: string } = { seq: startSeq, hash: prevHash };
+  let anchorSeen = options.anchor !== undefined && options.anchor.seq === startSeq && options.anchor.hash === prevHash;
+  const broken = (seq: number, id: string | null, problem: string): ChainVerdict => ({ intact: false, count: expectedSeq - 1 - startSeq, broken: { seq, id, problem } });
+  if (options.anchor && options.anchor.seq < startSeq) {
+    return broken(options.anchor.seq, null, `the anchor's seq ${options.anchor.seq} is older than the trail, which retention has cut to start after seq ${startSeq}: check against an anchor printed since`);
+  }
 
   const walkFrom = async (after: number | undefined): Promise<ChainVerdict | undefined> => {
     for (let from = after; ;) {
@@ -143,7 +149,7 @@ export async function verifyAuditChain(manager: EntityManager, options: { batch?
     }
   };
 
-  const early = await walkFrom(undefined);
+  const early = await walkFrom(startSeq || undefined);
   if (early) return early;
   // The head is committed with its row, so every row up to the head read here is visible to the
   // walk that follows; rows beyond it may be the application appending, and are walked again.
@@ -156,8 +162,31 @@ export async function verifyAuditChain(manager: EntityManager, options: { batch?
     if (last.seq === head.seq) {
       if (last.hash !== head.hash) return broken(last.seq, null, 'the last row\'s hash differs from the chain head: the last row was replaced, or the head altered');
       if (options.anchor && !anchorSeen) return broken(options.anchor.seq, null, `the anchor's seq ${options.anchor.seq} is not in the trail: rows were removed`);
-      return { intact: true, count: last.seq, head: last };
+      return { intact: true, count: last.seq - startSeq, head: last };
     }
   }
   return broken(last.seq, null, 'rows beyond the chain head: rows were added outside the application, or the head altered');
+}
+
+/**
+ * Removes the audit rows older than `before` (epoch ms) from the trail's old end, keeping it
+ * verifiable: the head records the seq and hash of the last row removed, and the first row kept
+ * links to exactly that. Rows are cut only as a run from the start, up to the last row whose time
+ * is before `before` and whose every earlier row is too. Runs in the caller's transaction, holding
+ * the chain head (appends wait). Returns how many rows went.
+ */
+export async function pruneAuditTrail(tx: EntityManager, before: number): Promise<{ removed: number; startSeq: number }> {
+  const seqColumn = tx.connection.driver.escape('seq');
+  await tx.createQueryBuilder().update(AuditChainHead).set({ seq: () => seqColumn }).where('id = :id', { id: AUDIT_CHAIN }).execute();
+  const head = await tx.findOneByOrFail(AuditChainHead, { id: AUDIT_CHAIN });
+  const startSeq = Number(head.startSeq);
+  // The first row at or after the cut-off ends the run: rows are cut only before it.
+  const firstKept = await tx.createQueryBuilder(AuditEvent, 'a').where('a.seq > :start AND a.at >= :before', { start: startSeq, before }).orderBy('a.seq', 'ASC').getOne();
+  const through = firstKept ? Number(firstKept.seq) - 1 : Number(head.seq);
+  if (through <= startSeq) return { removed: 0, startSeq };
+  const lastCut = await tx.findOneByOrFail(AuditEvent, { seq: through });
+  await tx.createQueryBuilder().delete().from(AuditEventService).where('"auditSeq" > :start AND "auditSeq" <= :through', { start: startSeq, through }).execute();
+  const removed = await tx.createQueryBuilder().delete().from(AuditEvent).where('seq > :start AND seq <= :through', { start: startSeq, through }).execute();
+  await tx.update(AuditChainHead, { id: AUDIT_CHAIN }, { startSeq: through, startHash: lastCut.hash });
+  return { removed: removed.affected ?? through - startSeq, startSeq: through };
 }

@@ -16,6 +16,8 @@ const optionalTime = { ...time, nullable: true };
 /** A counter in a BIGINT, read back as a number like the times. */
 const sequence = { type: 'bigint' as const, transformer: epochMs };
 const id = { type: 'varchar' as const, length: 36 };
+/** The hash the first audit row links to (db/audit-chain.ts GENESIS_HASH). */
+const GENESIS = '0'.repeat(64);
 /** Whether a value from outside (a URL, a callback) could be one of our ids (random UUIDs), before it reaches a query. */
 export const looksLikeId = (value: string): boolean => /^[0-9a-f-]{36}$/i.test(value);
 
@@ -308,6 +310,12 @@ export class AuditChainHead {
   @PrimaryColumn({ type: 'varchar', length: 16 }) id!: string;
   @Column(sequence) seq!: number;
   @Column({ type: 'varchar', length: 64 }) hash!: string;
+  /**
+   * Where the trail starts: the seq and hash of the last row retention removed from its old end (0
+   * and the genesis hash until then). The first row kept must link to exactly this.
+   */
+  @Column({ ...sequence, default: 0 }) startSeq!: number;
+  @Column({ type: 'varchar', length: 64, default: GENESIS }) startHash!: string;
 }
 
 /** Where the bot can post in a Teams channel: the conversation reference Teams gave it. */
@@ -480,4 +488,23 @@ export class ReportHour {
   @Column({ type: 'integer' }) messages!: number;
 }
 
-export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser, StaffNotice, ServiceChannel, StaffAlert, ReportHour];
+/**
+ * A legal hold (issue 15): while one is in place on a conversation or a contact, nothing of it is
+ * deleted, by retention or by erasure. Released holds stay, as the record that they were held.
+ */
+@Entity('legal_hold')
+@Index('ix_legal_hold_subject', ['subjectType', 'subjectId', 'releasedAt'])
+export class LegalHold {
+  @PrimaryColumn(id) id!: string;
+  @Column({ type: 'varchar', length: 16 }) subjectType!: 'conversation' | 'contact';
+  @Column(id) subjectId!: string;
+  @Column({ type: 'varchar', length: 500 }) reason!: string;
+  /** Who placed it, as the operator named themselves on the command line. */
+  @Column({ type: 'varchar', length: 200 }) placedBy!: string;
+  @Column(time) placedAt!: number;
+  @Column(optionalTime) releasedAt!: number | null;
+  @Column({ type: 'varchar', length: 200, nullable: true }) releasedBy!: string | null;
+  @Column({ type: 'varchar', length: 500, nullable: true }) releaseReason!: string | null;
+}
+
+export const entities = [StaffMember, ServiceMembership, Contact, Conversation, Message, OutboxItem, AuditEvent, AuditEventService, AuditChainHead, Escalation, EscalationNotice, Note, TeamsChannel, WebchatSession, WebchatActivity, ConversationRead, TeamsCard, TeamsUser, StaffNotice, ServiceChannel, StaffAlert, ReportHour, LegalHold];

@@ -100,18 +100,21 @@ const MESSAGE_HOURS_GROUP = `GROUP BY c."serviceSlug", m."createdAt" / ${HOUR_MS
 
 /**
  * Takes the messages of these conversations out of the counts, in the transaction that deletes
- * them (before it does). Emptied rows go.
+ * them (before it does). Emptied rows go. Returns how many messages it took out.
  */
-export async function uncountConversations(tx: EntityManager, conversationIds: string[]): Promise<void> {
+export async function uncountConversations(tx: EntityManager, conversationIds: string[]): Promise<number> {
+  let messages = 0;
   for (let i = 0; i < conversationIds.length; i += 500) {
     const ids = conversationIds.slice(i, i + 500);
     const rows = await sql(tx, `${MESSAGE_HOURS} WHERE m."conversationId" IN (${ids.map(() => '?').join(', ')}) ${MESSAGE_HOURS_GROUP}`, ids);
     for (const row of rows) {
+      messages += Number(row.messages);
       await change(tx, `UPDATE report_hour SET "messages" = "messages" - ? WHERE "serviceSlug" = ? AND "hour" = ? AND "direction" = ? AND "channel" = ? AND "risk" = ?`,
         [Number(row.messages), row.serviceSlug, Number(row.hour), row.direction, row.channel, row.risk]);
     }
   }
   await change(tx, 'DELETE FROM report_hour WHERE "messages" <= 0', []);
+  return messages;
 }
 
 /** Statements that work every report figure out again from the records (the migration's backfill, `npm run cli -- reports rebuild`). */

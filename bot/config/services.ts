@@ -174,6 +174,18 @@ const serviceSchema = z.strictObject({
     /** The number alerts by text come from, when it is not the service's own SMS number (E.164). */
     alertSmsFrom: z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be a number in E.164 form, like +447700900123').optional(),
   }),
+  /**
+   * How long a person's records with this service are kept after their last conversation here
+   * closed (NHS Records Management Code of Practice 2021, updated 2023, Appendix II): `children`
+   * until the 25th birthday (the 26th if 17 when treatment ended), `adults` 8 years, `mental-health`
+   * 20 years. Lamplight does not know a contact's age, so children's services state the youngest
+   * age they see (`youngestAge`), and records are kept until such a contact would turn 25. Required:
+   * a service's information governance lead decides it, not a default.
+   */
+  retention: z.strictObject({
+    records: z.enum(['children', 'adults', 'mental-health']),
+    youngestAge: z.number().int().min(0).max(17).optional(),
+  }).refine((r) => (r.records === 'children') === (r.youngestAge !== undefined), 'children\'s records need youngestAge (the youngest age the service sees: Lamplight does not know a contact\'s age); adults and mental-health records take none'),
   /** Reply templates: typing "/" in the reply box opens them. */
   templates: z.array(z.strictObject({ id: z.string().regex(/^[a-z0-9-]+$/), title: z.string().trim().min(1).max(60), text: z.string().trim().min(1).max(4096) })).default([]),
   /** Lexicon entries this service adds to the shared triage lexicon (same shape as triage/lexicon.yaml entries). */
@@ -188,7 +200,18 @@ const configSchema = z.strictObject({
   outcomes: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1).default(DEFAULT_OUTCOMES),
   defaults: z.strictObject({ autoReplyIntervalMinutes: z.number().int().positive().default(720) }).default({ autoReplyIntervalMinutes: 720 }),
   services: z.array(serviceSchema).min(1, 'at least one service is needed'),
+  /** What is kept beyond each service's records: see DEFAULT_GOVERNANCE. */
+  governance: z.strictObject({
+    /** Years the audit trail is kept; at least a year longer than the longest service retention (default: exactly that). */
+    auditYears: z.number().int().min(1).max(100).optional(),
+    /** Days web chat's delivery buffer is kept after the chat was last active (the messages themselves stay with the conversation). */
+    webchatBufferDays: z.number().int().min(1).max(3650).default(30),
+  }).default({ webchatBufferDays: 30 }),
 }).superRefine((config, ctx) => {
+  const longest = Math.max(...config.services.map((s) => retentionYears(s.retention)));
+  if (config.governance.auditYears !== undefined && config.governance.auditYears <= longest) {
+    ctx.addIssue({ code: 'custom', path: ['governance', 'auditYears'], message: `must be longer than the longest service retention (${longest} years): the audit trail outlives what it describes` });
+  }
   const seen = new Map<string, number>();
   config.services.forEach((service, index) => {
     const keys = [`slug ${service.slug}`];
@@ -231,10 +254,25 @@ function replyLimitOf(channels: Partial<Record<ChannelName, string>>): number {
 }
 
 export type ServiceConfig = z.infer<typeof serviceSchema> & { organisation: string; autoReplyIntervalMinutes: number };
+export type RetentionRule = ServiceConfig['retention'];
+export interface GovernanceConfig { auditYears: number; webchatBufferDays: number }
 export interface LamplightConfig {
   organisation: string;
   outcomes: string[];
   services: ServiceConfig[];
+  governance: GovernanceConfig;
+}
+
+/**
+ * Whole years a person's records with a service are kept after their last conversation there
+ * closed. Children's: until the youngest contact the service sees would turn 25 (26 when that age
+ * is 17, the Code's rule for someone 17 when treatment ended).
+ */
+export function retentionYears(rule: RetentionRule): number {
+  if (rule.records === 'adults') return 8;
+  if (rule.records === 'mental-health') return 20;
+  const youngest = rule.youngestAge ?? 0;
+  return youngest >= 17 ? 26 - youngest : 25 - youngest;
 }
 
 export class ConfigError extends Error {
@@ -257,10 +295,12 @@ export function parseConfig(text: string, source: string): LamplightConfig {
   if (!result.success) {
     throw new ConfigError(source, result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
   }
-  const { organisation, defaults, services, outcomes } = result.data;
+  const { organisation, defaults, services, outcomes, governance } = result.data;
+  const longest = Math.max(...services.map((s) => retentionYears(s.retention)));
   return {
     organisation,
     outcomes,
+    governance: { auditYears: governance.auditYears ?? longest + 1, webchatBufferDays: governance.webchatBufferDays },
     services: services.map((s) => ({ ...s, organisation, autoReplyIntervalMinutes: s.autoReplyIntervalMinutes ?? defaults.autoReplyIntervalMinutes })),
   };
 }
