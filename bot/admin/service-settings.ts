@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { relative } from 'node:path';
 import type { Database } from '../../db/database';
 import type { StaffIdentity } from '../identity';
-import type { ServiceConfig, ServiceDirectory } from '../config/services';
+import { retentionYears, type ServiceConfig, type ServiceDirectory } from '../config/services';
 import { bankHoliday, SERVICE_ZONE } from '../gateway/hours';
 import { auditingRefusals, recordAudit } from '../audit/record';
 import { adminServices } from './access';
@@ -68,6 +68,7 @@ function settingsOf(s: ServiceConfig, now: number) {
     upcomingBankHolidays: upcomingBankHolidays(s, now),
     closures: [...s.closures],
     replyPromise: { minutes: s.replyPromise.minutes, wording: s.replyPromise.wording },
+    retention: { records: s.retention.records, youngestAge: s.retention.youngestAge ?? null, years: retentionYears(s.retention) },
     urgentReplyPromise: s.urgentReplyPromise ? { minutes: s.urgentReplyPromise.minutes, wording: s.urgentReplyPromise.wording } : null,
     autoReplyIntervalMinutes: s.autoReplyIntervalMinutes,
     safetyReplyIntervalMinutes: s.safetyReplyIntervalMinutes,

@@ -93,6 +93,8 @@ export function demoModeFrom(env: NodeJS.ProcessEnv): boolean {
 
 export const databaseUrlFrom = (env: NodeJS.ProcessEnv = process.env) => env.DATABASE_URL || 'sqlite:./data/lamplight.sqlite';
 export const configPathFrom = (env: NodeJS.ProcessEnv = process.env) => (env.LAMPLIGHT_CONFIG ? resolve(env.LAMPLIGHT_CONFIG) : DEMO_CONFIG_PATH);
+/** The data keys, as the server would load them (the CLI's subject commands open sealed fields). */
+export const keyringFrom = (env: NodeJS.ProcessEnv = process.env): Keyring => loadKeyring(env, databaseUrlFrom(env), demoModeFrom(env));
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const production = env.NODE_ENV === 'production';

@@ -51,6 +51,13 @@ export class Retention {
     return DateTime.fromMillis(closedAt, { zone: SERVICE_ZONE }).plus({ years: retentionYears(service.retention) }).toMillis();
   }
 
+  /** Whether a person's record with a service (all their conversations there) may go at `at`: none open, and the years passed since the last closed. */
+  recordDue(serviceSlug: string, record: { status: string; closedAt: number | null }[], at: number): boolean {
+    if (!record.length || record.some((r) => r.status === 'open' || r.closedAt === null)) return false;
+    const until = this.dueAt(serviceSlug, Math.max(...record.map((r) => r.closedAt!)));
+    return until !== undefined && until <= at;
+  }
+
   /** Every person-service record whose time has come, and the services the config does not know. */
   private async due(manager: EntityManager, at: number): Promise<{ due: DueRecord[]; unknown: string[] }> {
     const rows = await sql(manager, `SELECT "contactId" AS contact, "serviceSlug" AS service, MAX("closedAt") AS closed,

@@ -323,7 +323,22 @@ export class ClinicianConversations {
     return auditingRefusals(this.deps, staff, { action: 'conversation.read', subjectType: 'conversation', subjectId: conversationId }, () => this.read(staff, conversationId, { limit, before }));
   }
 
-  private async read(staff: StaffIdentity, conversationId: string, page: { limit: number; before?: { at: number; id: string } } | 'all' = 'all') {
+  /**
+   * A whole conversation as its transcript shows it, for a subject access request an operator runs
+   * (bot/governance/subject.ts, which audits it): every service, and no read receipt, as nobody on
+   * the staff read it.
+   */
+  async forSubjectAccess(conversationId: string) {
+    const reader: StaffIdentity = { id: 'subject-access', email: 'subject-access', name: 'Subject access request', memberships: this.deps.directory.services.map((s) => ({ serviceSlug: s.slug, role: 'admin' as const })) };
+    return this.read(reader, conversationId, 'all', { receipt: false });
+  }
+
+  /** A transcript's PDF, laid out off the event loop. */
+  transcriptPdf(view: Awaited<ReturnType<ClinicianConversations['forSubjectAccess']>>, exportedBy: string, at: Date): Promise<Buffer> {
+    return this.pdfs.pdf(view, exportedBy, at);
+  }
+
+  private async read(staff: StaffIdentity, conversationId: string, page: { limit: number; before?: { at: number; id: string } } | 'all' = 'all', options: { receipt: boolean } = { receipt: true }) {
     const { manager } = this.deps.db;
     const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
@@ -355,7 +370,7 @@ export class ClinicianConversations {
     });
     const at = this.deps.now();
     const readBefore = (await this.myReads(manager, staff.id, [conversation.id])).get(conversation.id) ?? null;
-    await this.deps.db.transactionRetryingConflicts(async (tx) => {
+    if (options.receipt) await this.deps.db.transactionRetryingConflicts(async (tx) => {
       await tx.update(Conversation, { id: conversation.id }, { lastReadAt: at });
       if (await tx.existsBy(ConversationRead, { conversationId: conversation.id, staffId: staff.id })) await tx.update(ConversationRead, { conversationId: conversation.id, staffId: staff.id }, { readAt: at });
       else await tx.insert(ConversationRead, { conversationId: conversation.id, staffId: staff.id, readAt: at });

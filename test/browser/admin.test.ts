@@ -179,6 +179,7 @@ describe('admin screens (headless Chromium)', function () {
     const body = await page.locator('section[aria-label="Services\' settings"]').textContent();
     expect(await page.locator('[data-config-loaded]').textContent()).to.equal('config/demo.services.yaml');
     expect(body).to.contain('LAMPLIGHT_CONFIG').and.contain('npm run cli -- config check').and.contain('09:00-17:00').and.contain('+447700900101');
+    expect(await page.locator('[data-service-settings="school-nursing"] [data-retention]').textContent()).to.contain("Children's records").and.contain('14 years after');
     expect(await page.locator('section[aria-label="Services\' settings"] input, section[aria-label="Services\' settings"] textarea, section[aria-label="Services\' settings"] select').count()).to.equal(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'admin-services.png'), fullPage: true });
     await page.close();

@@ -113,6 +113,7 @@ describe('admin API', () => {
       // The clock is 24 November 2026: Christmas Day is a bank holiday within the next 120 days.
       expect(s.upcomingBankHolidays.map((d: any) => d.date)).to.include('2026-12-25');
       expect(s.replyPromise).to.deep.equal({ minutes: 1440, wording: 'within one working day' });
+      expect(s.retention).to.deep.equal({ records: 'children', youngestAge: 11, years: 14 });
       expect(s.urgentReplyPromise).to.deep.equal({ minutes: 15, wording: 'within 15 minutes' });
       expect(s.autoReplies.welcome).to.be.a('string').and.not.equal('');
       expect(s.templates.map((t: any) => t.id)).to.deep.equal(['introduce', 'check-safe', 'drop-in']);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from '../../bot/config/services';
+import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig, retentionYears } from '../../bot/config/services';
 
 const demoText = readFileSync(DEMO_CONFIG_PATH, 'utf8');
 const broken = (from: string, to: string) => {
@@ -17,6 +17,24 @@ describe('services config', () => {
       ['sexual-health', '+447700900103', '100000000000103', 'sexual-health'],
     ]);
     expect(config.services[0].autoReplyIntervalMinutes).to.equal(720);
+  });
+
+  it('retention: children\'s records until the youngest contact would turn 25 (26 at 17), adults 8 years, mental health 20; the audit trail a year beyond the longest', () => {
+    expect(retentionYears({ records: 'children', youngestAge: 11 })).to.equal(14);
+    expect(retentionYears({ records: 'children', youngestAge: 0 })).to.equal(25);
+    expect(retentionYears({ records: 'children', youngestAge: 17 })).to.equal(9);
+    expect(retentionYears({ records: 'adults' })).to.equal(8);
+    expect(retentionYears({ records: 'mental-health' })).to.equal(20);
+    const config = loadConfig();
+    expect(config.services.map((s) => retentionYears(s.retention))).to.deep.equal([14, 25, 12]);
+    expect(config.governance).to.deep.equal({ auditYears: 26, webchatBufferDays: 30 });
+  });
+
+  it('retention: a service must say its records, children\'s need the youngest age, and an audit period no longer than the records is refused', () => {
+    expect(broken('      records: children\n      youngestAge: 11\n', '')).to.throw(ConfigError, /services\[0\]\.retention: Required|services\[0\]\.retention/);
+    expect(broken('      records: children\n      youngestAge: 11\n', '      records: children\n')).to.throw(ConfigError, /youngestAge/);
+    expect(broken('      records: children\n      youngestAge: 11\n', '      records: adults\n      youngestAge: 11\n')).to.throw(ConfigError, /youngestAge/);
+    expect(broken('  webchatBufferDays: 30\n', '  webchatBufferDays: 30\n  auditYears: 25\n')).to.throw(ConfigError, /governance\.auditYears: must be longer than the longest service retention \(25 years\)/);
   });
 
   it('when a field is unknown, then the error names it and where it is', () => {

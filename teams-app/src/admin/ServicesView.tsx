@@ -14,6 +14,14 @@ const BANK_HOLIDAYS: Record<string, string> = { 'england-and-wales': 'England an
 const recipient = (r: string) => r.startsWith('role:') ? `everyone who is ${r.slice(5).replace('-', ' ')}` : r.slice(6);
 const minutes = (m: number) => (m % 1440 === 0 ? `${m / 1440} day${m === 1440 ? '' : 's'}` : m % 60 === 0 ? `${m / 60} hour${m === 60 ? '' : 's'}` : `${m} minutes`);
 
+/** How long a person's records are kept, in words (the Records Management Code's rule, and the years it comes to). */
+function retentionWords(r: ServiceSettings['retention']): string {
+  const rule = r.records === 'children'
+    ? `Children's records, until the 25th birthday; the youngest contact seen is ${r.youngestAge}`
+    : r.records === 'adults' ? 'Adult records' : 'Mental health records';
+  return `${rule}: ${r.years} years after a person's last conversation closed (NHS Records Management Code of Practice). Then retention deletes them, unless a legal hold keeps them.`;
+}
+
 /** Each service's settings as the config file has them: read-only here, because they change in the file, under review. */
 export function ServicesView({ api }: { api: Api }) {
   const styles = useAdminStyles();
@@ -62,6 +70,8 @@ function ServiceCard({ service: s }: { service: ServiceSettings }) {
       <Text size={200}>Other closures: {s.closures.length ? s.closures.map((c) => date(`${c}T12:00:00Z`)).join(', ') : 'none'}.</Text>
       <Text weight="semibold">Reply promises</Text>
       <Text size={200}>Usually {s.replyPromise.wording} ({minutes(s.replyPromise.minutes)}); flagged conversations {s.urgentReplyPromise ? `${s.urgentReplyPromise.wording} (${minutes(s.urgentReplyPromise.minutes)})` : 'keep the usual promise'}.</Text>
+      <Text weight="semibold">Records kept</Text>
+      <Text size={200} data-retention>{retentionWords(s.retention)}</Text>
       <Text weight="semibold">Automatic replies</Text>
       <Text size={200}>Each kind at most once per conversation in {minutes(s.autoReplyIntervalMinutes)}; the safety reply at most every {minutes(s.safetyReplyIntervalMinutes)}, the holding reply every {minutes(s.holdingReplyIntervalMinutes)}.</Text>
       <dl style={{ margin: 0 }}>

@@ -21,6 +21,7 @@ export interface ServiceSettings {
   slug: string; name: string; audience: string; timeZone: string;
   hours: Record<string, string[]>; bankHolidays: string; upcomingBankHolidays: { date: string; name: string }[]; closures: string[];
   replyPromise: { minutes: number; wording: string }; urgentReplyPromise: { minutes: number; wording: string } | null;
+  retention: { records: 'children' | 'adults' | 'mental-health'; youngestAge: number | null; years: number };
   autoReplyIntervalMinutes: number; safetyReplyIntervalMinutes: number; holdingReplyIntervalMinutes: number;
   autoReplies: Record<string, string | null>;
   templates: { id: string; title: string; text: string }[];
