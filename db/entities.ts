@@ -182,6 +182,8 @@ export type EscalationStatus = 'open' | 'acknowledged' | 'exhausted';
 @Index('ix_escalation_conversation', ['conversationId', 'status'])
 @Index('ix_escalation_acknowledged_by', ['acknowledgedBy'])
 @Index('ix_escalation_acknowledged', ['serviceSlug', 'status', 'acknowledgedAt'])
+/** At most one open (or exhausted: still to be acknowledged) escalation per conversation. */
+@Index('uq_escalation_open', ['conversationId'], { unique: true, where: `"status" IN ('open', 'exhausted')` })
 export class Escalation {
   @PrimaryColumn(id) id!: string;
   @ForeignKey(() => Conversation, { name: 'fk_escalation_conversation', onDelete: 'CASCADE' }) @Column(id) conversationId!: string;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EntityManager, In, LessThanOrEqual } from 'typeorm';
-import { Database } from '../../db/database';
+import { Database, isUniqueViolation } from '../../db/database';
 import type { Keyring } from '../../db/crypto';
 import { Conversation, Escalation, EscalationNotice, looksLikeId, Note, Role, ServiceMembership, StaffMember } from '../../db/entities';
 import { sealNoteBody } from '../../db/sealed-fields';
-import { change } from '../../db/rows';
+import { change, dialectOf } from '../../db/rows';
 import { CANCELLED_ACKNOWLEDGED } from './staff-alerts';
 import type { StaffIdentity } from '../identity';
 import { conflict, forbidden, invalid, notFound } from '../problems';
@@ -81,32 +81,49 @@ export class EscalationLadder {
 
   /** In the inbound transaction: a new escalation, or one more message on the open one. */
   async raiseOrJoin(tx: EntityManager, input: { conversationId: string; serviceSlug: string; messageId: string; categories: string[]; at: number }): Promise<{ escalationId: string; isNew: boolean }> {
-    const open = await tx.findOne(Escalation, { where: { conversationId: input.conversationId, status: In(['open', 'exhausted']) } });
-    if (open) {
-      const categories = [...new Set([...open.categories.split(',').filter(Boolean), ...input.categories])].join(',').slice(0, 200);
-      // Joining an open escalation adds to it without a storm of alerts; a new high-risk message
-      // after the ladder was exhausted starts the ladder again.
-      const restart = open.status === 'exhausted' ? { status: 'open' as const, step: 0, nextDueAt: input.at } : {};
-      await tx.update(Escalation, { id: open.id }, { messageCount: open.messageCount + 1, categories, ...restart });
-      return { escalationId: open.id, isNew: open.status === 'exhausted' };
+    // A conversation has at most one open (or exhausted) escalation: the partial unique index
+    // uq_escalation_open says so on every database. Several high-risk messages arriving together
+    // (PostgreSQL runs them side by side) either join the one there is or race to insert it, and
+    // the losers of that race join the winner's.
+    for (let attempt = 1; ; attempt++) {
+      const joined = await this.join(tx, input);
+      if (joined) return joined;
+      const escalation: Escalation = {
+        id: randomUUID(),
+        conversationId: input.conversationId,
+        serviceSlug: input.serviceSlug,
+        messageId: input.messageId,
+        status: 'open',
+        step: 0,
+        nextDueAt: input.at,
+        categories: input.categories.join(',').slice(0, 200),
+        messageCount: 1,
+        createdAt: input.at,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+      };
+      if (await insertUnlessOpen(tx, escalation)) {
+        await recordAudit(tx, input.at, { actorType: 'system', action: 'escalation.raise', subjectType: 'escalation', subjectId: escalation.id, services: [input.serviceSlug], detail: { conversationId: input.conversationId, categories: escalation.categories } });
+        return { escalationId: escalation.id, isNew: true };
+      }
+      if (attempt >= 3) throw new Error('an open escalation for this conversation was neither joined nor raised');
     }
-    const escalation: Escalation = {
-      id: randomUUID(),
-      conversationId: input.conversationId,
-      serviceSlug: input.serviceSlug,
-      messageId: input.messageId,
-      status: 'open',
-      step: 0,
-      nextDueAt: input.at,
-      categories: input.categories.join(',').slice(0, 200),
-      messageCount: 1,
-      createdAt: input.at,
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-    };
-    await tx.insert(Escalation, escalation);
-    await recordAudit(tx, input.at, { actorType: 'system', action: 'escalation.raise', subjectType: 'escalation', subjectId: escalation.id, services: [input.serviceSlug], detail: { conversationId: input.conversationId, categories: escalation.categories } });
-    return { escalationId: escalation.id, isNew: true };
+  }
+
+  /**
+   * Joins the conversation's open escalation, if there is one. The count is raised in SQL first,
+   * which takes the row's lock (a concurrent joiner waits for this unit to commit), and only then
+   * is the row read, so the categories are merged into what the last joiner wrote, never into a
+   * stale copy. A new high-risk message after the ladder was exhausted starts it again.
+   */
+  private async join(tx: EntityManager, input: { conversationId: string; categories: string[]; at: number }): Promise<{ escalationId: string; isNew: boolean } | undefined> {
+    const counted = await change(tx, `UPDATE escalation SET "messageCount" = "messageCount" + 1 WHERE "conversationId" = ? AND status IN ('open', 'exhausted')`, [input.conversationId]);
+    if (counted === 0) return undefined;
+    const open = await tx.findOneByOrFail(Escalation, { conversationId: input.conversationId, status: In(['open', 'exhausted']) });
+    const categories = [...new Set([...open.categories.split(',').filter(Boolean), ...input.categories])].join(',').slice(0, 200);
+    const restart = open.status === 'exhausted' ? { status: 'open' as const, step: 0, nextDueAt: input.at } : {};
+    if (categories !== open.categories || open.status === 'exhausted') await tx.update(Escalation, { id: open.id }, { categories, ...restart });
+    return { escalationId: open.id, isNew: open.status === 'exhausted' };
   }
 
   start(): void {
@@ -292,4 +309,26 @@ async function resolveRecipients(tx: EntityManager, service: ServiceConfig, spec
     for (const s of await tx.find(StaffMember, { where: { email: In(emails) } })) ids.add(s.id);
   }
   return [...ids].sort();
+}
+
+/**
+ * Inserts an escalation unless the conversation already has an open one (uq_escalation_open);
+ * whether it went in. PostgreSQL and SQLite skip the row (ON CONFLICT DO NOTHING: on PostgreSQL
+ * after waiting for a concurrent insert to commit or roll back); SQL Server refuses the statement
+ * alone, leaving the transaction usable.
+ */
+async function insertUnlessOpen(tx: EntityManager, e: Escalation): Promise<boolean> {
+  const columns = ['id', 'conversationId', 'serviceSlug', 'messageId', 'status', 'step', 'nextDueAt', 'categories', 'messageCount', 'createdAt', 'acknowledgedAt', 'acknowledgedBy'] as const;
+  const insert = `INSERT INTO escalation (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+  const values = columns.map((c) => e[c]);
+  if (dialectOf(tx) === 'mssql') {
+    try {
+      await change(tx, insert, values);
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+  return (await change(tx, `${insert} ON CONFLICT ("conversationId") WHERE status IN ('open', 'exhausted') DO NOTHING`, values)) > 0;
 }

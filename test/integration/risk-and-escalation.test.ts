@@ -265,6 +265,25 @@ describe('the escalation ladder', () => {
     expect(await notices(h)).to.have.length(1);
   });
 
+  it('when several high-risk texts arrive together after the escalation was acknowledged, then one new escalation counts them all and unites their categories (no lost update, no second ladder)', async () => {
+    const { lead, escalation } = await raise();
+    expect((await h.api('POST', `/api/v1/escalations/${escalation.id}/acknowledge`, { token: lead, body: { outcome: 'Spoke to them; safe for now' } })).status).to.equal(200);
+    h.clock.advance(5 * MINUTE);
+    const texts = ['ive taken loads of pills', 'i have a knife and im going to use it on myself', 'goodbye 💊', 'i am standing on the bridge', 'this is my last message'];
+    const answers = await Promise.all(texts.map((body, i) => h.sendSms({ from: PHONE, to: SCHOOL_NURSING_SMS, body, messageSid: `SM${String(i).padStart(32, 'a')}` })));
+    expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200, 200, 200]);
+    const open = await h.app.db.manager.find(Escalation, { where: [{ status: 'open' }, { status: 'exhausted' }] });
+    expect(open, 'one open escalation').to.have.length(1);
+    expect(open[0].messageCount, 'every text counted').to.equal(texts.length);
+    const highMessages = await h.app.db.manager.find(Message, { where: { direction: 'in', riskLevel: 'high' }, order: { createdAt: 'ASC' } });
+    expect(highMessages.length).to.equal(texts.length + 1);
+    const categories = new Set(open[0].categories.split(','));
+    for (const expected of ['overdose', 'suicide']) expect([...categories], expected).to.include(expected);
+    // The new ladder fires once.
+    await h.app.escalations.runDue();
+    expect((await notices(h)).filter((n) => n.escalationId === open[0].id)).to.have.length(1);
+  });
+
   it('acknowledging: a clinician gets 403, another service 404, a second acknowledgement 409 naming who has it', async () => {
     const { lead, escalation } = await raise();
     const nurse = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');

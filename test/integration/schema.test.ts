@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { recordAudit } from '../../bot/audit/record';
 import { verifyAuditChain } from '../../db/audit-chain';
 import { Database, describeDatabaseUrl } from '../../db/database';
-import { AuditEvent, AuditEventService, Contact, Conversation, Escalation } from '../../db/entities';
+import { AuditEvent, AuditEventService, Contact, Conversation, Escalation, EscalationNotice } from '../../db/entities';
 import { ClinicianConversations } from '../../bot/inbox/conversations';
 import { Reports } from '../../bot/reports/reports';
 import { loadConfig, ServiceDirectory } from '../../bot/config/services';
@@ -16,6 +16,7 @@ import { native } from '../../db/rows';
 import { inboundLookupSql } from '../../bot/gateway/inbound';
 import { CLAIM_SQL } from '../../bot/outbox/worker';
 import { AuditChain1764500000000 } from '../../db/migrations/1764500000000-AuditChain';
+import { OneOpenEscalation1765600000000 } from '../../db/migrations/1765600000000-OneOpenEscalation';
 import { scratchDatabase, TEST_DIALECT } from '../support/database';
 
 /**
@@ -210,6 +211,47 @@ describe(`the schema (${TEST_DIALECT})`, () => {
       expect(await verifyAuditChain(db.manager)).to.deep.include({ intact: true, count: 4 });
       await db.transaction((tx) => recordAudit(tx, 4000, { actorType: 'operator', action: 'staff.add', subjectType: 'staff', services: ['school-nursing'] }));
       expect(await verifyAuditChain(db.manager)).to.deep.include({ intact: true, count: 5 });
+    } finally {
+      await db.close();
+      await scratch.drop();
+    }
+  });
+
+  it('when a conversation already has several open escalations, then the migration merges them into the oldest (counts, categories, alerts) before one open escalation per conversation is enforced', async () => {
+    const scratch = await scratchDatabase();
+    const before = new DataSource({ ...describeDatabaseUrl(scratch.url).options, migrations: migrations.slice(0, migrations.indexOf(OneOpenEscalation1765600000000)), logging: false });
+    const contactId = randomUUID();
+    const conversationId = randomUUID();
+    const escalations = [100, 200, 300].map((createdAt, i) => ({
+      id: randomUUID(), conversationId, serviceSlug: 'school-nursing', messageId: randomUUID(), status: i === 2 ? 'exhausted' : 'open', step: 1, nextDueAt: 5000,
+      categories: ['overdose', 'suicide', 'overdose,self-harm'][i], messageCount: i + 1, createdAt, acknowledgedAt: null, acknowledgedBy: null,
+    }));
+    const acknowledged = { ...escalations[0], id: randomUUID(), status: 'acknowledged', createdAt: 50, acknowledgedAt: 60 };
+    await before.initialize();
+    try {
+      await before.runMigrations({ transaction: 'each' });
+      await before.createQueryBuilder().insert().into('contact').values({ id: contactId, channel: 'sms', addressHash: 'h', addressCipher: 'x', keyId: 'k', consent: 'active', consentChangedAt: null, createdAt: 1, blockedAt: null }).execute();
+      await before.createQueryBuilder().insert().into('conversation').values({ id: conversationId, serviceSlug: 'school-nursing', contactId, channel: 'sms', endpointAddress: '+447700900101', status: 'open', openKey: 'open:x', riskLevel: 'high', assignedStaffId: null, createdAt: 1, lastMessageAt: 1, lastInboundAt: 1, awaitingReplySince: 1, closedAt: null, outcome: null, recordedAt: null, lastReadAt: null }).execute();
+      for (const e of [acknowledged, ...escalations]) await before.createQueryBuilder().insert().into('escalation').values(e).execute();
+      for (const e of escalations) await before.createQueryBuilder().insert().into('escalation_notice').values({ id: randomUUID(), escalationId: e.id, step: 1, level: 1, round: 1, final: false, recipients: '', createdAt: e.createdAt }).execute();
+    } finally {
+      await before.destroy();
+    }
+    const db = await Database.open(scratch.url);
+    try {
+      await db.migrate();
+      const left = await db.manager.find(Escalation, { order: { createdAt: 'ASC' } });
+      expect(left.map((e) => [e.id, e.status])).to.deep.equal([[acknowledged.id, 'acknowledged'], [escalations[0].id, 'open']]);
+      expect(left[1]).to.include({ messageCount: 6, categories: 'overdose,suicide,self-harm' });
+      expect(await db.manager.countBy(EscalationNotice, { escalationId: escalations[0].id })).to.equal(3);
+      await db.manager.update(Escalation, { id: escalations[0].id }, { status: 'exhausted' });
+      let refused: unknown;
+      try {
+        await db.manager.insert(Escalation, { ...escalations[1], status: 'open' });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused, 'a second open escalation for the conversation').to.be.instanceOf(Error);
     } finally {
       await db.close();
       await scratch.drop();
