@@ -56,7 +56,8 @@ const USAGE = `Usage: npm run cli -- <command>
 const AUDIT_CHAIN_BROKEN = 3;
 
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const db = await Database.open(databaseUrlFrom());
+  // Operator commands are not requests: no request timeouts on PostgreSQL (a rebuild or a big retention run may take longer).
+  const db = await Database.open(databaseUrlFrom(), { requestTimeouts: false });
   try {
     return await work(db);
   } finally {

@@ -9,6 +9,18 @@ import { migrations } from './migrations';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mssql';
 
+/**
+ * Bounds on PostgreSQL work done for a request (issue 16): a statement stopped after 10 s on the
+ * server (statement_timeout) and given up by the client 2 s later (query_timeout: the server may be
+ * out of reach), a transaction left idle 15 s ended by the server, and at most 5 s to get a
+ * connection from the pool. A database that stalls or is cut off then fails a webhook inside the
+ * providers' own wait (Twilio gives 15 s), so the provider retries it, rather than holding it past
+ * that. Migrations and operator commands are not requests: they open without these
+ * (`Database.open(url, { requestTimeouts: false })`, and `migrate()` runs on its own connection).
+ */
+export const POSTGRES_REQUEST_TIMEOUTS = { statement_timeout: 10_000, query_timeout: 12_000, idle_in_transaction_session_timeout: 15_000 };
+const NO_REQUEST_TIMEOUTS = { statement_timeout: 0, query_timeout: undefined, idle_in_transaction_session_timeout: 0 };
+
 export function describeDatabaseUrl(url: string): { dialect: Dialect; options: DataSourceOptions } {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length) || './data/lamplight.sqlite';
@@ -37,7 +49,7 @@ export function describeDatabaseUrl(url: string): { dialect: Dialect; options: D
     };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return { dialect: 'postgres', options: { type: 'postgres', url, extra: { max: 10, connectionTimeoutMillis: 5000 } } };
+    return { dialect: 'postgres', options: { type: 'postgres', url, extra: { max: 10, connectionTimeoutMillis: 5000, ...POSTGRES_REQUEST_TIMEOUTS } } };
   }
   if (url.startsWith('mssql://') || url.startsWith('sqlserver://')) {
     const parsed = new URL(url);
@@ -86,10 +98,16 @@ export class Database {
   /** SQLite commits made, and units of work committed by them (group commit at work: more units than commits). */
   readonly commits = { commits: 0, units: 0 };
 
-  private constructor(readonly dataSource: DataSource, readonly dialect: Dialect) {}
+  private constructor(readonly dataSource: DataSource, readonly dialect: Dialect, private readonly url: string) {}
 
-  static async open(url: string): Promise<Database> {
-    const { dialect, options } = describeDatabaseUrl(url);
+  /** `requestTimeouts: false` for operator commands (PostgreSQL; see POSTGRES_REQUEST_TIMEOUTS); a custom bound for tests. */
+  static async open(url: string, open: { requestTimeouts?: boolean | Partial<typeof POSTGRES_REQUEST_TIMEOUTS> } = {}): Promise<Database> {
+    const described = describeDatabaseUrl(url);
+    const { dialect } = described;
+    let { options } = described;
+    if (options.type === 'postgres' && open.requestTimeouts !== undefined && open.requestTimeouts !== true) {
+      options = { ...options, extra: { ...options.extra, ...(open.requestTimeouts === false ? NO_REQUEST_TIMEOUTS : open.requestTimeouts) } };
+    }
     const sqliteFile = options.type === 'better-sqlite3' && options.database !== ':memory:' ? (options.database as string) : undefined;
     if (sqliteFile) keepPrivate(sqliteFile);
     const dataSource = new DataSource({ ...options, entities, migrations, synchronize: false, logging: false });
@@ -98,16 +116,22 @@ export class Database {
     if (dialect === 'sqlite') bindNumbers(dataSource);
     // SQLite gives its -wal and -shm files the database file's mode; set it again in case they predate it.
     if (sqliteFile) for (const file of [`${sqliteFile}-wal`, `${sqliteFile}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
-    return new Database(dataSource, dialect);
+    return new Database(dataSource, dialect, url);
   }
 
   get manager(): EntityManager {
     return this.dataSource.manager;
   }
 
+  /** Applies pending migrations; on PostgreSQL on a connection of its own, without request timeouts (a migration may rewrite a large table). */
   async migrate(): Promise<string[]> {
-    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    if (this.dialect !== 'postgres') return (await this.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+    const unbounded = await Database.open(this.url, { requestTimeouts: false });
+    try {
+      return (await unbounded.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+    } finally {
+      await unbounded.close();
+    }
   }
 
   /**
