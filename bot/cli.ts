@@ -131,12 +131,13 @@ async function run(argv: string[]): Promise<number> {
     const outcome = await withDatabase(async (db) => {
       await requireMigrated(db);
       const retention = new Retention({ db, directory, now: Date.now });
-      return retention.run({
+      return db.exclusively('retention', () => retention.run({
         dryRun: values['dry-run'] ?? false,
         actor: { type: 'operator', name: values.by },
         progress: (done, total) => process.stderr.write(`records checked: ${done.toLocaleString('en-GB')} of ${total.toLocaleString('en-GB')}\n`),
-      });
+      }));
     });
+    if (!outcome) throw new Error('another instance is running retention now: try again when it has finished');
     const verb = outcome.dryRun ? 'would delete' : 'deleted';
     out(`${outcome.dryRun ? 'dry run: ' : ''}${verb} ${outcome.records} record(s): ${outcome.conversations} conversation(s), ${outcome.messages} message(s), ${outcome.contacts} contact(s); ${outcome.webchatSessions} web chat buffer(s); ${outcome.auditEvents} audit event(s) from the trail's old end`);
     if (outcome.held.records) out(`kept under a legal hold: ${outcome.held.records} record(s) due (${outcome.held.conversations} conversation(s))`);

@@ -231,6 +231,30 @@ export class Database {
     }
   }
 
+  /**
+   * Runs `work` unless another process is running the job of that name (PostgreSQL: a session
+   * advisory lock, held on a connection of its own for as long as the work runs; a process that
+   * dies lets it go with its connection). Undefined when another has it. SQLite is one writer at a
+   * time already, and the jobs re-read what they act on inside each transaction; SQL Server: not
+   * yet (sp_getapplock would be its equivalent).
+   */
+  async exclusively<T>(job: string, work: () => Promise<T>): Promise<T | undefined> {
+    if (this.dialect !== 'postgres') return work();
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`lamplight:${job}`]);
+      if (!locked) return undefined;
+      try {
+        return await work();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`lamplight:${job}`]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }

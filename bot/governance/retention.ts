@@ -225,8 +225,15 @@ export class RetentionJob {
 
   /** Runs retention when a day has passed since it last ran (or it never has); the outcome, or undefined when not due. */
   async runDue(): Promise<RetentionOutcome | undefined> {
-    const [last] = await sql(this.deps.db.manager, `SELECT MAX(at) AS at FROM audit_event WHERE "subjectType" = 'retention' AND action = 'retention.run'`);
-    if (last?.at !== null && last?.at !== undefined && this.deps.now() - Number(last.at) < DAY_MS) return undefined;
+    // One instance at a time; the one that gets the lock reads when retention last ran under it.
+    return this.deps.db.exclusively('retention', async () => {
+      const [last] = await sql(this.deps.db.manager, `SELECT MAX(at) AS at FROM audit_event WHERE "subjectType" = 'retention' AND action = 'retention.run'`);
+      if (last?.at !== null && last?.at !== undefined && this.deps.now() - Number(last.at) < DAY_MS) return undefined;
+      return this.runNow();
+    });
+  }
+
+  private async runNow(): Promise<RetentionOutcome> {
     const outcome = await this.deps.retention.run({ actor: { type: 'system' } });
     this.deps.log.info({
       event: 'retention.run', records: outcome.records, conversations: outcome.conversations, messages: outcome.messages, contacts: outcome.contacts,

@@ -5,6 +5,8 @@ import { rebuildReportFigures } from '../../db/report-hours';
 import { LegalHolds } from '../../bot/governance/records';
 import { Retention } from '../../bot/governance/retention';
 import { Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+import { TEST_DIALECT } from '../support/database';
+import { Database } from '../../db/database';
 
 /**
  * Retention (issue 15 item 2) with a controlled clock: records made through the webhook and closed
@@ -149,6 +151,25 @@ describe('retention by the Records Management Code', () => {
       const old = await verifyAuditChain(h.app.db.manager, { anchor: anchor.head });
       expect(old.intact).to.equal(false);
       if (!old.intact) expect(old.broken.problem).to.contain('retention has cut');
+    }
+  });
+
+  it('one instance at a time: while another process holds retention\'s lock the daily job does nothing, and once it is free the job runs (PostgreSQL; SQLite has one writer)', async function () {
+    if (TEST_DIALECT !== 'postgres') this.skip();
+    h = await startHarness({ clockStart: T0 });
+    const other = await Database.open(h.database.url);
+    const runner = other.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock(hashtext($1))', ['lamplight:retention']);
+      expect(await h.app.retention.runDue(), 'another instance has it').to.equal(undefined);
+      expect(await h.app.db.manager.count(AuditEvent, { where: { action: 'retention.run' } })).to.equal(0);
+      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', ['lamplight:retention']);
+      expect(await h.app.retention.runDue(), 'free again').to.exist;
+      expect(await h.app.db.manager.count(AuditEvent, { where: { action: 'retention.run' } })).to.equal(1);
+    } finally {
+      await runner.release();
+      await other.close();
     }
   });
 });
