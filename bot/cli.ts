@@ -141,6 +141,7 @@ async function run(argv: string[]): Promise<number> {
     const verb = outcome.dryRun ? 'would delete' : 'deleted';
     out(`${outcome.dryRun ? 'dry run: ' : ''}${verb} ${outcome.records} record(s): ${outcome.conversations} conversation(s), ${outcome.messages} message(s), ${outcome.contacts} contact(s); ${outcome.webchatSessions} web chat buffer(s); ${outcome.auditEvents} audit event(s) from the trail's old end`);
     if (outcome.held.records) out(`kept under a legal hold: ${outcome.held.records} record(s) due (${outcome.held.conversations} conversation(s))`);
+    if (outcome.failed) out(`not deleted, for a database error: ${outcome.failed} record(s) due; the next run tries again (the server's log says why)`);
     if (outcome.unknownServices.length) out(`kept: records of services the config no longer names (${outcome.unknownServices.join(', ')}): no rule to apply`);
     return 0;
   }
@@ -207,6 +208,7 @@ async function run(argv: string[]): Promise<number> {
         const erased = await subject.erase(query, { reason: values.reason!, by: values.by!, withinRetention: values['within-retention'] ?? false, dryRun: values['dry-run'] ?? false });
         out(`${erased.dryRun ? 'dry run: would erase' : 'erased'} ${erased.conversations} conversation(s), ${erased.messages} message(s), ${erased.contacts} contact record(s)${erased.dryRun ? '' : `, ${erased.webchatSessions} web chat buffer(s)`}`);
         if (erased.kept.held) out(`kept under a legal hold: ${erased.kept.held} conversation(s)`);
+        if (erased.kept.open) out(`kept, still open: ${erased.kept.open} conversation(s) (close them first: a nurse or a duty lead may be on them)`);
         if (erased.kept.withinRetention) out(`kept by retention: ${erased.kept.withinRetention} conversation(s) the Records Management Code still keeps (--within-retention erases them, on the governance lead's decision)`);
         return 0;
       } finally {

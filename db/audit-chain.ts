@@ -107,6 +107,18 @@ export type ChainVerdict =
  * out before the first break. Rows the application appends while it walks are walked too.
  */
 export async function verifyAuditChain(manager: EntityManager, options: { batch?: number; anchor?: { seq: number; hash: string } } = {}): Promise<ChainVerdict> {
+  // Retention may cut the trail's old end while this walks it: a gap below where the trail now
+  // starts is that, not tampering, and the walk starts again from the new start.
+  for (let attempt = 1; ; attempt++) {
+    const { verdict, startSeq } = await walkChain(manager, options);
+    if (verdict.intact || attempt >= 3) return verdict;
+    const head = await manager.findOneBy(AuditChainHead, { id: AUDIT_CHAIN });
+    if (!head || Number(head.startSeq) === startSeq) return verdict;
+  }
+}
+
+/** One walk of the chain from where the trail starts; the start it read, so a caller can tell a cut made meanwhile. */
+async function walkChain(manager: EntityManager, options: { batch?: number; anchor?: { seq: number; hash: string } }): Promise<{ verdict: ChainVerdict; startSeq: number }> {
   const batch = options.batch ?? 1000;
   // The trail starts where retention last cut its old end (seq 0 and the genesis hash before any cut).
   const start = await manager.findOneBy(AuditChainHead, { id: AUDIT_CHAIN });
@@ -116,56 +128,59 @@ export async function verifyAuditChain(manager: EntityManager, options: { batch?
   let last: { seq: number; hash: string } = { seq: startSeq, hash: prevHash };
   let anchorSeen = options.anchor !== undefined && options.anchor.seq === startSeq && options.anchor.hash === prevHash;
   const broken = (seq: number, id: string | null, problem: string): ChainVerdict => ({ intact: false, count: expectedSeq - 1 - startSeq, broken: { seq, id, problem } });
-  if (options.anchor && options.anchor.seq < startSeq) {
-    return broken(options.anchor.seq, null, `the anchor's seq ${options.anchor.seq} is older than the trail, which retention has cut to start after seq ${startSeq}: check against an anchor printed since`);
-  }
+  const verdict = async (): Promise<ChainVerdict> => {
+    if (options.anchor && options.anchor.seq < startSeq) {
+      return broken(options.anchor.seq, null, `the anchor's seq ${options.anchor.seq} is older than the trail, which retention has cut to start after seq ${startSeq}: check against an anchor printed since`);
+    }
 
-  const walkFrom = async (after: number | undefined): Promise<ChainVerdict | undefined> => {
-    for (let from = after; ;) {
-      const query = manager.createQueryBuilder(AuditEvent, 'a').orderBy('a.seq', 'ASC').limit(batch);
-      if (from !== undefined) query.where('a.seq > :from', { from });
-      const rows = await query.getMany();
-      if (rows.length === 0) return undefined;
-      const links = await manager.createQueryBuilder(AuditEventService, 'l')
-        .where('l.auditSeq >= :first AND l.auditSeq <= :last', { first: rows[0].seq, last: rows[rows.length - 1].seq })
-        .getMany();
-      const servicesOf = new Map<number, string[]>();
-      for (const link of links) servicesOf.set(link.auditSeq, [...(servicesOf.get(link.auditSeq) ?? []), link.serviceSlug]);
-      for (const row of rows) {
-        if (row.seq > expectedSeq) return broken(row.seq, row.id, `seq ${expectedSeq}${row.seq - 1 > expectedSeq ? ` to ${row.seq - 1}` : ''} missing before it: rows were removed`);
-        if (row.seq < expectedSeq) return broken(row.seq, row.id, `seq ${row.seq} is out of sequence: a row was inserted`);
-        if (row.prevHash !== prevHash) return broken(row.seq, row.id, 'its link to the row before does not match: the row before was altered, removed or inserted');
-        const recomputed = auditRowHash({ ...row, services: servicesOf.get(row.seq) ?? [] }, row.prevHash);
-        if (recomputed !== row.hash) return broken(row.seq, row.id, 'its content does not match its hash: the row (or its services) was altered');
-        if (options.anchor?.seq === row.seq) {
-          if (options.anchor.hash !== row.hash) return broken(row.seq, row.id, 'its hash differs from the anchor recorded earlier: the chain was rewritten up to here');
-          anchorSeen = true;
+    const walkFrom = async (after: number | undefined): Promise<ChainVerdict | undefined> => {
+      for (let from = after; ;) {
+        const query = manager.createQueryBuilder(AuditEvent, 'a').orderBy('a.seq', 'ASC').limit(batch);
+        if (from !== undefined) query.where('a.seq > :from', { from });
+        const rows = await query.getMany();
+        if (rows.length === 0) return undefined;
+        const links = await manager.createQueryBuilder(AuditEventService, 'l')
+          .where('l.auditSeq >= :first AND l.auditSeq <= :last', { first: rows[0].seq, last: rows[rows.length - 1].seq })
+          .getMany();
+        const servicesOf = new Map<number, string[]>();
+        for (const link of links) servicesOf.set(link.auditSeq, [...(servicesOf.get(link.auditSeq) ?? []), link.serviceSlug]);
+        for (const row of rows) {
+          if (row.seq > expectedSeq) return broken(row.seq, row.id, `seq ${expectedSeq}${row.seq - 1 > expectedSeq ? ` to ${row.seq - 1}` : ''} missing before it: rows were removed`);
+          if (row.seq < expectedSeq) return broken(row.seq, row.id, `seq ${row.seq} is out of sequence: a row was inserted`);
+          if (row.prevHash !== prevHash) return broken(row.seq, row.id, 'its link to the row before does not match: the row before was altered, removed or inserted');
+          const recomputed = auditRowHash({ ...row, services: servicesOf.get(row.seq) ?? [] }, row.prevHash);
+          if (recomputed !== row.hash) return broken(row.seq, row.id, 'its content does not match its hash: the row (or its services) was altered');
+          if (options.anchor?.seq === row.seq) {
+            if (options.anchor.hash !== row.hash) return broken(row.seq, row.id, 'its hash differs from the anchor recorded earlier: the chain was rewritten up to here');
+            anchorSeen = true;
+          }
+          prevHash = row.hash;
+          last = { seq: row.seq, hash: row.hash };
+          expectedSeq++;
         }
-        prevHash = row.hash;
-        last = { seq: row.seq, hash: row.hash };
-        expectedSeq++;
+        from = last.seq;
       }
-      from = last.seq;
-    }
-  };
+    };
 
-  const early = await walkFrom(startSeq || undefined);
-  if (early) return early;
-  // The head is committed with its row, so every row up to the head read here is visible to the
-  // walk that follows; rows beyond it may be the application appending, and are walked again.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const head = await manager.findOneBy(AuditChainHead, { id: AUDIT_CHAIN });
-    if (!head) return broken(last.seq + 1, null, 'the chain head is missing');
-    const later = await walkFrom(last.seq);
-    if (later) return later;
-    if (last.seq < head.seq) return broken(last.seq + 1, null, `the trail ends at seq ${last.seq} but the chain head is at seq ${head.seq}: the last rows were removed`);
-    if (last.seq === head.seq) {
-      if (last.hash !== head.hash) return broken(last.seq, null, 'the last row\'s hash differs from the chain head: the last row was replaced, or the head altered');
-      if (options.anchor && !anchorSeen) return broken(options.anchor.seq, null, `the anchor's seq ${options.anchor.seq} is not in the trail: rows were removed`);
-      return { intact: true, count: last.seq - startSeq, head: last };
+    const early = await walkFrom(startSeq || undefined);
+    if (early) return early;
+    // The head is committed with its row, so every row up to the head read here is visible to the
+    // walk that follows; rows beyond it may be the application appending, and are walked again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const head = await manager.findOneBy(AuditChainHead, { id: AUDIT_CHAIN });
+      if (!head) return broken(last.seq + 1, null, 'the chain head is missing');
+      const later = await walkFrom(last.seq);
+      if (later) return later;
+      if (last.seq < head.seq) return broken(last.seq + 1, null, `the trail ends at seq ${last.seq} but the chain head is at seq ${head.seq}: the last rows were removed`);
+      if (last.seq === head.seq) {
+        if (last.hash !== head.hash) return broken(last.seq, null, 'the last row\'s hash differs from the chain head: the last row was replaced, or the head altered');
+        if (options.anchor && !anchorSeen) return broken(options.anchor.seq, null, `the anchor's seq ${options.anchor.seq} is not in the trail: rows were removed`);
+        return { intact: true, count: last.seq - startSeq, head: last };
+      }
     }
-  }
-  return broken(last.seq, null, 'rows beyond the chain head: rows were added outside the application, or the head altered');
+    return broken(last.seq, null, 'rows beyond the chain head: rows were added outside the application, or the head altered');
+  };
+  return { verdict: await verdict(), startSeq };
 }
 
 /**

@@ -219,14 +219,16 @@ export class Database {
 
   /**
    * Runs `work` in a transaction and, if it lost a race on a unique key (two webhooks for the same
-   * new contact, a retried provider message), runs it once more: the second run sees the winner's row.
+   * new contact, a retried provider message), runs it once more: the second run sees the winner's
+   * row. Likewise if a row it refers to went meanwhile (a foreign key: retention or erasure deleted
+   * the contact it had found): the second run no longer finds it and makes a new one.
    */
   async transactionRetryingConflicts<T>(work: (manager: EntityManager) => Promise<T>, attempts = 3): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.transaction(work);
       } catch (error) {
-        if (attempt >= attempts || !isUniqueViolation(error)) throw error;
+        if (attempt >= attempts || !(isUniqueViolation(error) || isForeignKeyViolation(error))) throw error;
       }
     }
   }
@@ -311,4 +313,12 @@ export function isUniqueViolation(error: unknown): boolean {
     code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
     num === 2627 || num === 2601 // SQL Server duplicate key
   );
+}
+
+/** A row referred to by a foreign key is not there (PostgreSQL 23503, SQLite FOREIGNKEY, SQL Server 547). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { code?: string; number?: number; driverError?: { code?: string; number?: number } };
+  const code = e?.driverError?.code ?? e?.code;
+  const num = e?.driverError?.number ?? e?.number;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || num === 547;
 }

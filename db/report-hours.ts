@@ -117,6 +117,19 @@ export async function uncountConversations(tx: EntityManager, conversationIds: s
   return messages;
 }
 
+/**
+ * A conversation moves to another service (a transfer): its messages' counts move with it, in the
+ * transaction that moves it (call before the conversation's service changes), so the figures
+ * always count a message under the service its conversation is with.
+ */
+export async function moveConversationCounts(tx: EntityManager, conversationId: string, toServiceSlug: string): Promise<void> {
+  const rows = await sql(tx, `${MESSAGE_HOURS} WHERE m."conversationId" = ? ${MESSAGE_HOURS_GROUP}`, [conversationId]);
+  if (!rows.length) return;
+  await uncountConversations(tx, [conversationId]);
+  const keys = rows.map((r) => ({ key: { serviceSlug: toServiceSlug, hour: Number(r.hour), direction: String(r.direction), channel: String(r.channel), risk: String(r.risk) }, messages: Number(r.messages) }));
+  await addToReportHours(tx, keys.sort((a, b) => (textOf(a.key) < textOf(b.key) ? -1 : 1)));
+}
+
 /** Statements that work every report figure out again from the records (the migration's backfill, `npm run cli -- reports rebuild`). */
 export function rebuildStatements(dialect: 'sqlite' | 'postgres' | 'mssql'): string[] {
   const [yes, no] = dialect === 'postgres' ? ['true', 'false'] : ['1', '0'];

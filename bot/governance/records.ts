@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { uncountConversations } from '../../db/report-hours';
-import { change, sql } from '../../db/rows';
+import { change, dialectOf, sql } from '../../db/rows';
 import { LegalHold } from '../../db/entities';
 import { Database } from '../../db/database';
 import { recordAudit } from '../audit/record';
@@ -15,6 +15,22 @@ import { invalid, notFound } from '../problems';
  */
 
 const ids = (n: number) => new Array(n).fill('?').join(', ');
+
+/**
+ * Locks a contact's row for the rest of the transaction (PostgreSQL FOR UPDATE, SQL Server UPDLOCK;
+ * SQLite has one writer). A conversation being inserted for the contact takes a key-share lock on
+ * the same row (its foreign key), so retention or erasure, and a new message from that person,
+ * go one after the other: the deletion then reads the conversations the message made (and keeps
+ * the record), or the message's insert finds the contact gone and its unit is run again, making a
+ * new contact. Placing a hold takes the same lock, so a hold is never placed between a deletion's
+ * check for holds and its delete. Whether the contact is still there.
+ */
+export async function lockContact(tx: EntityManager, contactId: string): Promise<boolean> {
+  const dialect = dialectOf(tx);
+  const statement = dialect === 'postgres' ? 'SELECT id FROM contact WHERE id = ? FOR UPDATE'
+    : dialect === 'mssql' ? 'SELECT id FROM contact WITH (UPDLOCK, ROWLOCK) WHERE id = ?' : 'SELECT id FROM contact WHERE id = ?';
+  return (await sql(tx, statement, [contactId])).length > 0;
+}
 
 /** Conversations among these that a legal hold covers: held themselves, or their contact is. */
 export async function heldConversations(tx: EntityManager, conversationIds: string[]): Promise<Set<string>> {
@@ -62,9 +78,12 @@ export class LegalHolds {
     if (!reason || reason.length > 500) throw invalid('a hold needs a reason (at most 500 characters): the case, request or instruction it is for');
     if (!by || by.length > 200) throw invalid('say who is placing the hold (--by)');
     return this.deps.db.transaction(async (tx) => {
-      const table = input.subjectType === 'conversation' ? 'conversation' : 'contact';
-      const [found] = await sql(tx, `SELECT id FROM ${table} WHERE id = ?`, [input.subjectId]);
-      if (!found) throw notFound(`no ${input.subjectType} ${input.subjectId}`);
+      // The person's contact row, locked: a deletion of their record waits for the hold, or the hold for the deletion (then finds nothing to hold).
+      const [owner] = input.subjectType === 'conversation'
+        ? await sql(tx, 'SELECT "contactId" AS contact FROM conversation WHERE id = ?', [input.subjectId])
+        : [{ contact: input.subjectId }];
+      if (!owner || !(await lockContact(tx, String(owner.contact)))) throw notFound(`no ${input.subjectType} ${input.subjectId}`);
+      if (input.subjectType === 'conversation' && !(await sql(tx, 'SELECT id FROM conversation WHERE id = ?', [input.subjectId])).length) throw notFound(`no conversation ${input.subjectId}`);
       const at = this.deps.now();
       const hold: LegalHold = { id: randomUUID(), subjectType: input.subjectType, subjectId: input.subjectId, reason, placedBy: by, placedAt: at, releasedAt: null, releasedBy: null, releaseReason: null };
       await tx.insert(LegalHold, hold);

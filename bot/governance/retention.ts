@@ -6,7 +6,7 @@ import { change, sql } from '../../db/rows';
 import { recordAudit } from '../audit/record';
 import { retentionYears, type ServiceDirectory } from '../config/services';
 import { SERVICE_ZONE } from '../gateway/hours';
-import { deleteContactsLeftEmpty, deleteConversations, heldConversations } from './records';
+import { deleteContactsLeftEmpty, deleteConversations, heldConversations, lockContact } from './records';
 
 /**
  * Retention by the NHS Records Management Code of Practice (issue 15 item 2). A person's record
@@ -34,6 +34,8 @@ export interface RetentionOutcome {
   auditEvents: number;
   /** Services in the database that the config no longer names: their records are kept (no rule to apply). */
   unknownServices: string[];
+  /** Records due whose deletion failed (a database error): left for the next run, and in the logs. */
+  failed: number;
 }
 
 interface DueRecord { contactId: string; serviceSlug: string }
@@ -83,53 +85,70 @@ export class Retention {
     const dryRun = options.dryRun ?? false;
     const { db, directory } = this.deps;
     const at = this.deps.now();
-    const outcome: RetentionOutcome = { dryRun, at, records: 0, conversations: 0, messages: 0, contacts: 0, held: { records: 0, conversations: 0 }, webchatSessions: 0, auditEvents: 0, unknownServices: [] };
+    const outcome: RetentionOutcome = { dryRun, at, records: 0, conversations: 0, messages: 0, contacts: 0, held: { records: 0, conversations: 0 }, webchatSessions: 0, auditEvents: 0, unknownServices: [], failed: 0 };
     const { due, unknown } = await this.due(db.manager, at);
     outcome.unknownServices = unknown;
 
-    for (let i = 0; i < due.length; i += BATCH) {
-      const batch = due.slice(i, i + BATCH);
-      const work = async (tx: EntityManager) => {
-        const deleting: string[] = [];
-        const contacts: string[] = [];
-        const counts = { records: 0, conversations: 0, messages: 0, heldRecords: 0, heldConversations: 0, contacts: 0 };
-        for (const record of batch) {
-          // Read again in this transaction: a message since the plan reopens the record, a hold since keeps it.
-          const rows = await sql(tx, `SELECT id, status, "closedAt" AS closed FROM conversation WHERE "contactId" = ? AND "serviceSlug" = ?`, [record.contactId, record.serviceSlug]);
-          if (!rows.length || rows.some((r) => r.status === 'open')) continue;
-          const until = this.dueAt(record.serviceSlug, Math.max(...rows.map((r) => Number(r.closed))));
-          if (until === undefined || until > at) continue;
-          const conversationIds = rows.map((r) => String(r.id));
-          const held = await heldConversations(tx, conversationIds);
-          if (held.size) {
-            counts.heldRecords++;
-            counts.heldConversations += conversationIds.length;
-            continue;
-          }
-          counts.records++;
-          deleting.push(...conversationIds);
-          contacts.push(record.contactId);
+    const work = async (tx: EntityManager, batch: DueRecord[]) => {
+      const deleting: string[] = [];
+      const contacts: string[] = [];
+      const counts = { records: 0, conversations: 0, messages: 0, heldRecords: 0, heldConversations: 0, contacts: 0 };
+      for (const record of batch) {
+        // The person's contact row first (records.ts lockContact): a message arriving now either
+        // waits for this transaction or is seen by the read below and keeps the record.
+        if (!dryRun && !(await lockContact(tx, record.contactId))) continue;
+        // Read again in this transaction: a message since the plan reopens the record, a hold since keeps it.
+        const rows = await sql(tx, `SELECT id, status, "closedAt" AS closed FROM conversation WHERE "contactId" = ? AND "serviceSlug" = ?`, [record.contactId, record.serviceSlug]);
+        if (!this.recordDue(record.serviceSlug, rows.map((r) => ({ status: String(r.status), closedAt: r.closed === null ? null : Number(r.closed) })), at)) continue;
+        const conversationIds = rows.map((r) => String(r.id));
+        const held = await heldConversations(tx, conversationIds);
+        if (held.size) {
+          counts.heldRecords++;
+          counts.heldConversations += conversationIds.length;
+          continue;
         }
-        if (dryRun) {
-          counts.conversations = deleting.length;
-          counts.messages = deleting.length ? await countMessages(tx, deleting) : 0;
-          counts.contacts = await countContactsLeftEmpty(tx, contacts, deleting);
-        } else {
-          const deleted = await deleteConversations(tx, deleting);
-          counts.conversations = deleted.conversations;
-          counts.messages = deleted.messages;
-          counts.contacts = await deleteContactsLeftEmpty(tx, [...new Set(contacts)]);
-        }
-        return counts;
-      };
-      // A dry run writes nothing: it reads outside a transaction.
-      const counts = dryRun ? await work(db.manager) : await db.transaction(work);
+        counts.records++;
+        deleting.push(...conversationIds);
+        contacts.push(record.contactId);
+      }
+      if (dryRun) {
+        counts.conversations = deleting.length;
+        counts.messages = deleting.length ? await countMessages(tx, deleting) : 0;
+        counts.contacts = await countContactsLeftEmpty(tx, contacts, deleting);
+      } else {
+        const deleted = await deleteConversations(tx, deleting);
+        counts.conversations = deleted.conversations;
+        counts.messages = deleted.messages;
+        counts.contacts = await deleteContactsLeftEmpty(tx, [...new Set(contacts)]);
+      }
+      return counts;
+    };
+    const add = (counts: Awaited<ReturnType<typeof work>>) => {
       outcome.records += counts.records;
       outcome.conversations += counts.conversations;
       outcome.messages += counts.messages;
       outcome.contacts += counts.contacts;
       outcome.held.records += counts.heldRecords;
       outcome.held.conversations += counts.heldConversations;
+    };
+    for (let i = 0; i < due.length; i += BATCH) {
+      const batch = due.slice(i, i + BATCH);
+      // A dry run writes nothing: it reads outside a transaction.
+      if (dryRun) add(await work(db.manager, batch));
+      else {
+        try {
+          add(await db.transaction((tx) => work(tx, batch)));
+        } catch {
+          // One record that cannot go (a database error) must not keep the other 99: each on its own, the failing ones counted.
+          for (const record of batch) {
+            try {
+              add(await db.transaction((tx) => work(tx, [record])));
+            } catch {
+              outcome.failed++;
+            }
+          }
+        }
+      }
       options.progress?.(Math.min(i + BATCH, due.length), due.length);
     }
 
@@ -151,7 +170,7 @@ export class Retention {
         detail: {
           by: options.actor.name ?? null, records: outcome.records, conversations: outcome.conversations, messages: outcome.messages, contacts: outcome.contacts,
           heldRecords: outcome.held.records, heldConversations: outcome.held.conversations, webchatSessions: outcome.webchatSessions, auditEvents: outcome.auditEvents,
-          unknownServices: outcome.unknownServices.join(',') || null,
+          unknownServices: outcome.unknownServices.join(',') || null, failed: outcome.failed,
         },
       });
     };
@@ -237,7 +256,7 @@ export class RetentionJob {
     const outcome = await this.deps.retention.run({ actor: { type: 'system' } });
     this.deps.log.info({
       event: 'retention.run', records: outcome.records, conversations: outcome.conversations, messages: outcome.messages, contacts: outcome.contacts,
-      heldRecords: outcome.held.records, webchatSessions: outcome.webchatSessions, auditEvents: outcome.auditEvents, unknownServices: outcome.unknownServices,
+      heldRecords: outcome.held.records, webchatSessions: outcome.webchatSessions, auditEvents: outcome.auditEvents, unknownServices: outcome.unknownServices, failed: outcome.failed,
     }, 'retention ran');
     return outcome;
   }

@@ -12,7 +12,7 @@ import type { ServiceDirectory } from '../config/services';
 import { SERVICE_ZONE } from '../gateway/hours';
 import type { ClinicianConversations } from '../inbox/conversations';
 import { invalid } from '../problems';
-import { deleteContactsLeftEmpty, deleteConversations, heldConversations } from './records';
+import { deleteContactsLeftEmpty, deleteConversations, heldConversations, lockContact } from './records';
 import type { Retention } from './retention';
 
 /**
@@ -52,8 +52,8 @@ export interface EraseOutcome {
   contacts: number;
   conversations: number;
   messages: number;
-  /** Conversations kept, and why. */
-  kept: { held: number; withinRetention: number };
+  /** Conversations kept, and why: a legal hold on the person's record with the service, the retention rules, or still open. */
+  kept: { held: number; withinRetention: number; open: number };
   webchatSessions: number;
 }
 
@@ -146,22 +146,23 @@ export class SubjectAccess {
     if (!options.by.trim()) throw invalid('say who is running the erasure (--by)');
     const dryRun = options.dryRun ?? false;
     const at = this.deps.now();
-    const outcome: EraseOutcome = { dryRun, contacts: 0, conversations: 0, messages: 0, kept: { held: 0, withinRetention: 0 }, webchatSessions: 0 };
+    const outcome: EraseOutcome = { dryRun, contacts: 0, conversations: 0, messages: 0, kept: { held: 0, withinRetention: 0, open: 0 }, webchatSessions: 0 };
     const work = async (tx: EntityManager) => {
       const contacts = await this.contactsOf(tx, query);
       const erasing: string[] = [];
       for (const contact of contacts) {
+        // Their contact row first, as retention does (records.ts lockContact): a message from them now waits, or is seen below.
+        if (!dryRun) await lockContact(tx, contact.id);
         const rows = await tx.find(Conversation, { where: { contactId: contact.id } });
         const held = await heldConversations(tx, rows.map((r) => r.id));
+        // A person's record with a service is kept or erased whole, as retention treats it.
         for (const slug of new Set(rows.map((r) => r.serviceSlug))) {
           const record = rows.filter((r) => r.serviceSlug === slug);
-          const free = record.filter((r) => !held.has(r.id));
-          outcome.kept.held += record.length - free.length;
-          if (!options.withinRetention && !this.deps.retention.recordDue(slug, record, at)) {
-            outcome.kept.withinRetention += free.length;
-            continue;
-          }
-          erasing.push(...free.map((r) => r.id));
+          if (record.some((r) => held.has(r.id))) outcome.kept.held += record.length;
+          // A conversation still open may be one a nurse is answering now, or an escalation a duty lead is on: never erased. Close it first.
+          else if (record.some((r) => r.status === 'open')) outcome.kept.open += record.length;
+          else if (!options.withinRetention && !this.deps.retention.recordDue(slug, record, at)) outcome.kept.withinRetention += record.length;
+          else erasing.push(...record.map((r) => r.id));
         }
       }
       if (dryRun) {
@@ -178,14 +179,18 @@ export class SubjectAccess {
         outcome.conversations = deleted.conversations;
         outcome.messages = deleted.messages;
         outcome.contacts = await deleteContactsLeftEmpty(tx, contacts.map((c) => c.id));
-        const webchatIds = subjectAddresses(query).filter((a) => a.channel === 'webchat').map((a) => a.address);
-        for (const userId of webchatIds) outcome.webchatSessions += await change(tx, 'DELETE FROM webchat_session WHERE "userId" = ?', [userId]);
+        // Their web chat buffers, once their web chat contact is gone, and only chats with nothing on its way in (retention's rule).
+        for (const contact of contacts.filter((c) => c.channel === 'webchat')) {
+          if (await tx.existsBy(Contact, { id: contact.id })) continue;
+          outcome.webchatSessions += await change(tx, `DELETE FROM webchat_session WHERE "userId" = ? AND NOT EXISTS (
+            SELECT 1 FROM webchat_activity a WHERE a."sessionId" = webchat_session.id AND a.direction = 'in' AND a."storedAt" IS NULL)`, [openContactAddress(this.deps.keyring, contact)]);
+        }
       }
       const services = [...new Set((await Promise.all(contacts.map((c) => tx.find(Conversation, { where: { contactId: c.id } })))).flat().map((c) => c.serviceSlug))];
       for (const contact of contacts.length ? contacts : [undefined]) {
         await recordAudit(tx, at, {
           actorType: 'operator', action: dryRun ? 'subject.erase-dry-run' : 'subject.erase', subjectType: 'contact', subjectId: contact?.id ?? null, services: services.sort(),
-          detail: { by: options.by, reason, withinRetention: options.withinRetention ?? false, conversations: outcome.conversations, messages: outcome.messages, keptHeld: outcome.kept.held, keptWithinRetention: outcome.kept.withinRetention },
+          detail: { by: options.by, reason, withinRetention: options.withinRetention ?? false, conversations: outcome.conversations, messages: outcome.messages, keptHeld: outcome.kept.held, keptWithinRetention: outcome.kept.withinRetention, keptOpen: outcome.kept.open },
         });
       }
     };

@@ -1,3 +1,4 @@
+import { moveConversationCounts } from '../../db/report-hours';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { Keyring } from '../../db/crypto';
@@ -137,6 +138,7 @@ export class ConversationActions {
       const openKey = `open:${conversation.contactId}:${target}:${conversation.channel}`;
       if (await tx.exists(Conversation, { where: { openKey } })) throw conflict('already_open_there', `the contact already has an open conversation with ${service.name}`);
       // Replies keep going from the number the contact texted, so the thread stays in one place on their phone.
+      await moveConversationCounts(tx, conversation.id, target);
       await tx.update(Conversation, { id: conversation.id }, { serviceSlug: target, openKey, assignedStaffId: null });
       await this.addNoteRow(tx, conversation.id, staff.id, 'transfer', `Transferred from ${this.deps.directory.bySlugOrUndefined(conversation.serviceSlug)?.name ?? conversation.serviceSlug} to ${service.name}: ${note}`, at);
       const queued = (await this.deps.notices?.transferred(tx, { conversationId: conversation.id, to: target, by: staff.id }, at)) ?? false;

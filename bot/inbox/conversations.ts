@@ -330,7 +330,7 @@ export class ClinicianConversations {
    */
   async forSubjectAccess(conversationId: string) {
     const reader: StaffIdentity = { id: 'subject-access', email: 'subject-access', name: 'Subject access request', memberships: this.deps.directory.services.map((s) => ({ serviceSlug: s.slug, role: 'admin' as const })) };
-    return this.read(reader, conversationId, 'all', { receipt: false });
+    return this.read(reader, conversationId, 'all', { receipt: false, anyService: true });
   }
 
   /** A transcript's PDF, laid out off the event loop. */
@@ -338,9 +338,10 @@ export class ClinicianConversations {
     return this.pdfs.pdf(view, exportedBy, at);
   }
 
-  private async read(staff: StaffIdentity, conversationId: string, page: { limit: number; before?: { at: number; id: string } } | 'all' = 'all', options: { receipt: boolean } = { receipt: true }) {
+  private async read(staff: StaffIdentity, conversationId: string, page: { limit: number; before?: { at: number; id: string } } | 'all' = 'all', options: { receipt: boolean; anyService?: boolean } = { receipt: true }) {
     const { manager } = this.deps.db;
-    const conversation = await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
+    // Subject access reads every service's records, including a service the config no longer names (retention keeps those).
+    const conversation = options.anyService ? await manager.findOneByOrFail(Conversation, { id: conversationId }) : await findVisibleConversation(manager, staff, this.deps.directory, conversationId);
     const contact = await manager.findOneByOrFail(Contact, { id: conversation.contactId });
     // A conversation that fits in one page comes whole, in time order as stored (messages in the
     // same millisecond keep the order they arrived in). A longer one comes newest first a page at a

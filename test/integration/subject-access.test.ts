@@ -3,7 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AuditEvent, Contact, Conversation, LegalHold, Message, ReportHour } from '../../db/entities';
+import { In } from 'typeorm';
+import { AuditEvent, Contact, Conversation, LegalHold, Message, OutboxItem, ReportHour } from '../../db/entities';
 import { openMessageBody } from '../../db/sealed-fields';
 import { Keyring } from '../../db/crypto';
 import { eventually, Harness, SCHOOL_NURSING_SMS, SEXUAL_HEALTH_SMS, startHarness } from '../support/harness';
@@ -56,6 +57,7 @@ describe('subject access and erasure (CLI)', () => {
       await h.app.outbox.runOnce();
       return h.twilio.sent.some((m) => m.body === 'Hi, I am a school nurse. Of course.') || undefined;
     }, 'the reply sent');
+    await eventually(async () => (await h.app.db.manager.count(OutboxItem, { where: { status: In(['pending', 'sending']) } })) === 0 || undefined, 'every send recorded');
 
     out = mkdtempSync(join(tmpdir(), 'lamplight-sar-'));
     const exported = cli(['subject', 'export', '--phone', '07700 900687', '--out', out, '--by', 'IG lead']);
@@ -88,6 +90,14 @@ describe('subject access and erasure (CLI)', () => {
     const audits = await h.app.db.manager.find(AuditEvent, { where: { action: 'subject.export' } });
     expect(audits.map((a) => a.subjectId).sort()).to.deep.equal([nursing.id, mine.find((c) => c.serviceSlug === 'sexual-health')!.id, personContact.id].sort());
 
+    // Erasure never takes an open conversation: a nurse may be answering it.
+    const open = cli(['subject', 'erase', '--phone', PERSON, '--reason', 'Request of 5 Dec 2026', '--by', 'IG lead', '--within-retention', '--dry-run']);
+    expect(open.status, open.stderr).to.equal(0);
+    expect(open.stdout).to.contain('would erase 0 conversation(s)').and.contain('kept, still open: 2 conversation(s)');
+    const sexualHealth = await h.staff('sh@example.nhs.uk', 'clinician', 'sexual-health');
+    for (const [conversation, token] of [[nursing, nurse], [mine.find((c) => c.serviceSlug === 'sexual-health')!, sexualHealth]] as const) {
+      expect((await h.api('POST', `/api/v1/conversations/${conversation.id}/close`, { token, body: { outcome: 'advice-given' } })).status).to.equal(200);
+    }
     // Erasure: everything here is within its retention, so nothing goes without the governance lead's decision.
     const refused = cli(['subject', 'erase', '--phone', PERSON, '--reason', 'Request of 5 Dec 2026', '--by', 'IG lead']);
     expect(refused.status, refused.stderr).to.equal(0);
@@ -105,8 +115,8 @@ describe('subject access and erasure (CLI)', () => {
     expect(await h.app.db.manager.existsBy(Contact, { id: personContact.id }), 'the contact stays while a held conversation does').to.equal(true);
     const audits2 = await h.app.db.manager.find(AuditEvent, { where: { action: 'subject.erase', subjectId: personContact.id }, order: { seq: 'ASC' } });
     expect(audits2.map((a) => JSON.parse(a.detail!))).to.deep.equal([
-      { by: 'IG lead', reason: 'Request of 5 Dec 2026', withinRetention: false, conversations: 0, messages: 0, keptHeld: 0, keptWithinRetention: 2 },
-      { by: 'IG lead', reason: 'Recorded in error: another person\'s number', withinRetention: true, conversations: 1, messages: 2, keptHeld: 1, keptWithinRetention: 0 },
+      { by: 'IG lead', reason: 'Request of 5 Dec 2026', withinRetention: false, conversations: 0, messages: 0, keptHeld: 0, keptWithinRetention: 2, keptOpen: 0 },
+      { by: 'IG lead', reason: 'Recorded in error: another person\'s number', withinRetention: true, conversations: 1, messages: 2, keptHeld: 1, keptWithinRetention: 0, keptOpen: 0 },
     ]);
     for (const a of audits2) expect(a.detail).not.to.contain(PERSON);
     const kept = (await h.app.db.manager.find(ReportHour)).reduce((n, r) => n + Number(r.messages), 0);
