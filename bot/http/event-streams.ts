@@ -65,7 +65,7 @@ export function registerEventStream(server: Server, deps: Dependencies): { close
       if (missed) missed.forEach(send);
       else write(frame('resync', { reason: `events since ${lastId} are no longer kept; reload` }));
     }
-    const unsubscribe = deps.events.subscribe(send);
+    const unsubscribe = deps.events.subscribe(send, (reason) => write(frame('resync', { reason })));
     const heartbeat = setInterval(() => write(': keep-alive\n\n'), heartbeatMs);
     // The token's expiry is on the real clock (jose checks it against Date.now()), whatever clock the app runs on.
     const expiry = setTimeout(() => stream.end({ type: 'expired', data: { reason: 'token_expired', message: 'the sign-in behind this stream has expired; reconnect with a fresh token and Last-Event-ID' } }), Math.max(0, staff.tokenExpiresAt - Date.now()));

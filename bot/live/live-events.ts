@@ -34,6 +34,9 @@ export class LiveEvents {
   useFanOut(fanOut: FanOut): void {
     this.fanOut = fanOut;
     fanOut.onEvent((event) => this.deliver(event));
+    // Back after Redis was away: other instances' events of that time never came here, so every
+    // open inbox is told to reload (live updates were delayed; what is stored is all there).
+    fanOut.onResume(() => this.resync('live updates were interrupted (Redis was unreachable); reload'));
   }
 
   publish(input: LiveEventInput): void {
@@ -41,8 +44,24 @@ export class LiveEvents {
       this.deliver({ ...input, id: this.nextId, at: new Date().toISOString() });
       return;
     }
-    // If Redis is unreachable, this instance's own inboxes still hear of it.
-    this.fanOut.publish(input).catch(() => this.deliver({ ...input, id: this.nextId, at: new Date().toISOString() }));
+    // If Redis is unreachable, this instance's own inboxes still hear of it. Ids never go back:
+    // the shared counter is raised to at least this instance's next id (Redis may have restarted empty).
+    this.fanOut.publish(input, this.nextId).catch(() => this.deliver({ ...input, id: this.nextId, at: new Date().toISOString() }));
+  }
+
+  /** Tells every open stream to reload: events may have been missed. */
+  resync(reason: string): void {
+    this.emitter.emit('resync', reason);
+  }
+
+  /** `onResync`: events may have been missed here; the stream tells its inbox to reload. */
+  subscribe(listener: (event: LiveEvent) => void, onResync?: (reason: string) => void): () => void {
+    this.emitter.on('event', listener);
+    if (onResync) this.emitter.on('resync', onResync);
+    return () => {
+      this.emitter.off('event', listener);
+      if (onResync) this.emitter.off('resync', onResync);
+    };
   }
 
   private deliver(event: LiveEvent): void {
@@ -58,11 +77,6 @@ export class LiveEvents {
     return this.nextId - 1;
   }
 
-  subscribe(listener: (event: LiveEvent) => void): () => void {
-    this.emitter.on('event', listener);
-    return () => this.emitter.off('event', listener);
-  }
-
   /** Events after `lastId`, or undefined when some of them are no longer kept. */
   since(lastId: number): LiveEvent[] | undefined {
     if (lastId >= this.nextId) return undefined;
@@ -73,8 +87,11 @@ export class LiveEvents {
 }
 
 export interface FanOut {
-  publish(input: LiveEventInput): Promise<void>;
+  /** Numbers the event (at least `atLeastId`) and sends it to every instance. */
+  publish(input: LiveEventInput, atLeastId: number): Promise<void>;
   onEvent(listener: (event: LiveEvent) => void): void;
+  /** Called when the connection comes back after being lost. */
+  onResume(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +100,11 @@ export interface FanOut {
  * PUBLISH with the id): the id goes in front of the event's JSON, which always has fields.
  */
 const PUBLISH_NUMBERED = `local id = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[3])
+if id < floor then
+  redis.call('SET', KEYS[1], floor)
+  id = floor
+end
 redis.call('PUBLISH', ARGV[1], '{"id":' .. id .. ',' .. string.sub(ARGV[2], 2))
 return id`;
 
@@ -97,8 +119,11 @@ export class RedisUnreachableError extends Error {
 /** Redis pub/sub fan-out: a shared id (INCR) and PUBLISH to one channel in one script, every instance subscribed. */
 export async function redisFanOut(url: string, onError: (error: Error) => void, channel = 'lamplight:live-events', connectWithinMs = 10_000): Promise<FanOut> {
   const { createClient } = await import('redis');
-  const publisher = createClient({ url });
-  const subscriber = publisher.duplicate();
+  // While Redis is away a publish fails at once (no queue of events growing in memory to replay
+  // late): this instance's inboxes hear of it directly, and the others are told to reload when
+  // their connection is back.
+  const publisher = createClient({ url, disableOfflineQueue: true });
+  const subscriber = createClient({ url });
   // While starting, the client retries for ever and says nothing: a wrong REDIS_URL hung the start
   // silently. Errors are reported only once connected; before that, a deadline fails the start.
   let connected = false;
@@ -119,6 +144,15 @@ export async function redisFanOut(url: string, onError: (error: Error) => void, 
   }
   connected = true;
   const listeners: ((event: LiveEvent) => void)[] = [];
+  const resumed: (() => void)[] = [];
+  let lost = false;
+  subscriber.on('end', () => { lost = true; });
+  subscriber.on('error', () => { lost = true; });
+  subscriber.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    for (const listener of resumed) listener();
+  });
   await subscriber.subscribe(channel, (message) => {
     try {
       const event = JSON.parse(message) as LiveEvent;
@@ -128,10 +162,11 @@ export async function redisFanOut(url: string, onError: (error: Error) => void, 
     }
   });
   return {
-    async publish(input) {
-      await publisher.sendCommand(['EVAL', PUBLISH_NUMBERED, '1', `${channel}:id`, channel, JSON.stringify({ ...input, at: new Date().toISOString() })]);
+    async publish(input, atLeastId) {
+      await publisher.sendCommand(['EVAL', PUBLISH_NUMBERED, '1', `${channel}:id`, channel, JSON.stringify({ ...input, at: new Date().toISOString() }), String(atLeastId)]);
     },
     onEvent: (listener) => void listeners.push(listener),
+    onResume: (listener) => void resumed.push(listener),
     async close() {
       await Promise.allSettled([subscriber.quit(), publisher.quit()]);
     },

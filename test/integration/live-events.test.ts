@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { MAX_STREAMS_PER_STAFF } from '../../bot/http/event-streams';
 import { redisFanOut, RedisUnreachableError } from '../../bot/live/live-events';
 import { eventually, Harness, HEALTH_VISITING_SMS, SCHOOL_NURSING_SMS, startHarness } from '../support/harness';
+import { TestRedis } from '../support/redis';
 
 interface Received { type: string; data: any }
 
@@ -120,6 +121,55 @@ describe('live events', () => {
       await Promise.all([onFirst.stop(), onSecond.stop()]);
     } finally {
       await second.close({ keepDatabase: true });
+    }
+  });
+
+  it('when Redis goes away and comes back empty, then each instance still tells its own inboxes at once, the others are told to reload when it is back, and event ids never go backwards', async function () {
+    if (!(await TestRedis.available())) {
+      if (process.env.CI) throw new Error('redis-server is not installed');
+      this.skip();
+    }
+    const redisServer = await new TestRedis().start();
+    const redis = { url: redisServer.url, channel: 'lamplight-test' };
+    h = await startHarness({ redis });
+    const second = await startHarness({ redis, database: h.database, dataKey: h.dataKey });
+    try {
+      const token = await h.staff('nurse@example.nhs.uk', 'clinician', 'school-nursing');
+      const onFirst = listen(h, token);
+      const onSecond = listen(second, await second.idp.token('nurse@example.nhs.uk'));
+      await eventually(() => [onFirst, onSecond].every((l) => l.received.some((e) => e.type === 'ready')), 'both streams ready');
+      for (const from of ['+447700900555', '+447700900558', '+447700900559']) await h.sendSms({ from, to: SCHOOL_NURSING_SMS, body: 'hello' });
+      await eventually(() => onSecond.received.filter((e) => e.type === 'message.created').length >= 3 || undefined, 'the events on the other instance');
+      const ids = (events: Received[]) => events.filter((e) => typeof e.data?.id === 'number').map((e) => e.data.id as number);
+      const highestBefore = Math.max(...ids(onSecond.received));
+      expect(highestBefore, 'several events numbered before Redis goes').to.be.greaterThan(3);
+
+      await redisServer.stop();
+      await h.sendSms({ from: '+447700900556', to: SCHOOL_NURSING_SMS, body: 'while redis is away' });
+      // The instance that took the text tells its own inboxes without Redis.
+      await eventually(() => onFirst.received.filter((e) => e.type === 'message.created').length >= 2 || undefined, 'the local event while Redis is away', 5000);
+
+      await redisServer.start();
+      // The other instance missed that event: when its connection is back its inboxes are told to reload.
+      await eventually(() => onSecond.received.find((e) => e.type === 'resync'), 'resync on the other instance once Redis is back', 15_000);
+      // Live again across instances, and the ids went on from where they were, though Redis restarted empty.
+      await eventually(async () => {
+        await h.sendSms({ from: '+447700900557', to: SCHOOL_NURSING_SMS, body: `back ${Date.now()}` });
+        return onSecond.received.filter((e) => e.type === 'message.created').length >= 4 || undefined;
+      }, 'the event across instances after Redis is back', 15_000);
+      const resyncAt = onSecond.received.findIndex((e) => e.type === 'resync');
+      const afterIds = ids(onSecond.received.slice(resyncAt));
+      expect(afterIds.length).to.be.greaterThan(0);
+      expect(Math.min(...afterIds), 'ids after Redis came back empty').to.be.greaterThan(highestBefore);
+      const firstIds = onFirst.received.filter((e) => e.type === 'message.created').map((e) => e.data.id);
+      expect(firstIds, 'ids on one stream rise').to.deep.equal([...firstIds].sort((a, b) => a - b));
+      expect(new Set(firstIds).size).to.equal(firstIds.length);
+      await Promise.all([onFirst.stop(), onSecond.stop()]);
+    } finally {
+      await second.close({ keepDatabase: true });
+      await h.close();
+      h = undefined as unknown as Harness;
+      await redisServer.stop();
     }
   });
 
