@@ -123,13 +123,25 @@ export class Database {
     return this.dataSource.manager;
   }
 
-  /** Applies pending migrations; on PostgreSQL on a connection of its own, without request timeouts (a migration may rewrite a large table). */
+  /**
+   * Applies pending migrations. On PostgreSQL on a connection of its own, without request timeouts
+   * (a migration may rewrite a large table), and under a session advisory lock: instances started
+   * together take turns, and the later ones find nothing left to apply.
+   */
   async migrate(): Promise<string[]> {
     if (this.dialect !== 'postgres') return (await this.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
     const unbounded = await Database.open(this.url, { requestTimeouts: false });
+    const lock = unbounded.dataSource.createQueryRunner();
     try {
-      return (await unbounded.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+      await lock.connect();
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', ['lamplight:migrate']);
+      try {
+        return (await unbounded.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock(hashtext($1))', ['lamplight:migrate']);
+      }
     } finally {
+      await lock.release();
       await unbounded.close();
     }
   }

@@ -257,4 +257,19 @@ describe(`the schema (${TEST_DIALECT})`, () => {
       await scratch.drop();
     }
   });
+
+  it('instances starting together on an empty PostgreSQL take turns at the migrations: each applied once, every start succeeds', async function () {
+    if (TEST_DIALECT !== 'postgres') this.skip();
+    const scratch = await scratchDatabase();
+    const dbs = await Promise.all([1, 2, 3].map(() => Database.open(scratch.url)));
+    try {
+      const applied = await Promise.all(dbs.map((db) => db.migrate()));
+      expect(applied.flat().sort()).to.deep.equal(migrations.map((m) => m.name).sort());
+      const pending = await dbs[0].dataSource.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).to.deep.equal([]);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      await scratch.drop();
+    }
+  });
 });
