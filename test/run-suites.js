@@ -12,9 +12,15 @@ const extra = process.argv.slice(2);
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
-function run(label, files, env) {
+/**
+ * `node`: the Node.js to run the suite on (default this one). With LAMPLIGHT_POSTGRES_NODE=24 the
+ * PostgreSQL run goes on Node 24 from the npm registry (`npx -y node@24`): users run the current
+ * LTS, while this machine's Node is 20 (better-sqlite3's build here is for 20, so the SQLite runs
+ * stay on it).
+ */
+function run(label, files, env, node = [process.execPath]) {
   process.stdout.write(`\n=== ${label} ===\n`);
-  const result = spawnSync(process.execPath, [mocha, '--timeout', '20000', '--exit', ...extra, files], {
+  const result = spawnSync(node[0], [...node.slice(1), mocha, '--timeout', '20000', '--exit', ...extra, files], {
     stdio: ['inherit', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
     maxBuffer: 64 * 1024 * 1024,
@@ -42,7 +48,9 @@ function reachable(host, port) {
   results.push(['integration (SQLite)', run('integration tests on SQLite', `${dist}/integration/**/*.test.js`, { TEST_DATABASE: 'sqlite' })]);
   results.push(['browser (SQLite)', run('browser tests (headless Chromium) on SQLite', `${dist}/browser/**/*.test.js`, { TEST_DATABASE: 'sqlite' })]);
   if (await reachable('127.0.0.1', 5432)) {
-    results.push(['integration (PostgreSQL)', run('integration tests on PostgreSQL', `${dist}/integration/**/*.test.js`, { TEST_DATABASE: 'postgres' })]);
+    const version = process.env.LAMPLIGHT_POSTGRES_NODE;
+    const node = version ? ['npx', '-y', `node@${version}`] : [process.execPath];
+    results.push([`integration (PostgreSQL${version ? `, Node ${version}` : ''})`, run(`integration tests on PostgreSQL${version ? ` (Node ${version})` : ''}`, `${dist}/integration/**/*.test.js`, { TEST_DATABASE: 'postgres' }, node)]);
   } else if (process.env.LAMPLIGHT_REQUIRE_POSTGRES === '1') {
     process.stdout.write('\nPostgreSQL is required (LAMPLIGHT_REQUIRE_POSTGRES=1) but 127.0.0.1:5432 does not answer\n');
     results.push(['integration (PostgreSQL)', false]);
