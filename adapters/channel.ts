@@ -130,6 +130,13 @@ export interface DeliveryStatusUpdate {
 export interface ChannelSender {
   readonly channel: ChannelName;
   send(message: OutboundText): Promise<{ providerMessageId: string }>;
+  /**
+   * Before a message goes again after an attempt whose outcome is unknown (the process died, or the
+   * provider did not answer in time): the provider's id of a message it already took with exactly
+   * this text, to and from these addresses, created since `since` (epoch ms) and not one of
+   * `known`, if the provider can be asked (Twilio can; WhatsApp's Cloud API cannot).
+   */
+  findSent?(message: OutboundText, since: number, known: (providerMessageId: string) => Promise<boolean>): Promise<string | undefined>;
 }
 
 /**

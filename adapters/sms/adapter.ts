@@ -98,6 +98,15 @@ export class SmsAdapter extends BotAdapter implements ChannelSender {
     return { providerMessageId: sid };
   }
 
+  /** A message Twilio already took with this text, to and from these numbers, since then (a minute's slack for clocks), that is not one of ours already. */
+  async findSent(message: OutboundText, since: number, known: (providerMessageId: string) => Promise<boolean>): Promise<string | undefined> {
+    for (const m of await this.options.client.recentMessages(message.to, message.from)) {
+      if (m.body !== message.text || !(m.createdAt >= since - 60_000)) continue;
+      if (!(await known(m.sid))) return m.sid;
+    }
+    return undefined;
+  }
+
   /** Replies sent from inside a turn (none today: every reply goes through the outbox) take the same way out. */
   async sendActivities(_context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     const responses: ResourceResponse[] = [];

@@ -14,9 +14,34 @@ export interface TwilioClientOptions {
   timeoutMs?: number;
 }
 
-/** The one call Lamplight makes to Twilio: create a Message (Programmable Messaging REST API). */
+/** The calls Lamplight makes to Twilio (Programmable Messaging REST API): create a Message, and list recent ones to one number. */
 export class TwilioClient {
   constructor(private readonly options: TwilioClientOptions) {}
+
+  /**
+   * The most recent messages (newest first, at most 50) from one of our numbers to one number:
+   * sid, body and when Twilio created them. Read before sending a message again whose last attempt
+   * may have reached Twilio (the list needs no date filter, which would miss a message still queued).
+   */
+  async recentMessages(to: string, from: string): Promise<{ sid: string; body: string; createdAt: number }[]> {
+    const { accountSid, authToken, apiBaseUrl, timeoutMs = 15_000 } = this.options;
+    const query = new URLSearchParams({ To: to, From: from, PageSize: '50' });
+    const url = `${apiBaseUrl.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json?${query}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new ProviderError(`Twilio unreachable: ${(error as Error).name}`, true, undefined, undefined, 'transient');
+    }
+    const body = (await response.json().catch(() => ({}))) as { messages?: { sid?: string; body?: string; date_created?: string }[] };
+    if (!response.ok || !Array.isArray(body.messages)) throw new ProviderError(`Twilio answered ${response.status} to a message list`, true, response.status, undefined, 'transient');
+    return body.messages
+      .filter((m) => typeof m.sid === 'string' && typeof m.body === 'string')
+      .map((m) => ({ sid: m.sid!, body: m.body!, createdAt: Date.parse(m.date_created ?? '') }));
+  }
 
   async createMessage(message: OutboundText): Promise<{ sid: string; status: string }> {
     const { accountSid, authToken, apiBaseUrl, statusCallbackUrl, timeoutMs = 15_000 } = this.options;

@@ -58,8 +58,15 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
   /** The held sends are answered (accepted) now, and sends to those numbers no longer hang. */
   release(): void {
     this.held.clear();
+    this.acceptedThenHeld.clear();
     for (const go of this.waiting.splice(0)) go();
   }
+
+  /** Sends to this number are taken (Twilio has the message, and will send it) but not answered until release(): the sender cannot know. */
+  holdAfterAccepting(number: string): void {
+    this.acceptedThenHeld.add(number);
+  }
+  private readonly acceptedThenHeld = new Set<string>();
 
   /** How many sends are hanging now (held numbers). */
   hanging(): number {
@@ -76,10 +83,19 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
     this.requests++;
     const path = (req.url ?? '').split('?')[0].slice(pathPrefix.length);
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
-    if (req.method !== 'POST' || !match) return reply(res, 404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+    if ((req.method !== 'POST' && req.method !== 'GET') || !match) return reply(res, 404, { code: 20404, message: 'The requested resource was not found', status: 404 });
     const expected = `Basic ${Buffer.from(`${this.options.accountSid}:${this.options.authToken}`).toString('base64')}`;
     if (req.headers.authorization !== expected || decodeURIComponent(match[1]) !== this.options.accountSid) {
       return reply(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+    }
+    if (req.method === 'GET') {
+      // List Messages: filtered by To and From, newest first, one page (PageSize, at most 1000), as Twilio pages them.
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const size = Math.min(1000, Number(query.get('PageSize') ?? 50) || 50);
+      const messages = this.sent.filter((m) => (!query.get('To') || m.to === query.get('To')) && (!query.get('From') || m.from === query.get('From')))
+        .slice().reverse().slice(0, size)
+        .map((m) => ({ sid: m.sid, account_sid: this.options.accountSid, to: m.to, from: m.from, body: m.body, status: 'sent', direction: 'outbound-api', date_created: new Date(m.at).toUTCString(), date_sent: new Date(m.at).toUTCString() }));
+      return reply(res, 200, { messages, page: 0, page_size: size, first_page_uri: req.url, next_page_uri: null, previous_page_uri: null, uri: req.url });
     }
     const form = new URLSearchParams((req.rawBody ?? (await readBody(req))).toString());
     if (this.options.latencyMs) await new Promise<void>((resolve) => setTimeout(resolve, this.options.latencyMs));
@@ -93,6 +109,7 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
     if (!body) return reply(res, 400, { code: 21602, message: 'Message body is required.', status: 400 });
     const sms: FakeSms = { sid: `SM${randomBytes(16).toString('hex')}`, to, from, body, statusCallback: form.get('StatusCallback') ?? undefined, at: Date.now() };
     this.accept(sms);
+    if (this.acceptedThenHeld.has(to)) await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.callbacksBeforeAnswer && sms.statusCallback) {
       await this.postStatus(sms, 'sent').then(() => this.postStatus(sms, 'delivered')).catch(() => undefined);
     }

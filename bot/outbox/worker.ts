@@ -307,6 +307,20 @@ export class OutboxWorker {
       const sent = await sender.send({ ...text, template });
       return { ...sent, templateName: template.name };
     };
+    // An earlier attempt's outcome is unknown (this row was taken over after its lease ran out: the
+    // process sending it died; or the provider did not answer in time): ask the provider before
+    // sending again, so the young person does not get the same text twice.
+    if (item.attempts > 1 && sender.findSent) {
+      const known = async (sid: string) => (await sql(manager, 'SELECT id FROM outbox_item WHERE channel = ? AND "providerMessageId" = ?', [item.channel, sid])).length > 0;
+      const found = await sender.findSent(text, item.createdAt, known).catch((error: Error) => {
+        this.o.log.warn({ event: 'outbox.reconcile_failed', outboxItemId: item.id, channel: item.channel, err: { name: error.name } }, 'could not ask the provider whether it already has this message; sending');
+        return undefined;
+      });
+      if (found) {
+        this.o.log.info({ event: 'outbox.reconciled', outboxItemId: item.id, channel: item.channel, attempts: item.attempts }, 'the provider already had this message: recorded, not sent again');
+        return this.attempt(item, async () => ({ providerMessageId: found }), { authorKind: message.authorKind, autoReplyKind: message.autoReplyKind ?? '' }, announce);
+      }
+    }
     await this.attempt(item, async () => {
       if (first.template) return asTemplate(first.template);
       try {

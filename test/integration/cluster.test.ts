@@ -4,8 +4,8 @@ import { FakeTwilio } from '../../adapters/sms/fake';
 import { loadConfig, ServiceDirectory } from '../../bot/config/services';
 import { addStaff } from '../../bot/config/staff';
 import { Database } from '../../db/database';
-import { Escalation, EscalationNotice, Message } from '../../db/entities';
-import { Instance } from '../support/cluster';
+import { Escalation, EscalationNotice, Message, OutboxItem } from '../../db/entities';
+import { Instance, InstanceEnv } from '../support/cluster';
 import { scratchDatabase, ScratchDatabase, TEST_DIALECT } from '../support/database';
 import { eventually, SCHOOL_NURSING_SMS, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN } from '../support/harness';
 import { TestIdentityProvider } from '../support/identity-provider';
@@ -26,6 +26,7 @@ import { TestRedis } from '../support/redis';
   let redis: TestRedis;
   let a: Instance;
   let b: Instance;
+  let env: InstanceEnv;
 
   beforeEach(async function () {
     if (!(await TestRedis.available())) {
@@ -37,7 +38,7 @@ import { TestRedis } from '../support/redis';
     twilio = new FakeTwilio({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN });
     idp = await new TestIdentityProvider().start();
     redis = await new TestRedis().start();
-    const env = {
+    env = {
       databaseUrl: scratch.url, dataKey: randomBytes(32).toString('base64'), clock: TUESDAY_10AM,
       twilio: { sid: TWILIO_ACCOUNT_SID, token: TWILIO_AUTH_TOKEN, url: await twilio.listen() },
       auth: { issuer: idp.issuer, audience: idp.audience, jwksUrl: idp.jwksUrl }, redis: { url: redis.url, channel: 'lamplight-cluster-test' },
@@ -99,4 +100,35 @@ import { TestRedis } from '../support/redis';
     expect(safety).to.equal(1);
     expect(twilio.sent.filter((s) => s.to === '+447700900695')).to.have.length(1);
   });
+
+  for (const [when, hold] of [
+    ['Twilio had already taken the text', 'holdAfterAccepting'],
+    ['the text never reached Twilio', 'hold'],
+  ] as const) {
+    it(`A is killed mid-send (${when}): B takes the row over after its lease and the young person gets the text exactly once`, async () => {
+      const phone = hold === 'hold' ? '+447700900697' : '+447700900696';
+      twilio[hold](phone);
+      // Sent by A: its outbox is the first to see the welcome (B is stopped until A is gone).
+      await b.stop();
+      expect((await text(a, phone, 'hello is anyone there')).status).to.equal(200);
+      await eventually(() => twilio.hanging() === 1 || undefined, 'A\'s send hanging at Twilio');
+      await a.kill();
+      twilio.release();
+      const taken = twilio.sent.filter((s) => s.to === phone).length;
+      expect(taken, 'what Twilio took before A died').to.equal(hold === 'hold' ? 0 : 1);
+      // B starts; a minute on, the row's lease has run out and B takes it over.
+      b = await Instance.start(env);
+      await b.advance(61_000);
+      const row = await eventually(async () => {
+        const r = await db.manager.findOneBy(OutboxItem, { channel: 'sms' });
+        return r && r.status !== 'sending' && r.status !== 'pending' ? r : undefined;
+      }, 'the row settled by B', 15_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const sent = twilio.sent.filter((s) => s.to === phone);
+      expect(sent, 'texts to the young person').to.have.length(1);
+      expect(row.status).to.be.oneOf(['sent', 'delivered']);
+      expect(row.providerMessageId).to.equal(sent[0].sid);
+      expect(row.attempts).to.equal(2);
+    });
+  }
 });
