@@ -10,6 +10,7 @@ import { inboxBench } from './inbox';
 import { triageBench } from './triage';
 import { scaleBench } from './scale';
 import { reportsBench } from './reports';
+import { clusterBench } from './cluster';
 import { outboxBench } from './outbox';
 import { liveBench } from './live';
 import { bigConversationBench } from './big-conversation';
@@ -118,6 +119,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   inbound,
   scale: async () => { process.stdout.write(`${await scaleBench()}\n\n`); },
   reports: async () => { process.stdout.write(`${await reportsBench()}\n\n`); },
+  cluster: async () => { process.stdout.write(`${await clusterBench()}\n\n`); },
   outbox: async () => { process.stdout.write(`${await outboxBench()}\n\n`); },
   live: async () => { process.stdout.write(`${await liveBench()}\n\n`); },
   'big-conversation': async () => { process.stdout.write(`${await bigConversationBench()}\n\n`); },

@@ -29,7 +29,7 @@ export class Instance {
     });
     child.stderr!.on('data', (chunk) => stderr.push(String(chunk)));
     const { url, publicUrl } = await new Promise<{ url: string; publicUrl: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the instance did not start:\n${stderr.join('')}`)), 20_000);
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the instance did not start within 60 s:\n${stderr.join('')}`)); }, 60_000);
       child.once('message', (m: { url?: string; publicUrl?: string }) => { clearTimeout(timer); if (m.url) resolve({ url: m.url, publicUrl: m.publicUrl ?? m.url }); });
       child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the instance exited with ${code}:\n${stderr.join('')}`)); });
     });

@@ -12,7 +12,8 @@ import { TestClock } from './harness';
  */
 async function main(): Promise<void> {
   const env = process.env;
-  const clock = new TestClock(Date.parse(env.INSTANCE_CLOCK!));
+  // 'real': the wall clock (the cluster bench); otherwise a clock the test moves.
+  const clock = env.INSTANCE_CLOCK === 'real' ? undefined : new TestClock(Date.parse(env.INSTANCE_CLOCK!));
   const app = await startLamplight({
     port: 0, host: '127.0.0.1', publicUrl: env.INSTANCE_PUBLIC_URL, databaseUrl: env.INSTANCE_DATABASE_URL!, configPath: DEMO_CONFIG_PATH,
     keyring: Keyring.fromBase64(env.INSTANCE_DATA_KEY!),
@@ -21,14 +22,14 @@ async function main(): Promise<void> {
     appInsightsConnectionString: undefined, redisUrl: env.INSTANCE_REDIS_URL || undefined, redisChannel: env.INSTANCE_REDIS_CHANNEL || undefined,
     demo: false, production: false, trustProxyHops: 0, logLevel: 'silent', seedDemoData: false,
   }, {
-    now: clock.now,
+    now: clock?.now,
     logger: pino({ level: 'silent' }),
     outbox: { pollIntervalMs: 50 },
     escalationPollIntervalMs: Number(env.INSTANCE_ESCALATION_POLL_MS ?? 100),
   });
   process.on('message', (message: { set?: string; advance?: number; stop?: boolean }) => {
-    if (message.set) clock.set(message.set);
-    if (message.advance) clock.advance(message.advance);
+    if (message.set) clock?.set(message.set);
+    if (message.advance) clock?.advance(message.advance);
     if (message.stop) {
       void app.close().then(() => process.exit(0));
       return;
