@@ -10,16 +10,16 @@ import { migrations } from './migrations';
 export type Dialect = 'sqlite' | 'postgres' | 'mssql';
 
 /**
- * Bounds on PostgreSQL work done for a request (issue 16): a statement stopped after 10 s on the
- * server (statement_timeout) and given up by the client 2 s later (query_timeout: the server may be
- * out of reach), a transaction left idle 15 s ended by the server, and at most 5 s to get a
- * connection from the pool. A database that stalls or is cut off then fails a webhook inside the
- * providers' own wait (Twilio gives 15 s), so the provider retries it, rather than holding it past
- * that. Migrations and operator commands are not requests: they open without these
- * (`Database.open(url, { requestTimeouts: false })`, and `migrate()` runs on its own connection).
+ * Bounds on PostgreSQL work (issue 16): a transaction left idle for 60 s is ended by the server
+ * (a request whose process stalled mid-transaction cannot hold its locks for ever), and a request
+ * waits at most 5 s for a pooled connection. Statements themselves are not cut short: Twilio does
+ * not send a webhook again by default, so a text whose commit is merely slow must still be stored
+ * and escalated when it lands, even after Twilio has stopped waiting, rather than be rolled back
+ * and lost. Migrations and operator commands open without the idle bound
+ * (`Database.open(url, { requestTimeouts: false })`; `migrate()` runs on its own connection).
  */
-export const POSTGRES_REQUEST_TIMEOUTS = { statement_timeout: 10_000, query_timeout: 12_000, idle_in_transaction_session_timeout: 15_000 };
-const NO_REQUEST_TIMEOUTS = { statement_timeout: 0, query_timeout: undefined, idle_in_transaction_session_timeout: 0 };
+export const POSTGRES_REQUEST_TIMEOUTS = { statement_timeout: 0, idle_in_transaction_session_timeout: 60_000 };
+const NO_REQUEST_TIMEOUTS = { statement_timeout: 0, idle_in_transaction_session_timeout: 0 };
 
 export function describeDatabaseUrl(url: string): { dialect: Dialect; options: DataSourceOptions } {
   if (url.startsWith('sqlite:')) {

@@ -102,7 +102,11 @@ export class FakeTwilio extends LoopbackProviderFake<FakeSms> {
     const failure = this.failures.shift();
     if (failure) return reply(res, failure.status, { code: failure.code, message: 'Injected failure', status: failure.status });
     const to = form.get('To');
-    if (to && this.held.has(to)) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (to && this.held.has(to)) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      // The sender gave up or died while Twilio hung before taking the message: nothing was taken.
+      if (req.socket.destroyed) return;
+    }
     const from = form.get('From');
     const body = form.get('Body');
     if (!to || !from) return reply(res, 400, { code: 21604, message: "A 'To' phone number is required.", status: 400 });

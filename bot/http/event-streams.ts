@@ -54,7 +54,8 @@ export function registerEventStream(server: Server, deps: Dependencies): { close
       if (!ended) res.write(chunk);
     };
     const send = (event: LiveEvent) => {
-      if (services.has(event.serviceSlug)) write(frame(event.type, event, event.id));
+      // An event with id 0 was heard only here while Redis was away: sent without an id, so it never moves the inbox's Last-Event-ID.
+      if (services.has(event.serviceSlug)) write(frame(event.type, event, event.id || undefined));
     };
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -44,9 +44,12 @@ export class LiveEvents {
       this.deliver({ ...input, id: this.nextId, at: new Date().toISOString() });
       return;
     }
-    // If Redis is unreachable, this instance's own inboxes still hear of it. Ids never go back:
-    // the shared counter is raised to at least this instance's next id (Redis may have restarted empty).
-    this.fanOut.publish(input, this.nextId).catch(() => this.deliver({ ...input, id: this.nextId, at: new Date().toISOString() }));
+    // If Redis is unreachable, this instance's own inboxes still hear of it, as an event with no id
+    // (id 0: kept out of the shared numbering and of what a resume replays, so it can never take an
+    // id another instance's event will have); the fan-out tells every instance to reload once
+    // publishing works again. Ids never go back: the shared counter is raised to at least this
+    // instance's next id (Redis may have restarted empty).
+    this.fanOut.publish(input, this.nextId).catch(() => this.emitter.emit('event', { ...input, id: 0, at: new Date().toISOString() }));
   }
 
   /** Tells every open stream to reload: events may have been missed. */
@@ -146,6 +149,9 @@ export async function redisFanOut(url: string, onError: (error: Error) => void, 
   const listeners: ((event: LiveEvent) => void)[] = [];
   const resumed: (() => void)[] = [];
   let lost = false;
+  // A publish failed (the publisher's connection dropped, or Redis refused the write): the other
+  // instances never heard of that event, so the next publish first tells every instance to reload.
+  let publishFailed = false;
   subscriber.on('end', () => { lost = true; });
   subscriber.on('error', () => { lost = true; });
   subscriber.on('ready', () => {
@@ -155,7 +161,11 @@ export async function redisFanOut(url: string, onError: (error: Error) => void, 
   });
   await subscriber.subscribe(channel, (message) => {
     try {
-      const event = JSON.parse(message) as LiveEvent;
+      const event = JSON.parse(message) as LiveEvent | { resync: true };
+      if ('resync' in event) {
+        for (const listener of resumed) listener();
+        return;
+      }
       for (const listener of listeners) listener(event);
     } catch (error) {
       onError(error as Error);
@@ -163,7 +173,16 @@ export async function redisFanOut(url: string, onError: (error: Error) => void, 
   });
   return {
     async publish(input, atLeastId) {
-      await publisher.sendCommand(['EVAL', PUBLISH_NUMBERED, '1', `${channel}:id`, channel, JSON.stringify({ ...input, at: new Date().toISOString() }), String(atLeastId)]);
+      try {
+        if (publishFailed) {
+          await publisher.sendCommand(['PUBLISH', channel, JSON.stringify({ resync: true })]);
+          publishFailed = false;
+        }
+        await publisher.sendCommand(['EVAL', PUBLISH_NUMBERED, '1', `${channel}:id`, channel, JSON.stringify({ ...input, at: new Date().toISOString() }), String(atLeastId)]);
+      } catch (error) {
+        publishFailed = true;
+        throw error;
+      }
     },
     onEvent: (listener) => void listeners.push(listener),
     onResume: (listener) => void resumed.push(listener),

@@ -15,7 +15,9 @@ const ROOT = resolve(__dirname, '..', '..', '..');
  * Subject access and erasure (issue 15 item 3) through the operator's CLI, against the database a
  * running server is using: one young person who wrote to two services, and someone else.
  */
-describe('subject access and erasure (CLI)', () => {
+describe('subject access and erasure (CLI)', function () {
+  // Each CLI run is a process of its own (a few seconds each on a busy machine).
+  this.timeout(120_000);
   let h: Harness;
   let out: string;
   afterEach(async () => {

@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     }
     process.send?.({ ok: true });
   });
+  // The test that started this process has gone: go too, rather than linger.
+  process.on('disconnect', () => process.exit(0));
   process.send?.({ url: app.url, publicUrl: app.publicUrl });
 }
 
