@@ -96,8 +96,10 @@ export async function clusterBench(): Promise<string> {
               p.ackedAt = performance.now();
               return;
             }
-          } catch {
+          } catch (error) {
             // The instance died under the request: as a provider would, send it again (same message id) elsewhere.
+            p.status = -1;
+            if (process.env.BENCH_DEBUG) process.stderr.write(`post ${p.i}: ${(error as Error).message}\n`);
           }
           await sleep(200);
         }
@@ -160,6 +162,11 @@ export async function clusterBench(): Promise<string> {
 
       // Counting.
       const acked = posts.filter((p) => p.ackedAt !== undefined);
+      if (process.env.BENCH_DEBUG) {
+        const codes = new Map<number, number>();
+        for (const p of posts) codes.set(p.status ?? 0, (codes.get(p.status ?? 0) ?? 0) + 1);
+        process.stderr.write(`final statuses: ${JSON.stringify([...codes])}\n`);
+      }
       const stored = new Set((await bootstrap.manager.find(Message, { select: { externalId: true }, where: { direction: 'in' } })).map((m) => m.externalId));
       const lost = acked.filter((p) => !stored.has(p.sid)).length;
       const storedTwice = Number((await bootstrap.dataSource.query(`SELECT COUNT(*)::int AS n FROM (SELECT "externalId" FROM message WHERE direction = 'in' GROUP BY channel, "externalId" HAVING COUNT(*) > 1) d`))[0].n);
