@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, ObjectLiteral } from 'typeorm';
 import { change, dialectOf, sql } from './rows';
 
 /**
@@ -106,14 +106,21 @@ export async function uncountConversations(tx: EntityManager, conversationIds: s
   let messages = 0;
   for (let i = 0; i < conversationIds.length; i += 500) {
     const ids = conversationIds.slice(i, i + 500);
-    const rows = await sql(tx, `${MESSAGE_HOURS} WHERE m."conversationId" IN (${ids.map(() => '?').join(', ')}) ${MESSAGE_HOURS_GROUP}`, ids);
-    for (const row of rows) {
-      messages += Number(row.messages);
-      await change(tx, `UPDATE report_hour SET "messages" = "messages" - ? WHERE "serviceSlug" = ? AND "hour" = ? AND "direction" = ? AND "channel" = ? AND "risk" = ?`,
-        [Number(row.messages), row.serviceSlug, Number(row.hour), row.direction, row.channel, row.risk]);
-    }
+    messages += await subtract(tx, await sql(tx, `${MESSAGE_HOURS} WHERE m."conversationId" IN (${ids.map(() => '?').join(', ')}) ${MESSAGE_HOURS_GROUP}`, ids));
   }
-  await change(tx, 'DELETE FROM report_hour WHERE "messages" <= 0', []);
+  return messages;
+}
+
+/** Takes rows of MESSAGE_HOURS out of report_hour; a row left at nothing goes (only the keys touched). How many messages. */
+async function subtract(tx: EntityManager, rows: ObjectLiteral[]): Promise<number> {
+  let messages = 0;
+  const key = '"serviceSlug" = ? AND "hour" = ? AND "direction" = ? AND "channel" = ? AND "risk" = ?';
+  for (const row of rows) {
+    const values = [row.serviceSlug, Number(row.hour), row.direction, row.channel, row.risk];
+    messages += Number(row.messages);
+    await change(tx, `UPDATE report_hour SET "messages" = "messages" - ? WHERE ${key}`, [Number(row.messages), ...values]);
+    await change(tx, `DELETE FROM report_hour WHERE ${key} AND "messages" <= 0`, values);
+  }
   return messages;
 }
 
@@ -125,7 +132,7 @@ export async function uncountConversations(tx: EntityManager, conversationIds: s
 export async function moveConversationCounts(tx: EntityManager, conversationId: string, toServiceSlug: string): Promise<void> {
   const rows = await sql(tx, `${MESSAGE_HOURS} WHERE m."conversationId" = ? ${MESSAGE_HOURS_GROUP}`, [conversationId]);
   if (!rows.length) return;
-  await uncountConversations(tx, [conversationId]);
+  await subtract(tx, rows);
   const keys = rows.map((r) => ({ key: { serviceSlug: toServiceSlug, hour: Number(r.hour), direction: String(r.direction), channel: String(r.channel), risk: String(r.risk) }, messages: Number(r.messages) }));
   await addToReportHours(tx, keys.sort((a, b) => (textOf(a.key) < textOf(b.key) ? -1 : 1)));
 }

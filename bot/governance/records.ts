@@ -68,6 +68,28 @@ export async function deleteContactsLeftEmpty(tx: EntityManager, contactIds: str
   return deleted;
 }
 
+/** How many messages these conversations hold (a dry run's count of what deleteConversations would take). */
+export async function countMessages(tx: EntityManager, conversationIds: string[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < conversationIds.length; i += 400) {
+    const part = conversationIds.slice(i, i + 400);
+    n += Number((await sql(tx, `SELECT COUNT(*) AS n FROM message WHERE "conversationId" IN (${part.map(() => '?').join(', ')})`, part))[0].n);
+  }
+  return n;
+}
+
+/** Contacts that would have nothing left once these conversations went (a dry run's count of what deleteContactsLeftEmpty would take). */
+export async function countContactsLeftEmpty(tx: EntityManager, contactIds: string[], going: string[]): Promise<number> {
+  const goingSet = new Set(going);
+  let n = 0;
+  for (const contactId of new Set(contactIds)) {
+    const rows = await sql(tx, 'SELECT id FROM conversation WHERE "contactId" = ?', [contactId]);
+    const holds = await sql(tx, `SELECT 1 AS held FROM legal_hold WHERE "releasedAt" IS NULL AND "subjectType" = 'contact' AND "subjectId" = ?`, [contactId]);
+    if (!holds.length && rows.every((r) => goingSet.has(String(r.id)))) n++;
+  }
+  return n;
+}
+
 /** Legal holds, placed and released by an operator (`npm run cli -- hold ...`), each audited. */
 export class LegalHolds {
   constructor(private readonly deps: { db: Database; now: () => number }) {}

@@ -6,7 +6,7 @@ import { change, sql } from '../../db/rows';
 import { recordAudit } from '../audit/record';
 import { retentionYears, type ServiceDirectory } from '../config/services';
 import { SERVICE_ZONE } from '../gateway/hours';
-import { deleteContactsLeftEmpty, deleteConversations, heldConversations, lockContact } from './records';
+import { countContactsLeftEmpty, countMessages, deleteContactsLeftEmpty, deleteConversations, heldConversations, lockContact } from './records';
 
 /**
  * Retention by the NHS Records Management Code of Practice (issue 15 item 2). A person's record
@@ -177,27 +177,6 @@ export class Retention {
     await db.transaction(finish);
     return outcome;
   }
-}
-
-async function countMessages(tx: EntityManager, conversationIds: string[]): Promise<number> {
-  let n = 0;
-  for (let i = 0; i < conversationIds.length; i += 400) {
-    const part = conversationIds.slice(i, i + 400);
-    n += Number((await sql(tx, `SELECT COUNT(*) AS n FROM message WHERE "conversationId" IN (${part.map(() => '?').join(', ')})`, part))[0].n);
-  }
-  return n;
-}
-
-/** Contacts that would have nothing left once these conversations went (dry run). */
-async function countContactsLeftEmpty(tx: EntityManager, contactIds: string[], going: string[]): Promise<number> {
-  const goingSet = new Set(going);
-  let n = 0;
-  for (const contactId of new Set(contactIds)) {
-    const rows = await sql(tx, 'SELECT id FROM conversation WHERE "contactId" = ?', [contactId]);
-    const holds = await sql(tx, `SELECT 1 AS held FROM legal_hold WHERE "releasedAt" IS NULL AND "subjectType" = 'contact' AND "subjectId" = ?`, [contactId]);
-    if (!holds.length && rows.every((r) => goingSet.has(String(r.id)))) n++;
-  }
-  return n;
 }
 
 async function countAuditBefore(tx: EntityManager, before: number): Promise<number> {

@@ -1,18 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { IsNull, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Keyring } from '../../db/crypto';
 import { Database } from '../../db/database';
 import { Channel, Contact, Conversation, LegalHold } from '../../db/entities';
-import { sql, change } from '../../db/rows';
+import { change } from '../../db/rows';
 import { contactLookupHash, normaliseAddress, openContactAddress } from '../../db/sealed-fields';
 import { recordAudit } from '../audit/record';
 import type { ServiceDirectory } from '../config/services';
 import { SERVICE_ZONE } from '../gateway/hours';
 import type { ClinicianConversations } from '../inbox/conversations';
 import { invalid } from '../problems';
-import { deleteContactsLeftEmpty, deleteConversations, heldConversations, lockContact } from './records';
+import { countContactsLeftEmpty, countMessages, deleteContactsLeftEmpty, deleteConversations, heldConversations, lockContact } from './records';
 import type { Retention } from './retention';
 
 /**
@@ -167,13 +167,8 @@ export class SubjectAccess {
       }
       if (dryRun) {
         outcome.conversations = erasing.length;
-        for (const id of erasing) outcome.messages += Number((await sql(tx, 'SELECT COUNT(*) AS n FROM message WHERE "conversationId" = ?', [id]))[0].n);
-        const going = new Set(erasing);
-        for (const contact of contacts) {
-          const theirs = await tx.find(Conversation, { where: { contactId: contact.id } });
-          const contactHeld = await tx.existsBy(LegalHold, { subjectType: 'contact', subjectId: contact.id, releasedAt: IsNull() });
-          if (!contactHeld && theirs.every((c) => going.has(c.id))) outcome.contacts++;
-        }
+        outcome.messages = await countMessages(tx, erasing);
+        outcome.contacts = await countContactsLeftEmpty(tx, contacts.map((c) => c.id), erasing);
       } else {
         const deleted = await deleteConversations(tx, erasing);
         outcome.conversations = deleted.conversations;
