@@ -187,9 +187,27 @@ export async function redisFanOut(url: string, onError: (error: Error) => void, 
     onEvent: (listener) => void listeners.push(listener),
     onResume: (listener) => void resumed.push(listener),
     async close() {
-      await Promise.allSettled([subscriber.quit(), publisher.quit()]);
+      // QUIT (deprecated in node-redis 5+) could wait for ever on a subscriber that had just
+      // reconnected after Redis restarted, holding up shutdown: wait briefly for what is in
+      // flight, then drop the connections.
+      await Promise.allSettled([subscriber, publisher].map(closeWithin));
     },
   };
+}
+
+/** Closes a Redis connection, waiting at most `ms` for its pending commands, then destroys it. */
+async function closeWithin(client: { close(): Promise<void>; destroy(): void }, ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.close(), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  } finally {
+    clearTimeout(timer);
+    try {
+      client.destroy();
+    } catch {
+      // already closed
+    }
+  }
 }
 
 /** Escalation notices as live events to every open inbox of the service. */
